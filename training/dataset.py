@@ -1,0 +1,64 @@
+"""tf.data pipelines built on the core loader and preprocessing.
+
+Images are decoded once with ``pneumoscan.loader.load_image`` and squashed with
+``pneumoscan.preprocess.resize_to_input``; augmentation then runs in TF and the
+final histogram equalisation is the TF mirror tested against the core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from pneumoscan.loader import load_image
+from pneumoscan.preprocess import InputSpec, resize_to_input
+
+from .augment import augment, equalize_tf
+
+
+def load_arrays(items: list[tuple[Path, int]], spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Decode and resize every image once: (N, H, W, 1) uint8 and labels."""
+    x = np.empty((len(items), spec.height, spec.width, 1), dtype=np.uint8)
+    y = np.empty(len(items), dtype=np.float32)
+    for i, (path, label) in enumerate(items):
+        unit = resize_to_input(load_image(path).pixels, spec)
+        x[i, ..., 0] = np.clip(np.floor(unit * 255.0 + 0.5), 0, 255).astype(np.uint8)
+        y[i] = label
+    return x, y
+
+
+def _to_unit(img: tf.Tensor) -> tf.Tensor:
+    return tf.cast(img, tf.float32) / 255.0
+
+
+def train_dataset(x: np.ndarray, y: np.ndarray, batch: int, seed: int) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+
+    def _map(img: tf.Tensor, label: tf.Tensor) -> tuple:
+        s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)
+        return equalize_tf(augment(_to_unit(img), s)), label
+
+    ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
+
+
+def eval_dataset(x: np.ndarray, y: np.ndarray, batch: int) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.map(lambda img, label: (equalize_tf(_to_unit(img)), label))
+    return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
+
+
+def shifted_copy(x: np.ndarray, strength: float, seed: int) -> np.ndarray:
+    """A fixed, harder-augmented copy of validation images (uint8), made once.
+
+    It stands in for films from other machines: stronger geometry, exposure,
+    blur, noise and compression than training sees. Epochs are chosen on it.
+    """
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        img = augment(_to_unit(x[i]), tf.constant([seed, i], tf.int64), strength)
+        out[i] = np.clip(np.floor(img.numpy() * 255.0 + 0.5), 0, 255).astype(np.uint8)
+    return out

@@ -1,0 +1,88 @@
+"""Patient-wise, class-stratified train/validation split saved as a list of ids.
+
+Images of one child must never sit on both sides: neighbouring films of the
+same patient would make validation a memory test.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from pathlib import Path
+
+SPLIT_FILE = Path(__file__).with_name("val_patients.txt")
+CLASSES = ("NORMAL", "PNEUMONIA")
+_PERSON = re.compile(r"^(person\d+)_")
+_IM = re.compile(r"^((?:NORMAL2-)?IM-\d+)-\d+")
+
+
+def patient_id(filename: str) -> str:
+    """``person123_bacteria_456`` -> ``person123``; ``IM-0115-0001`` -> ``IM-0115``."""
+    stem = Path(filename).stem
+    for pattern in (_PERSON, _IM):
+        m = pattern.match(stem)
+        if m:
+            return m.group(1)
+    raise ValueError(f"cannot find a patient id in {filename!r}")
+
+
+def list_images(train_dir: Path) -> list[tuple[Path, int]]:
+    """All training images with label 0 (NORMAL) or 1 (PNEUMONIA), sorted."""
+    items = []
+    for label, cls in enumerate(CLASSES):
+        for p in sorted((train_dir / cls).iterdir()):
+            if p.suffix.lower() in (".jpeg", ".jpg", ".png"):
+                items.append((p, label))
+    return items
+
+
+def make_split(items: list[tuple[Path, int]], val_fraction: float = 0.2, seed: int = 7) -> set[str]:
+    """Pick validation patients per class (a patient's class is its majority label)."""
+    labels: dict[str, list[int]] = defaultdict(list)
+    for p, y in items:
+        labels[patient_id(p.name)].append(y)
+    by_class: dict[int, list[str]] = defaultdict(list)
+    for pid, ys in sorted(labels.items()):
+        by_class[round(sum(ys) / len(ys))].append(pid)
+    rng = random.Random(seed)
+    val: set[str] = set()
+    for cls in sorted(by_class):
+        pids = by_class[cls]
+        rng.shuffle(pids)
+        val.update(pids[: round(len(pids) * val_fraction)])
+    return val
+
+
+def load_split(path: Path = SPLIT_FILE) -> set[str]:
+    return {line.strip() for line in path.read_text().splitlines() if line.strip()}
+
+
+def save_split(val: set[str], path: Path = SPLIT_FILE) -> None:
+    path.write_text("".join(f"{pid}\n" for pid in sorted(val)))
+
+
+def split_items(
+    items: list[tuple[Path, int]], val_patients: set[str]
+) -> tuple[list[tuple[Path, int]], list[tuple[Path, int]]]:
+    train = [it for it in items if patient_id(it[0].name) not in val_patients]
+    val = [it for it in items if patient_id(it[0].name) in val_patients]
+    return train, val
+
+
+def main() -> None:
+    """Write the split file once; committed so every later run uses the same ids."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--data", default="../shared/data/chest_xray/train")
+    args = ap.parse_args()
+    items = list_images(Path(args.data))
+    val = make_split(items)
+    save_split(val)
+    train, valid = split_items(items, val)
+    print(f"{len(val)} validation patients, {len(train)} train / {len(valid)} validation images")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""``python -m training.train``: train the CNN and write a run folder.
+
+The run folder holds config, per-epoch history, the best checkpoint (chosen on
+the *shifted* validation AUC, a harder stand-in for unseen machines), and
+validation predictions that ``training.evaluate`` turns into metrics and plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class TrainConfig:
+    data: str = "../shared/data/chest_xray/train"
+    out: str = "runs"
+    epochs: int = 30
+    batch: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    dropout: float = 0.3
+    patience: int = 6
+    seed: int = 42
+    shift_strength: float = 1.6
+    limit: int = 0  # >0: use only this many images per side (smoke runs)
+    steps: int = 0  # >0: steps per epoch (smoke runs)
+
+
+def set_seeds(seed: int) -> None:
+    import tensorflow as tf
+
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def _subset(items, n: int, seed: int):
+    if n <= 0 or n >= len(items):
+        return items
+    rng = random.Random(seed)
+    by = {0: [i for i in items if i[1] == 0], 1: [i for i in items if i[1] == 1]}
+    return rng.sample(by[0], n // 2) + rng.sample(by[1], n - n // 2)
+
+
+def run(cfg: TrainConfig) -> Path:
+    import keras
+    import tensorflow as tf
+
+    from pneumoscan.preprocess import InputSpec
+
+    from . import dataset, split
+    from .model import build_model
+
+    set_seeds(cfg.seed)
+    spec = InputSpec()
+    run_dir = Path(cfg.out) / time.strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+    items = split.list_images(Path(cfg.data))
+    train_items, val_items = split.split_items(items, split.load_split())
+    train_items = _subset(train_items, cfg.limit, cfg.seed)
+    val_items = _subset(val_items, cfg.limit, cfg.seed)
+    t0 = time.time()
+    xtr, ytr = dataset.load_arrays(train_items, spec)
+    xva, yva = dataset.load_arrays(val_items, spec)
+    xsh = dataset.shifted_copy(xva, cfg.shift_strength, cfg.seed)
+    print(f"loaded {len(xtr)} train / {len(xva)} val images in {time.time() - t0:.0f}s", flush=True)
+
+    pos = float(ytr.mean())
+    class_weight = {0: 0.5 / (1 - pos), 1: 0.5 / pos}
+    model = build_model(spec.height, spec.width, cfg.dropout)
+    steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
+    schedule_lr = cfg.lr
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule_lr, weight_decay=cfg.weight_decay),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.AUC(name="auc", from_logits=True)],
+    )
+    train_ds = dataset.train_dataset(xtr, ytr, cfg.batch, cfg.seed).repeat()
+    shifted_ds = dataset.eval_dataset(xsh, yva, 64)
+    ckpt = run_dir / "best.keras"
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(ckpt), monitor="val_auc", mode="max", save_best_only=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_auc", mode="max", factor=0.3, patience=2, min_lr=1e-5),
+        keras.callbacks.EarlyStopping(
+            monitor="val_auc", mode="max", patience=cfg.patience, restore_best_weights=True
+        ),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+    ]
+    model.fit(
+        train_ds,
+        epochs=cfg.epochs,
+        steps_per_epoch=steps,
+        validation_data=shifted_ds,
+        class_weight=class_weight,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    model = keras.models.load_model(ckpt)
+    preds = {}
+    for name, xs in (("val", xva), ("val_shifted", xsh)):
+        preds[name] = model.predict(dataset.eval_dataset(xs, yva, 64), verbose=0)[:, 0]
+    with open(run_dir / "val_predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "logit", "logit_shifted"])
+        for (p, y), a, b in zip(val_items, preds["val"], preds["val_shifted"]):
+            w.writerow([str(p), int(y), f"{a:.6f}", f"{b:.6f}"])
+    (run_dir / "train_files.txt").write_text("".join(f"{p}\n" for p, _ in train_items))
+    print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
+    tf.keras.backend.clear_session()
+    return run_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse ``--field value`` for every TrainConfig field, train, then evaluate."""
+    ap = argparse.ArgumentParser(description="Train the PneumoScan CNN.")
+    for name, default in asdict(TrainConfig()).items():
+        ap.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    ap.add_argument("--no-eval", action="store_true")
+    args = vars(ap.parse_args(argv))
+    no_eval = args.pop("no_eval")
+    run_dir = run(TrainConfig(**args))
+    if not no_eval:
+        from .evaluate import evaluate_run
+
+        evaluate_run(run_dir)
+
+
+if __name__ == "__main__":
+    main()
