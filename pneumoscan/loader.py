@@ -33,13 +33,20 @@ def sniff_dicom(head: bytes) -> bool:
     return len(head) >= 132 and head[128:132] == b"DICM"
 
 
-def looks_like_bare_dicom(head: bytes) -> bool:
-    """Heuristic for DICOM without preamble/File Meta: starts with a group 0008 tag."""
-    if len(head) < 8:
+def parse_bare_dicom(path: Path) -> bool:
+    """True when a file without preamble still parses as a DICOM dataset.
+
+    Files written without File Meta (old modalities, some exports) start
+    straight with a data element; pydicom reads them with ``force``.
+    """
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(str(path), force=True, stop_before_pixels=True)
+    except Exception:  # noqa: BLE001 - any parse failure just means "not DICOM"
         return False
-    group_le = int.from_bytes(head[0:2], "little")
-    group_be = int.from_bytes(head[0:2], "big")
-    return group_le in (0x0002, 0x0008) or group_be in (0x0002, 0x0008)
+    known = ("SOPClassUID", "Modality", "StudyInstanceUID", "PatientID", "Rows", "SpecificCharacterSet")
+    return any(k in ds for k in known)
 
 
 def read_head(path: str | os.PathLike) -> bytes:
@@ -56,26 +63,37 @@ def read_head(path: str | os.PathLike) -> bytes:
         raise LoadError(f"File could not be read ({exc.strerror or exc}).") from exc
 
 
-def load_image(path: str | os.PathLike, min_size: int | None = None) -> LoadedImage:
+def load_image(
+    path: str | os.PathLike, min_size: int | None = None, check_modality: bool = True
+) -> LoadedImage:
     """Load one file or raise ``LoadError`` (or ``NotScreenable``) with a clear reason.
 
     ``min_size`` is the model input side; raster decoders may use it to decode
-    at a reduced scale that is still at least that large.
+    at a reduced scale that is still at least that large. Nothing but a
+    ``LoadError`` ever escapes, so one odd file cannot stop a batch.
     """
     path = Path(path)
+    try:
+        return _load(path, min_size, check_modality)
+    except LoadError:
+        raise
+    except MemoryError as exc:
+        raise LoadError("Not enough memory to decode this image.") from exc
+    except Exception as exc:  # noqa: BLE001 - the batch must go on
+        raise LoadError(f"Unexpected problem reading this file ({type(exc).__name__}: {exc}).") from exc
+
+
+def _load(path: Path, min_size: int | None, check_modality: bool) -> LoadedImage:
     head = read_head(path)
     if not head:
         raise LoadError("File is empty (0 bytes).")
-    if sniff_dicom(head) or (looks_like_bare_dicom(head) and not _is_raster_magic(head)):
+    is_part10 = sniff_dicom(head)
+    if is_part10 or (not head.startswith(_RASTER_MAGIC) and parse_bare_dicom(path)):
         from .dicom import load_dicom
 
-        return load_dicom(path, has_preamble=sniff_dicom(head))
+        return load_dicom(path, has_preamble=is_part10, check_modality=check_modality)
     pixels, meta = load_raster(str(path), min_size=min_size)
     return LoadedImage(pixels=pixels, meta=meta)
 
 
 _RASTER_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
-
-
-def _is_raster_magic(head: bytes) -> bool:
-    return head.startswith(_RASTER_MAGIC)

@@ -33,6 +33,18 @@ def _to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8).copy()
 
 
+_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"BM": "BMP"}
+
+
+def _magic_kind(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return ""
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), "")
+
+
 def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dict]:
     """Decode a raster file. ``min_size`` lets JPEG decode at a reduced DCT scale.
 
@@ -47,9 +59,7 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
                 fmt = img.format or "raster"
                 full_w, full_h = img.size
                 if full_w * full_h > MAX_PIXELS:
-                    raise LoadError(
-                        f"Image is {full_w}x{full_h} pixels, too large to decode safely."
-                    )
+                    raise LoadError(f"Image is {full_w}x{full_h} pixels, too large to decode safely.")
                 if min_size and fmt == "JPEG":
                     img.draft("L", (min_size, min_size))
                 img.load()
@@ -61,6 +71,9 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise LoadError("Image is too large to decode safely (decompression-bomb bound).") from exc
     except UnidentifiedImageError as exc:
+        kind = _magic_kind(path)
+        if kind:
+            raise LoadError(f"{kind} file is truncated or corrupt (its header cannot be read).") from exc
         raise LoadError("Not an image or DICOM file PneumoScan can read.") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise LoadError(f"Image file is truncated or corrupt ({exc}).") from exc

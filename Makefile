@@ -1,0 +1,44 @@
+# PneumoScan: `make run` starts the app, `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_APP := $(VENV)/.app-installed
+STAMP_TEST := $(VENV)/.test-installed
+
+.PHONY: run cli test test-fast lint train convert bench bundle bundle-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP_APP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,train]"
+	touch $@ $(STAMP_APP)
+
+run: $(STAMP_APP)
+	$(BIN)/pneumoscan-gui $(ARGS)
+
+cli: $(STAMP_APP)
+	$(BIN)/pneumoscan screen $(or $(ARGS),../shared/data/fullres) -o report.csv
+
+test: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "slow or not slow"
+
+test-fast: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+train: $(STAMP_TEST)
+	$(BIN)/python -m training.train
+
+convert: $(STAMP_TEST)
+	$(BIN)/python -m convert $(RUN)
+
+clean:
+	rm -rf build dist .pytest_cache

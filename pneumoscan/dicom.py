@@ -1,0 +1,235 @@
+"""DICOM decoding: modality LUT, then VOI window, then MONOCHROME1 inversion.
+
+The order follows the DICOM grayscale pipeline (PS3.4 N.2): stored values ->
+modality values -> VOI -> presentation. MONOCHROME1 is inverted after the
+window, so a CR plate shows bone white like every other film.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import apply_modality_lut, apply_voi, pixel_array
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from .errors import LoadError, NotScreenable
+from .loader import LoadedImage
+from .raster import MAX_PIXELS
+
+#: Modalities that are projection radiographs; OT (secondary capture) and no
+#: modality are accepted with a note, anything else is not screened.
+RADIOGRAPH_MODALITIES = {"CR", "DX", "DR", "RG"}
+LENIENT_MODALITIES = {"OT", ""}
+
+REPORT_TAGS = (
+    "PatientID",
+    "PatientName",
+    "PatientAge",
+    "PatientSex",
+    "StudyDate",
+    "AccessionNumber",
+    "StudyInstanceUID",
+    "SOPInstanceUID",
+    "Modality",
+    "BodyPartExamined",
+    "ViewPosition",
+)
+
+
+def _text(ds: pydicom.Dataset, keyword: str) -> str:
+    value = ds.get(keyword, "")
+    if value is None:
+        return ""
+    if isinstance(value, pydicom.multival.MultiValue):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def read_dataset(path: Path, has_preamble: bool) -> pydicom.Dataset:
+    """Read with ``force`` and infer a missing transfer syntax from the encoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(str(path), force=True)
+    except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise LoadError(f"DICOM file is truncated or corrupt ({exc}).") from exc
+    except OSError as exc:
+        raise LoadError(f"DICOM file could not be read ({exc}).") from exc
+    if len(ds) == 0:
+        raise LoadError("DICOM file holds no data elements (corrupt or not DICOM).")
+    meta = ds.file_meta if hasattr(ds, "file_meta") else pydicom.dataset.FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        implicit, little = ds.original_encoding
+        if implicit:
+            tsyntax = ImplicitVRLittleEndian
+        else:
+            tsyntax = ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+        meta.TransferSyntaxUID = tsyntax
+        ds.file_meta = meta
+    return ds
+
+
+def transfer_syntax(ds: pydicom.Dataset) -> UID:
+    return UID(ds.file_meta.TransferSyntaxUID)
+
+
+def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[str]:
+    """Raise ``NotScreenable`` for non-image or non-radiograph objects; return notes."""
+    sop = UID(str(ds.get("SOPClassUID", ""))) if ds.get("SOPClassUID") else None
+    sop_name = sop.name if sop else "unknown SOP class"
+    if "DirectoryRecordSequence" in ds:
+        raise NotScreenable("DICOMDIR (a media directory index), not an image.")
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise NotScreenable(f"DICOM object without an image ({sop_name}).")
+    modality = _text(ds, "Modality").upper()
+    if not check_modality:
+        return []
+    if modality not in RADIOGRAPH_MODALITIES | LENIENT_MODALITIES:
+        raise NotScreenable(
+            f"Modality {modality} is not a projection radiograph; "
+            "PneumoScan screens chest X-rays (CR/DX) only."
+        )
+    notes = []
+    if modality in LENIENT_MODALITIES:
+        notes.append(f"Modality is {modality or 'missing'}; screened as a chest radiograph.")
+    return notes
+
+
+def _decode_first_frame(ds: pydicom.Dataset) -> tuple[np.ndarray, list[str]]:
+    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if rows * cols > MAX_PIXELS:
+        raise LoadError(f"Image is {cols}x{rows} pixels, too large to decode safely.")
+    if rows == 0 or cols == 0:
+        raise LoadError("DICOM image has no rows or columns (corrupt header).")
+    notes = []
+    tsyntax = transfer_syntax(ds)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = pixel_array(ds, index=0 if frames > 1 else None)
+    except (NotImplementedError, RuntimeError) as exc:
+        msg = str(exc)
+        if "plugin" in msg.lower() or "decod" in msg.lower() or "support" in msg.lower():
+            raise LoadError(
+                f"Transfer syntax {tsyntax.name} ({tsyntax}) cannot be decoded here: {msg.splitlines()[0]}"
+            ) from exc
+        raise LoadError(f"DICOM pixel data could not be decoded ({msg.splitlines()[0]}).") from exc
+    except (ValueError, EOFError, KeyError, AttributeError, TypeError, IndexError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LoadError(f"DICOM pixel data is truncated or corrupt ({first}).") from exc
+    if frames > 1:
+        notes.append(f"Multi-frame image ({frames} frames): the first frame was screened.")
+    return arr, notes
+
+
+def _linear_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
+    """PS3.3 C.11.2.1.2 window to [0, 1] (LINEAR, LINEAR_EXACT, SIGMOID)."""
+    if function == "SIGMOID":
+        return 1.0 / (1.0 + np.exp(-4.0 * (values - center) / max(width, 1e-6)))
+    if function == "LINEAR_EXACT":
+        out = (values - center) / max(width, 1e-6) + 0.5
+    else:
+        width = max(width, 1.0)
+        out = (values - (center - 0.5)) / (width - 1.0 if width > 1 else 1.0) + 0.5
+    return np.clip(out, 0.0, 1.0)
+
+
+def _first(value) -> float:
+    if isinstance(value, pydicom.multival.MultiValue) or isinstance(value, (list, tuple)):
+        return float(value[0])
+    return float(value)
+
+
+def padding_mask(ds: pydicom.Dataset, stored: np.ndarray) -> np.ndarray | None:
+    """Pixels equal to Pixel Padding Value (or inside its range) are background."""
+    if "PixelPaddingValue" not in ds:
+        return None
+    lo = int(_first(ds.PixelPaddingValue))
+    hi = int(_first(ds.get("PixelPaddingRangeLimit", lo)))
+    lo, hi = min(lo, hi), max(lo, hi)
+    mask = (stored >= lo) & (stored <= hi)
+    return mask if mask.any() and not mask.all() else None
+
+
+def window(
+    ds: pydicom.Dataset, values: np.ndarray, mask: np.ndarray | None
+) -> tuple[np.ndarray, dict, list[str]]:
+    """Apply the file's VOI (window or LUT) or a robust percentile window; -> [0, 1]."""
+    notes: list[str] = []
+    if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
+        item = ds.VOILUTSequence[0]
+        lut_input = values.astype(np.int64) if np.array_equal(values, np.round(values)) else values
+        out = apply_voi(lut_input, ds, index=0).astype(np.float64)
+        bits = int(item.LUTDescriptor[2]) if "LUTDescriptor" in item else 16
+        top = max(float(out.max()), 1.0) if bits <= 0 else float(2**bits - 1)
+        return np.clip(out / top, 0, 1), {"voi": "VOI LUT Sequence"}, notes
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is not None and width is not None and _first(width) > 0:
+        c, w = _first(center), _first(width)
+        if isinstance(center, pydicom.multival.MultiValue) and len(center) > 1:
+            notes.append(f"File has {len(center)} windows; the first was used.")
+        function = _text(ds, "VOILUTFunction").upper() or "LINEAR"
+        return _linear_window(values, c, w, function), {"center": c, "width": w}, notes
+    sample = values[~mask] if mask is not None else values
+    lo, hi = np.percentile(sample, [0.5, 99.5]) if sample.size else (0.0, 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    notes.append("No window in the file: a 0.5-99.5 percentile window was used.")
+    c, w = (lo + hi) / 2.0, hi - lo
+    return np.clip((values - lo) / (hi - lo), 0, 1), {"center": float(c), "width": float(w)}, notes
+
+
+def to_display(ds: pydicom.Dataset, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, dict, list[str]]:
+    """Stored pixels -> uint8 display pixels (0 black), modality values, window, notes."""
+    photometric = _text(ds, "PhotometricInterpretation").upper()
+    if arr.ndim == 3 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        if photometric == "PALETTE COLOR":
+            from pydicom.pixels import apply_color_lut
+
+            arr = apply_color_lut(arr, ds)
+        if arr.ndim == 2:
+            arr = np.repeat(arr[..., None], 3, axis=2)
+        rgb = arr[..., :3].astype(np.float64)
+        top = float(2 ** int(ds.get("BitsStored", 8) or 8) - 1)
+        gray = rgb @ np.array([0.299, 0.587, 0.114])
+        out = np.clip(gray / max(top, 1.0), 0, 1)
+        note = [f"Colour image ({photometric}) converted to grayscale."]
+        return (out * 255 + 0.5).astype(np.uint8), None, {}, note
+    modality = apply_modality_lut(arr, ds).astype(np.float64)
+    mask = padding_mask(ds, arr)
+    unit, win, notes = window(ds, modality, mask)
+    if photometric == "MONOCHROME1":
+        unit = 1.0 - unit
+        notes.append("MONOCHROME1: inverted after windowing.")
+    if mask is not None:
+        unit = np.where(mask, 0.0, unit)
+    return (unit * 255.0 + 0.5).astype(np.uint8), modality.astype(np.float32), win, notes
+
+
+def load_dicom(path: Path, has_preamble: bool = True, check_modality: bool = True) -> LoadedImage:
+    ds = read_dataset(path, has_preamble)
+    notes = check_screenable(ds, check_modality)
+    if not has_preamble:
+        notes.append("No DICOM preamble/File Meta: read with inferred transfer syntax.")
+    arr, decode_notes = _decode_first_frame(ds)
+    pixels, modality, win, display_notes = to_display(ds, arr)
+    tsyntax = transfer_syntax(ds)
+    meta = {
+        "source_kind": "DICOM",
+        "width": int(pixels.shape[1]),
+        "height": int(pixels.shape[0]),
+        "bits_stored": int(ds.get("BitsStored", 0) or 0),
+        "photometric": _text(ds, "PhotometricInterpretation"),
+        "transfer_syntax": f"{tsyntax.name} ({tsyntax})",
+        "window": win,
+    }
+    for tag in REPORT_TAGS:
+        meta[tag] = _text(ds, tag)
+    return LoadedImage(
+        pixels=pixels, meta=meta, notes=notes + decode_notes + display_notes, modality=modality
+    )

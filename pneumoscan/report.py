@@ -1,0 +1,132 @@
+"""The CSV report shared by the CLI and the GUI.
+
+Excel-friendly (UTF-8 with BOM), safe against formula injection from DICOM
+tags or file names, and written atomically so a crash or Ctrl-C never leaves
+half a report where the last good one was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from .results import ScreenResult
+
+PHI_COLUMNS = ("patient_name", "patient_id", "patient_age", "patient_sex", "accession_number")
+COLUMNS = (
+    "path",
+    "status",
+    "reason",
+    "probability",
+    "result",
+    "threshold",
+    "operating_point",
+    "model_version",
+    "width",
+    "height",
+    "source_kind",
+    "transfer_syntax",
+    "patient_id",
+    "patient_name",
+    "patient_age",
+    "patient_sex",
+    "study_date",
+    "accession_number",
+    "study_instance_uid",
+    "sop_instance_uid",
+    "modality",
+    "body_part",
+    "view_position",
+    "notes",
+)
+_TAG_COLUMNS = {
+    "patient_id": "PatientID",
+    "patient_name": "PatientName",
+    "patient_age": "PatientAge",
+    "patient_sex": "PatientSex",
+    "study_date": "StudyDate",
+    "accession_number": "AccessionNumber",
+    "study_instance_uid": "StudyInstanceUID",
+    "sop_instance_uid": "SOPInstanceUID",
+    "modality": "Modality",
+    "body_part": "BodyPartExamined",
+    "view_position": "ViewPosition",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def defuse(text: str) -> str:
+    """Prefix a quote to text a spreadsheet would run as a formula (OWASP CSV injection)."""
+    if text and (text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START[:4])):
+        return "'" + text
+    return text
+
+
+def columns(no_phi: bool = False) -> list[str]:
+    return [c for c in COLUMNS if not (no_phi and c in PHI_COLUMNS)]
+
+
+def row_for(result: ScreenResult, no_phi: bool = False) -> dict[str, str]:
+    """Every cell as text; numbers formatted, text defused."""
+    meta = result.meta
+    prob = "" if result.probability is None else f"{result.probability:.6f}"
+    thr = "" if result.threshold is None or not result.ok else f"{result.threshold:.6f}"
+    row = {
+        "path": str(result.path),
+        "status": result.status,
+        "reason": result.reason,
+        "probability": prob,
+        "result": result.result,
+        "threshold": thr,
+        "operating_point": result.operating_point if result.ok else "",
+        "model_version": result.model_version,
+        "width": str(meta.get("width", "")),
+        "height": str(meta.get("height", "")),
+        "source_kind": str(meta.get("source_kind", "")),
+        "transfer_syntax": str(meta.get("transfer_syntax", "")),
+        "notes": " | ".join(result.notes),
+    }
+    for col, tag in _TAG_COLUMNS.items():
+        row[col] = str(meta.get(tag, ""))
+    keep = columns(no_phi)
+    return {
+        k: (v if k in ("probability", "threshold", "width", "height") else defuse(v))
+        for k, v in row.items()
+        if k in keep
+    }
+
+
+def render(results: Iterable[ScreenResult], no_phi: bool = False) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns(no_phi), lineterminator="\r\n")
+    writer.writeheader()
+    for r in results:
+        writer.writerow(row_for(r, no_phi))
+    return buf.getvalue()
+
+
+def write_report(path: str | os.PathLike, results: Iterable[ScreenResult], no_phi: bool = False) -> Path:
+    """Write atomically: a temporary file beside the target, fsync, then rename."""
+    target = Path(path)
+    text = render(results, no_phi)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_report(path: str | os.PathLike) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
