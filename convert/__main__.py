@@ -1,0 +1,132 @@
+"""``python -m convert RUN_DIR``: export, verify, quantize, verify, time, and ship to assets/.
+
+INT8 is shipped only when it keeps the validation answers (AUC within 0.005,
+99% of decisions unchanged at each threshold) and earns its place (at least
+1.5x FP32 throughput at batch 16 on 2 threads, at most a third of the size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from pneumoscan.preprocess import equalize
+
+from . import verify
+from .card import write_card
+from .export import export_onnx, keras_outputs
+from .manifest_writer import build_manifest
+from .quantize import preprocess_files, quantize
+from .speed import compare
+
+
+def _tensors(x_uint8: np.ndarray) -> np.ndarray:
+    """uint8 squashed images -> model input, with the core's equaliser."""
+    return np.stack([equalize(img[..., 0].astype(np.float32) / 255.0)[..., None] for img in x_uint8])
+
+
+def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False) -> dict:
+    from training import dataset, split
+    from training.evaluate import choose
+    from training.train import TrainConfig
+
+    cfg = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
+    fp32, int8 = run_dir / "model_fp32.onnx", run_dir / "model_int8.onnx"
+    exported = export_onnx(run_dir / "best.keras", fp32)
+
+    items = split.list_images(Path(cfg.data))
+    train_items, val_items = split.split_items(items, split.load_split())
+    if cfg.limit:
+        from training.train import _subset
+
+        train_items, val_items = (
+            _subset(train_items, cfg.limit, cfg.seed),
+            _subset(val_items, cfg.limit, cfg.seed),
+        )
+    from pneumoscan.preprocess import InputSpec
+
+    xva, yva = dataset.load_arrays(val_items, InputSpec())
+    clean = _tensors(xva)
+    shifted = _tensors(dataset.shifted_copy(xva, cfg.shift_strength, cfg.seed))
+
+    # 1. FP32 ONNX vs Keras on 64 validation images
+    n = min(64, len(clean))
+    k_out = keras_outputs(exported, clean[:n])
+    o_logit, o_cam = verify.onnx_logits(fp32, clean[:n])
+    fp32_diff = verify.max_abs_diff([o_logit, o_cam], [k_out[0][:, 0], k_out[1]])
+    print(f"FP32 ONNX vs Keras max |diff| on {n} images: {fp32_diff:.2e}", flush=True)
+
+    # 2. INT8, calibrated on training images through the serving path
+    rng = random.Random(cfg.seed)
+    cal_files = [p for p, _ in rng.sample(train_items, min(calib, len(train_items)))]
+    qinfo = quantize(fp32, int8, preprocess_files(cal_files))
+
+    # 3. both models on the whole validation split (clean and shifted)
+    z32, _ = verify.onnx_logits(fp32, clean)
+    z8, _ = verify.onnx_logits(int8, clean)
+    z32s, _ = verify.onnx_logits(fp32, shifted)
+    z8s, _ = verify.onnx_logits(int8, shifted)
+    paths = [str(p) for p, _ in val_items]
+    chosen32 = choose({"paths": paths, "y": yva, "logit": z32, "logit_shifted": z32s})
+    chosen8 = choose({"paths": paths, "y": yva, "logit": z8, "logit_shifted": z8s})
+    agree = verify.int8_agreement(yva, z32, z8, chosen32["temperature"], chosen32["thresholds"])
+    print(f"INT8 vs FP32: {json.dumps(agree)}", flush=True)
+
+    # 4. speed and size
+    speed = compare(fp32, int8, batch=16, threads=2, seconds=1.0 if smoke else 3.0)
+    size_ratio = int8.stat().st_size / fp32.stat().st_size
+    print(
+        f"INT8 speed-up {speed['speedup']:.2f}x at batch 16, 2 threads; size ratio {size_ratio:.2f}",
+        flush=True,
+    )
+    checks = {
+        "fp32_vs_keras_max_abs_diff": fp32_diff,
+        "fp32_vs_keras_ok": fp32_diff < 1e-4,
+        "int8_auc_ok": agree["auc_difference"] <= 0.005,
+        "int8_decisions_ok": min(agree["decisions_unchanged"].values()) >= 0.99,
+        "int8_speed_ok": speed["speedup"] >= 1.5,
+        "int8_size_ok": size_ratio <= 1 / 3,
+    }
+    ship_int8 = all(checks[k] for k in ("int8_auc_ok", "int8_decisions_ok", "int8_speed_ok", "int8_size_ok"))
+    shipped = "int8" if ship_int8 else "fp32"
+    print(f"shipping {shipped}", flush=True)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(int8 if ship_int8 else fp32, out_dir / "model.onnx")
+    manifest = build_manifest(
+        out_dir=out_dir,
+        run_dir=run_dir,
+        cfg=cfg,
+        shipped=shipped,
+        chosen=chosen8 if ship_int8 else chosen32,
+        other=chosen32 if ship_int8 else chosen8,
+        agreement=agree,
+        checks=checks,
+        quantization=qinfo,
+        speed=speed,
+        size_ratio=size_ratio,
+        n_train=len(train_items),
+    )
+    write_card(out_dir / "MODEL_CARD.md", manifest)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description="Export, quantize and verify a training run; ship it to assets/."
+    )
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--out", type=Path, default=Path("assets"))
+    ap.add_argument("--calib", type=int, default=300)
+    ap.add_argument("--smoke", action="store_true", help="short timings (CI smoke run)")
+    args = ap.parse_args(argv)
+    convert(args.run_dir, args.out, args.calib, args.smoke)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Keras model -> FP32 ONNX with outputs named ``logit``, ``cam`` and ``features``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+OUTPUT_NAMES = ("logit", "cam", "features")
+
+
+def export_onnx(keras_path: Path, out_path: Path, size: tuple[int, int] = (224, 224), opset: int = 17):
+    """Convert with ``tf2onnx.convert.from_keras`` and an explicit input signature."""
+    import keras
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    from training.model import export_model
+
+    model = keras.models.load_model(keras_path)
+    exported = export_model(model)
+    spec = (tf.TensorSpec((None, size[0], size[1], 1), tf.float32, name="image"),)
+    onnx_model, _ = tf2onnx.convert.from_keras(exported, input_signature=spec, opset=opset)
+    graph = onnx_model.graph
+    renames = {o.name: new for o, new in zip(graph.output, OUTPUT_NAMES)}
+    for node in graph.node:
+        node.output[:] = [renames.get(n, n) for n in node.output]
+        node.input[:] = [renames.get(n, n) for n in node.input]
+    for o in graph.output:
+        o.name = renames[o.name]
+    graph.input[0].name = graph.input[0].name  # "image"
+    onnx.checker.check_model(onnx_model)
+    onnx.save(onnx_model, str(out_path))
+    return exported
+
+
+def keras_outputs(exported, batch: np.ndarray) -> list[np.ndarray]:
+    return [np.asarray(o) for o in exported(batch, training=False)]

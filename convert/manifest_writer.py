@@ -1,0 +1,98 @@
+"""Builds ``assets/model.json`` from a verified conversion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+from pneumoscan.manifest import sha256_file
+from pneumoscan.preprocess import InputSpec
+
+INTENDED_USE = (
+    "A second reader that flags paediatric chest X-rays (ages 1 to 5, AP view, as in the "
+    "training data) likely to show pneumonia, so a radiologist reads them first. It is not a "
+    "diagnosis and has not been validated on adults, lateral views or other populations."
+)
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _metrics(chosen: dict) -> dict:
+    keep = ("validation", "validation_shifted", "auc_ci95", "auc_shifted_ci95", "bootstrap_at_threshold")
+    return {k: chosen[k] for k in keep}
+
+
+def build_manifest(
+    *,
+    out_dir: Path,
+    run_dir: Path,
+    cfg,
+    shipped: str,
+    chosen: dict,
+    other: dict,
+    agreement: dict,
+    checks: dict,
+    quantization: dict,
+    speed: dict,
+    size_ratio: float,
+    n_train: int,
+) -> dict:
+    val = chosen["validation"]
+    manifest = {
+        "version": f"1.0.0+{run_dir.name}",
+        "model_file": "model.onnx",
+        "sha256": sha256_file(out_dir / "model.onnx"),
+        "precision": shipped,
+        "input": InputSpec().to_manifest(),
+        "outputs": {"logit": "logit", "cam": "cam", "features": "features"},
+        "class_names": ["NORMAL", "PNEUMONIA"],
+        "temperature": chosen["temperature"],
+        "thresholds": chosen["thresholds"],
+        "default_operating_point": "high_sensitivity",
+        "operating_points": {
+            "high_sensitivity": "sensitivity at least 0.99 on validation (bootstrap median threshold)",
+            "balanced": "Youden's J on validation (bootstrap median threshold)",
+        },
+        "threshold_uncertainty": {
+            "bootstrap": chosen["threshold_bootstrap"],
+            "point_estimate": chosen["threshold_point_estimate"],
+            "method": "2000 patient-level bootstrap resamples of the validation split",
+        },
+        "metrics": {
+            "shipped": _metrics(chosen),
+            "fp32" if shipped == "int8" else "int8": _metrics(other),
+            "summary": {
+                "validation_auc": val["auc"],
+                "validation_images": val["n"],
+                "validation_positives": val["positives"],
+            },
+        },
+        "verification": {**checks, "int8_vs_fp32": agreement},
+        "quantization": quantization,
+        "speed": {**speed, "int8_to_fp32_size": size_ratio},
+        "training": {
+            "config": asdict(cfg),
+            "data": "Kermany et al. 2018 chest X-ray set (CC BY 4.0), official train split only",
+            "train_images": n_train,
+            "validation_split": "patient-wise, training/val_patients.txt",
+            "history": (run_dir / "history.csv").read_text().strip().splitlines()[-1]
+            if (run_dir / "history.csv").exists()
+            else "",
+        },
+        "intended_use": INTENDED_USE,
+        "created": dt.date.today().isoformat(),
+        "code_version": code_version(),
+    }
+    (out_dir / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

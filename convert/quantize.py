@@ -1,0 +1,76 @@
+"""Static INT8 quantization (QDQ) calibrated on training images through the core preprocessing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class ImageReader:
+    """Feeds preprocessed training images to ORT's calibrator in small batches."""
+
+    def __init__(self, tensors: np.ndarray, batch: int = 16) -> None:
+        self.tensors, self.batch, self.pos = tensors, batch, 0
+
+    def get_next(self):
+        if self.pos >= len(self.tensors):
+            return None
+        chunk = self.tensors[self.pos : self.pos + self.batch]
+        self.pos += self.batch
+        return {"image": chunk}
+
+    def rewind(self) -> None:
+        self.pos = 0
+
+
+def preprocess_files(paths: list[Path]) -> np.ndarray:
+    """The exact serving path: ``load_image`` then ``preprocess``."""
+    from pneumoscan.loader import load_image
+    from pneumoscan.preprocess import preprocess
+
+    return np.stack([preprocess(load_image(p).pixels) for p in paths]).astype(np.float32)
+
+
+def quantize(
+    fp32_path: Path,
+    out_path: Path,
+    calibration: np.ndarray,
+    per_channel: bool = True,
+    activation: str = "QUInt8",
+    exclude_first_conv: bool = False,
+    method: str = "Percentile",
+) -> dict:
+    """Run ``quant_pre_process`` then ``quantize_static``; return the settings used."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    prep = out_path.with_suffix(".prep.onnx")
+    quant_pre_process(str(fp32_path), str(prep), skip_symbolic_shape=True)
+    exclude = []
+    if exclude_first_conv:
+        import onnx
+
+        model = onnx.load(str(prep))
+        exclude = [next(n.name for n in model.graph.node if n.op_type == "Conv")]
+    quantize_static(
+        str(prep),
+        str(out_path),
+        ImageReader(calibration),
+        quant_format=QuantFormat.QDQ,
+        per_channel=per_channel,
+        activation_type=getattr(QuantType, activation),
+        weight_type=QuantType.QInt8,
+        calibrate_method=getattr(CalibrationMethod, method),
+        nodes_to_exclude=exclude,
+        extra_options={"CalibPercentile": 99.99} if method == "Percentile" else {},
+    )
+    prep.unlink(missing_ok=True)
+    return {
+        "format": "QDQ",
+        "per_channel": per_channel,
+        "activations": activation,
+        "weights": "QInt8",
+        "calibration": f"{method} on {len(calibration)} training images",
+        "excluded_nodes": exclude,
+    }

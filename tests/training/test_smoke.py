@@ -1,0 +1,46 @@
+"""Train two steps on 32 images, export, quantize, verify, and screen with the result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("tf2onnx")
+
+from pneumoscan.manifest import Manifest  # noqa: E402
+from pneumoscan.screener import Screener  # noqa: E402
+from tests.conftest import data_dir  # noqa: E402
+
+
+@pytest.mark.slow
+def test_train_export_quantize_verify(tmp_path):
+    data = data_dir()
+    from convert.__main__ import convert
+    from training.evaluate import evaluate_run
+    from training.train import TrainConfig, run
+
+    cfg = TrainConfig(
+        data=str(data / "chest_xray" / "train"), out=str(tmp_path / "runs"), epochs=1, steps=2, limit=32
+    )
+    run_dir = run(cfg)
+    assert (run_dir / "best.keras").exists() and (run_dir / "history.csv").exists()
+    result = evaluate_run(run_dir)
+    assert set(result["thresholds"]) == {"high_sensitivity", "balanced"}
+    assert (run_dir / "evaluation.png").stat().st_size > 10_000
+
+    out = tmp_path / "assets"
+    manifest = convert(run_dir, out, calib=32, smoke=True)
+    v = manifest["verification"]
+    assert v["fp32_vs_keras_ok"] and v["fp32_vs_keras_max_abs_diff"] < 1e-4
+    assert manifest["precision"] in ("int8", "fp32")
+    assert (out / "MODEL_CARD.md").read_text().count("|") > 10
+    loaded = Manifest.load(out / "model.json")
+    loaded.verify()
+    assert json.loads((out / "model.json").read_text())["sha256"] == loaded.data["sha256"]
+
+    screener = Screener(out / "model.json")
+    sample = sorted((data / "chest_xray" / "train" / "NORMAL").iterdir())[:3]
+    results = list(screener.screen(sample))
+    assert all(r.ok and 0 <= r.probability <= 1 for r in results)
