@@ -127,7 +127,7 @@ def _decode_first_frame(ds: pydicom.Dataset) -> tuple[np.ndarray, list[str]]:
     return arr, notes
 
 
-def _linear_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
+def linear_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
     """PS3.3 C.11.2.1.2 window to [0, 1] (LINEAR, LINEAR_EXACT, SIGMOID)."""
     if function == "SIGMOID":
         return 1.0 / (1.0 + np.exp(-4.0 * (values - center) / max(width, 1e-6)))
@@ -174,14 +174,18 @@ def window(
         if isinstance(center, pydicom.multival.MultiValue) and len(center) > 1:
             notes.append(f"File has {len(center)} windows; the first was used.")
         function = _text(ds, "VOILUTFunction").upper() or "LINEAR"
-        return _linear_window(values, c, w, function), {"center": c, "width": w}, notes
+        return linear_window(values, c, w, function), {"center": c, "width": w, "function": function}, notes
     sample = values[~mask] if mask is not None else values
     lo, hi = np.percentile(sample, [0.5, 99.5]) if sample.size else (0.0, 1.0)
     if hi <= lo:
         hi = lo + 1.0
     notes.append("No window in the file: a 0.5-99.5 percentile window was used.")
-    c, w = (lo + hi) / 2.0, hi - lo
-    return np.clip((values - lo) / (hi - lo), 0, 1), {"center": float(c), "width": float(w)}, notes
+    c, w = float((lo + hi) / 2.0), float(hi - lo)
+    return (
+        linear_window(values, c, w, "LINEAR_EXACT"),
+        {"center": c, "width": w, "function": "LINEAR_EXACT"},
+        notes,
+    )
 
 
 def to_display(ds: pydicom.Dataset, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, dict, list[str]]:

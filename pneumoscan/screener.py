@@ -41,6 +41,14 @@ def make_thumbnail(pixels: np.ndarray, size: int = THUMB) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8).copy()
 
 
+def lower_thread_priority() -> None:
+    """Nice the calling thread (Linux: per-thread niceness); a no-op elsewhere."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -54,7 +62,10 @@ class Screener:
         threads: int = 2,
         batch_size: int = 16,
         operating_point: str | None = None,
+        background: bool = False,
     ) -> None:
+        """``background=True`` (the GUI) trades a little speed for a responsive host:
+        ORT threads do not spin while idle and decode threads run at lower OS priority."""
         import onnxruntime as ort
 
         self.manifest = Manifest.load(manifest or default_assets_dir() / "model.json")
@@ -72,6 +83,9 @@ class Screener:
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.background = background
+        if background:
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(self.manifest.model_path), opts, providers=["CPUExecutionProvider"]
@@ -139,7 +153,8 @@ class Screener:
         """
         it = iter(Path(p) for p in paths)
         window = self.batch_size * 2
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="decode") as pool:
+        init = lower_thread_priority if self.background else None
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="decode", initializer=init) as pool:
             pending: deque[Future[_Prepared]] = deque()
 
             def refill() -> None:

@@ -127,7 +127,7 @@ def plots(run_dir: Path, preds: dict, result: dict) -> None:
         xs = [p[idx == b].mean() for b in range(10) if (idx == b).any()]
         ys = [y[idx == b].mean() for b in range(10) if (idx == b).any()]
         axes[2].plot(xs, ys, "o-", label=f"{label} ECE {M.ece(y, p):.3f}")
-    for name, thr in result["thresholds"].items():
+    for name in result["thresholds"]:
         r = result["validation"]["operating_points"][name]
         axes[0].plot(1 - r["specificity"], r["sensitivity"], "k^" if name == "balanced" else "rs", label=name)
     axes[0].set(xlabel="1 - specificity", ylabel="sensitivity", title="ROC")

@@ -1,0 +1,1 @@
+"""PneumoScan desktop workstation (PySide6). All screening goes through ``pneumoscan``."""

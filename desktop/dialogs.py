@@ -1,0 +1,61 @@
+"""Export dialog (with the no-PHI option) and the About box."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
+
+from pneumoscan.manifest import Manifest
+
+
+def ask_export_path(parent: QWidget, start_dir: str) -> tuple[Path, bool] | None:
+    """Save dialog with a 'Leave out patient data' box; None when cancelled."""
+    dialog = QFileDialog(parent, "Export CSV report", str(Path(start_dir) / "pneumoscan_report.csv"))
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setNameFilter("CSV report (*.csv)")
+    dialog.setDefaultSuffix("csv")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    no_phi = QCheckBox("Leave out patient name, ID, age, sex and accession number", dialog)
+    layout = dialog.layout()
+    if layout is not None:
+        layout.addWidget(no_phi)
+    if not dialog.exec():
+        return None
+    files = dialog.selectedFiles()
+    return (Path(files[0]), no_phi.isChecked()) if files else None
+
+
+def about_html(manifest: Manifest | None) -> str:
+    if manifest is None:
+        return "<p>PneumoScan: no model is loaded.</p>"
+    m = manifest.data
+    val = m.get("metrics", {}).get("shipped", {}).get("validation", {})
+    rows = []
+    for name, op in val.get("operating_points", {}).items():
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{op['threshold']:.3f}</td>"
+            f"<td>{100 * op['sensitivity']:.1f}%</td><td>{100 * op['specificity']:.1f}%</td></tr>"
+        )
+    table = (
+        "<table border='0' cellpadding='3'><tr><th>operating point</th><th>threshold</th>"
+        f"<th>sensitivity</th><th>specificity</th></tr>{''.join(rows)}</table>"
+        if rows
+        else ""
+    )
+    auc = (
+        f"<p>Validation AUC {val['auc']:.4f} on {val['n']} images (patient-wise split).</p>"
+        if "auc" in val
+        else ""
+    )
+    return (
+        f"<h3>PneumoScan</h3><p>Model {html.escape(manifest.version)} ({html.escape(str(m.get('precision', '')))})</p>"
+        f"{auc}{table}<p><b>Intended use.</b> {html.escape(str(m.get('intended_use', '')))}</p>"
+        "<p><b>The output is not a diagnosis.</b> Every image must be read by a qualified clinician.</p>"
+        "<p>PneumoScan runs entirely on this computer and sends nothing over the network.</p>"
+    )
+
+
+def show_about(parent: QWidget, manifest: Manifest | None) -> None:
+    QMessageBox.about(parent, "About PneumoScan", about_html(manifest))

@@ -1,0 +1,342 @@
+"""The screening workstation window: open, screen, review, export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, QSize, Qt, QThreadPool
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QToolBar,
+)
+
+from pneumoscan.errors import ModelError
+from pneumoscan.results import ScreenResult
+from pneumoscan.screener import Screener
+
+from . import worker
+from .dialogs import ask_export_path, show_about
+from .panels import MetadataPanel, ViewerPanel
+from .results_model import COL_RESULT, RESULT_ROLE, ResultsModel, ResultsProxy
+from .viewer import downsample_for_display
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        manifest: str | Path | None = None,
+        sync: bool = False,
+        settings: QSettings | None = None,
+        threads: int = 2,
+    ) -> None:
+        super().__init__()
+        # Decode threads run Python between C calls; a short GIL switch interval lets
+        # the GUI thread win the GIL back quickly, which keeps the window responsive.
+        sys.setswitchinterval(0.001)
+        self.setWindowTitle("PneumoScan - chest X-ray pneumonia screening")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("PneumoScan", "PneumoScan")
+        self.runner = worker.Runner(sync=sync, pool=QThreadPool(self))
+        self.runner.pool.setMaxThreadCount(2)
+        self.screener: Screener | None = None
+        self.model_problem = ""
+        try:
+            self.screener = Screener(manifest, threads=threads, background=not sync)
+        except ModelError as exc:
+            self.model_problem = str(exc)
+        self.current: worker.ScreenWorker | None = None
+        self.chunk_seconds = 0.1  # how long results are gathered before the table is updated
+        self.generation = 0
+        self.last_export: Path | None = None
+        self._build()
+        self._restore()
+        if self.model_problem:
+            self.statusBar().showMessage(f"Model not loaded: {self.model_problem}")
+
+    # --- construction -------------------------------------------------------------
+    def _build(self) -> None:
+        self.model = ResultsModel(self)
+        self.model.thumbnail_needed.connect(self._make_thumbnail)
+        self.proxy = ResultsProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(52)
+        self.table.verticalHeader().hide()
+        self.table.setIconSize(QSize(48, 48))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((56, 220, 110, 95, 85, 160)):
+            self.table.setColumnWidth(col, width)
+        self.table.sortByColumn(COL_RESULT, Qt.SortOrder.DescendingOrder)
+        self.table.selectionModel().currentRowChanged.connect(self._row_selected)
+
+        self.viewer_panel = ViewerPanel(self)
+        self.metadata = MetadataPanel(self)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.viewer_panel)
+        right.addWidget(self.metadata)
+        right.setSizes([560, 200])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([560, 720])
+        self.setCentralWidget(self.splitter)
+
+        self.act_open_folder = QAction("Open &Folder...", self, shortcut=QKeySequence("Ctrl+O"))
+        self.act_open_files = QAction("Open F&iles...", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        self.act_export = QAction("&Export CSV...", self, shortcut=QKeySequence("Ctrl+E"))
+        self.act_cancel = QAction("&Cancel", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
+        self.act_heat = QAction("Toggle &Heatmap", self, shortcut=QKeySequence(Qt.Key.Key_Space))
+        self.act_about = QAction("&About PneumoScan", self)
+        self.act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.act_open_folder.triggered.connect(self.choose_folder)
+        self.act_open_files.triggered.connect(self.choose_files)
+        self.act_export.triggered.connect(self.choose_export)
+        self.act_cancel.triggered.connect(self.cancel)
+        self.act_heat.triggered.connect(self.viewer_panel.toggle_heatmap)
+        self.act_about.triggered.connect(
+            lambda: show_about(self, self.screener.manifest if self.screener else None)
+        )
+        self.act_quit.triggered.connect(self.close)
+        self.act_cancel.setEnabled(False)
+        self.act_export.setEnabled(False)
+        for act in (self.act_open_folder, self.act_open_files, self.act_cancel, self.act_heat):
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.act_heat)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for act in (self.act_open_folder, self.act_open_files, self.act_export):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        screen_menu = menu.addMenu("&Screening")
+        screen_menu.addAction(self.act_cancel)
+        screen_menu.addAction(self.act_heat)
+        menu.addMenu("&Help").addAction(self.act_about)
+
+        tools = QToolBar("Main", self)
+        tools.setObjectName("main_toolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_open_folder, self.act_open_files, self.act_export, self.act_cancel):
+            tools.addAction(act)
+        tools.addSeparator()
+        tools.addWidget(QLabel(" Show: "))
+        self.filter_box = QComboBox(self)
+        self.filter_box.addItems(["All", "Flagged", "Errors"])
+        self.filter_box.currentTextChanged.connect(lambda t: self.set_filter(t.lower()))
+        tools.addWidget(self.filter_box)
+        tools.addWidget(QLabel("  Operating point: "))
+        self.op_box = QComboBox(self)
+        if self.screener:
+            for name, t in self.screener.manifest.thresholds.items():
+                self.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)
+        self.op_box.currentIndexChanged.connect(
+            lambda _i: self.set_operating_point(self.op_box.currentData())
+        )
+        tools.addWidget(self.op_box)
+        self.addToolBar(tools)
+
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(240)
+        self.progress.setFormat("%v / %m")
+        self.progress.hide()
+        self.rate_label = QLabel("")
+        self.summary_label = QLabel("Ready")
+        self.statusBar().addWidget(self.summary_label, 1)
+        self.statusBar().addPermanentWidget(self.rate_label)
+        self.statusBar().addPermanentWidget(self.progress)
+
+    def _restore(self) -> None:
+        s = self.settings
+        geometry = s.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        header = s.value("columns")
+        if isinstance(header, QByteArray):
+            self.table.horizontalHeader().restoreState(header)
+        splitter = s.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        op = s.value("operating_point")
+        idx = self.op_box.findData(op) if op else -1
+        if idx >= 0:
+            self.op_box.setCurrentIndex(idx)
+
+    def closeEvent(self, event) -> None:
+        self.cancel()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("columns", self.table.horizontalHeader().saveState())
+        self.settings.setValue("splitter", self.splitter.saveState())
+        if self.op_box.currentData():
+            self.settings.setValue("operating_point", self.op_box.currentData())
+        self.settings.sync()
+        self.runner.pool.waitForDone(5000)
+        super().closeEvent(event)
+
+    # --- opening and screening -------------------------------------------------------
+    def choose_folder(self) -> None:
+        start = str(self.settings.value("last_folder", str(Path.home())))
+        folder = QFileDialog.getExistingDirectory(self, "Open folder of chest X-rays", start)
+        if folder:
+            self.open_paths([folder])
+
+    def choose_files(self) -> None:
+        start = str(self.settings.value("last_folder", str(Path.home())))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open chest X-ray files", start, "All files (*)")
+        if files:
+            self.open_paths(files)
+
+    def open_paths(self, paths: list[str | Path]) -> None:
+        """Screen these files/folders; the menu, drag and drop and the command line all land here."""
+        if not paths:
+            return
+        if self.screener is None:
+            QMessageBox.critical(self, "PneumoScan", f"The model could not be loaded:\n{self.model_problem}")
+            return
+        first = Path(paths[0])
+        self.settings.setValue("last_folder", str(first if first.is_dir() else first.parent))
+        self.cancel()
+        self.generation += 1
+        gen = self.generation
+        self.model.clear()
+        self.viewer_panel.show_message("Screening... select a row to view it.")
+        self.metadata.clear()
+        job = worker.ScreenWorker(self.screener, paths, chunk_seconds=self.chunk_seconds)
+        job.signals.started.connect(lambda total: gen == self.generation and self._started(total))
+        job.signals.results.connect(lambda rs: gen == self.generation and self._results(rs))
+        job.signals.progress.connect(lambda d, t, r, s: gen == self.generation and self._progress(d, t, r, s))
+        job.signals.finished.connect(lambda cancelled: gen == self.generation and self._finished(cancelled))
+        job.signals.failed.connect(lambda msg: gen == self.generation and self.statusBar().showMessage(msg))
+        self.current = job
+        self.act_cancel.setEnabled(True)
+        self.runner.start(job)
+
+    def cancel(self) -> None:
+        if self.current is not None:
+            self.current.cancel()
+
+    def _started(self, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(0)
+        self.progress.show()
+
+    def _results(self, results: list[ScreenResult]) -> None:
+        had_rows = self.proxy.rowCount() > 0
+        self.model.add_results(results)
+        self._update_summary()
+        self.act_export.setEnabled(True)
+        if not had_rows and self.proxy.rowCount():
+            self.table.selectionModel().setCurrentIndex(
+                self.proxy.index(0, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            self.table.setFocus()
+
+    def _progress(self, done: int, total: int, rate: float, left: float) -> None:
+        self.progress.setValue(done)
+        self.rate_label.setText(f"{rate:.1f} images/s, {int(left) // 60}:{int(left) % 60:02d} left")
+
+    def _finished(self, cancelled: bool) -> None:
+        self.current = None
+        self.act_cancel.setEnabled(False)
+        self.progress.hide()
+        self.rate_label.setText("Cancelled: results so far are kept" if cancelled else "Done")
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        s = self.model.summary()
+        self.summary_label.setText(
+            f"Screened {s['screened']}   Flagged {s['flagged']}   Errors {s['errors']}   Skipped {s['skipped']}"
+        )
+
+    # --- review ------------------------------------------------------------------------
+    def set_filter(self, mode: str) -> None:
+        self.proxy.set_mode(mode)
+
+    def set_operating_point(self, name: str | None) -> None:
+        if not name or self.screener is None:
+            return
+        self.screener.operating_point = name
+        self.model.set_operating_point(name, self.screener.threshold)
+        self.proxy.invalidate()
+        self._update_summary()
+        self.settings.setValue("operating_point", name)
+
+    def selected_result(self) -> ScreenResult | None:
+        idx = self.table.selectionModel().currentIndex()
+        return idx.data(RESULT_ROLE) if idx.isValid() else None
+
+    def _row_selected(self, current, _previous) -> None:
+        if not current.isValid():
+            return
+        result: ScreenResult = current.data(RESULT_ROLE)
+        self.metadata.show_result(result)
+        if not result.ok:
+            self.viewer_panel.show_message(f"{result.path.name}\n\n{result.status.upper()}: {result.reason}")
+            return
+        task = worker.CallTask(result, lambda p=result.path: downsample_for_display(worker.load_full(p)))
+        task.signals.done.connect(self._image_loaded)
+        task.signals.failed.connect(lambda r, msg: self.viewer_panel.show_message(f"Could not load: {msg}"))
+        self.runner.start(task)
+
+    def _image_loaded(self, result: ScreenResult, img) -> None:
+        if self.selected_result() is result:
+            self.viewer_panel.show_image(img, result)
+            self.metadata.show_result(result, img)
+
+    def _make_thumbnail(self, row: int) -> None:
+        path = self.model.results[row].path
+        task = worker.CallTask(row, lambda p=path: worker.thumbnail_of(p))
+        task.signals.done.connect(lambda r, thumb: self.model.set_thumbnail(r, thumb))
+        self.runner.start(task)
+
+    # --- export --------------------------------------------------------------------------
+    def choose_export(self) -> None:
+        start = str(self.settings.value("last_folder", str(Path.home())))
+        choice = ask_export_path(self, start)
+        if choice:
+            self.export_csv(*choice)
+
+    def export_csv(self, path: Path, no_phi: bool = False) -> None:
+        """Write the report off the GUI thread, from the result objects (input order)."""
+        results = list(self.model.results)
+        task = worker.CallTask(path, lambda: worker.export_csv(path, results, no_phi))
+        task.signals.done.connect(lambda p, _v: self._exported(p))
+        task.signals.failed.connect(lambda p, msg: QMessageBox.warning(self, "Export failed", f"{p}\n{msg}"))
+        self.runner.start(task)
+
+    def _exported(self, path: Path) -> None:
+        self.last_export = path
+        self.statusBar().showMessage(f"Report written: {path}", 8000)
+
+    # --- drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
