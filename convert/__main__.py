@@ -33,9 +33,9 @@ def _tensors(x_uint8: np.ndarray) -> np.ndarray:
 def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False) -> dict:
     from training import dataset, split
     from training.evaluate import choose
-    from training.train import TrainConfig
+    from training.train import load_config
 
-    cfg = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
+    cfg = load_config(run_dir)
     fp32, int8 = run_dir / "model_fp32.onnx", run_dir / "model_int8.onnx"
     exported = export_onnx(run_dir / "best.keras", fp32)
 
@@ -52,7 +52,7 @@ def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False)
 
     xva, yva = dataset.load_arrays(val_items, InputSpec())
     clean = _tensors(xva)
-    shifted = _tensors(dataset.shifted_copy(xva, cfg.shift_strength, cfg.seed))
+    shifted = _tensors(dataset.shifted_copy(xva, cfg.seed))
 
     # 1. FP32 ONNX vs Keras on 64 validation images
     n = min(64, len(clean))
@@ -74,7 +74,9 @@ def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False)
     paths = [str(p) for p, _ in val_items]
     chosen32 = choose({"paths": paths, "y": yva, "logit": z32, "logit_shifted": z32s})
     chosen8 = choose({"paths": paths, "y": yva, "logit": z8, "logit_shifted": z8s})
-    agree = verify.int8_agreement(yva, z32, z8, chosen32["temperature"], chosen32["thresholds"])
+    agree = verify.int8_agreement(
+        yva, z32, z8, chosen32["temperature"], chosen32["bias"], chosen32["thresholds"]
+    )
     print(f"INT8 vs FP32: {json.dumps(agree)}", flush=True)
 
     # 4. speed and size

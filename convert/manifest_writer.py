@@ -58,6 +58,8 @@ def build_manifest(
         "outputs": {"logit": "logit", "cam": "cam", "features": "features"},
         "class_names": ["NORMAL", "PNEUMONIA"],
         "temperature": chosen["temperature"],
+        "bias": chosen["bias"],
+        "calibration": "p = sigmoid(logit / temperature + bias), fitted on validation (Platt scaling)",
         "thresholds": chosen["thresholds"],
         "default_operating_point": "high_sensitivity",
         "operating_points": {

@@ -25,8 +25,8 @@ def max_abs_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return float(max(np.abs(x - y).max() for x, y in zip(a, b)))
 
 
-def int8_agreement(y, z_fp32, z_int8, temperature: float, thresholds: dict[str, float]) -> dict:
-    p32, p8 = M.sigmoid(z_fp32 / temperature), M.sigmoid(z_int8 / temperature)
+def int8_agreement(y, z_fp32, z_int8, temperature: float, bias: float, thresholds: dict[str, float]) -> dict:
+    p32, p8 = M.calibrate(z_fp32, temperature, bias), M.calibrate(z_int8, temperature, bias)
     return {
         "auc_fp32": M.roc_auc(y, p32),
         "auc_int8": M.roc_auc(y, p8),

@@ -77,6 +77,10 @@ class Manifest:
     def temperature(self) -> float:
         return float(self.data.get("temperature", 1.0))
 
+    @property
+    def bias(self) -> float:
+        return float(self.data.get("bias", 0.0))
+
     def verify(self) -> None:
         """Refuse a model file whose SHA-256 differs from the manifest."""
         if not self.model_path.is_file():

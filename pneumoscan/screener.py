@@ -116,10 +116,10 @@ class Screener:
         return _Prepared(path, tensor, base)
 
     def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities (temperature-scaled) and class activation maps for a batch."""
+        """Calibrated probabilities and class activation maps for a batch."""
         outs = self.session.run(self.output_names, {self.input_name: batch.astype(np.float32)})
         logits = np.asarray(outs[0], dtype=np.float64).reshape(len(batch))
-        probs = sigmoid(logits / self.manifest.temperature)
+        probs = sigmoid(logits / self.manifest.temperature + self.manifest.bias)
         cams = np.asarray(outs[1])[..., 0] if len(outs) > 1 else None
         return probs, cams
 

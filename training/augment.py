@@ -2,15 +2,46 @@
 
 Works on [0, 1] images before the shared histogram equalisation, so each
 photometric change is seen the way a different X-ray machine would produce it.
-``strength`` scales every range: 1.0 for training, larger for the "shifted"
-validation copy that stands in for images from other machines.
+Ranges live in ``AugParams``: ``TRAIN`` for training and a fixed ``SHIFTED``
+set for the validation copy that stands in for images from other machines
+(kept fixed so runs with different training augmentation stay comparable).
+
+``training.robustness`` showed framing (zoom out/in, rotation) and blur moved
+normal films towards "pneumonia" far more than exposure did (histogram
+equalisation already absorbs exposure), so geometry and blur ranges are wide.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import tensorflow as tf
+
+
+@dataclass(frozen=True)
+class AugParams:
+    rotate_deg: float = 15.0
+    log_scale: float = 0.25  # zoom factor exp(U(-x, x)): 0.78 to 1.28
+    shift: float = 0.10
+    shear: float = 0.08
+    log_aspect: float = 0.10
+    gamma: float = 0.4
+    contrast: float = 0.3
+    p_blur: float = 0.4
+    max_blur: float = 2.0
+    p_noise: float = 0.3
+    max_noise: float = 0.03
+    p_jpeg: float = 0.3
+    min_jpeg_quality: int = 40
+    p_edge_fill: float = 0.5  # fill uncovered borders by edge replication instead of black
+
+
+TRAIN = AugParams()
+SHIFTED = AugParams(
+    rotate_deg=12.0, log_scale=0.22, shift=0.10, shear=0.06, log_aspect=0.10, gamma=0.6, contrast=0.4,
+    p_blur=0.5, max_blur=1.5, p_noise=0.5, max_noise=0.04, p_jpeg=0.5, min_jpeg_quality=30, p_edge_fill=0.0,
+)
 
 from pneumoscan.preprocess import LEVELS
 
@@ -26,16 +57,16 @@ def equalize_tf(unit: tf.Tensor) -> tf.Tensor:
     return tf.gather(lut, q)
 
 
-def _affine(img: tf.Tensor, seed: tf.Tensor, strength: float) -> tf.Tensor:
+def _affine(img: tf.Tensor, seed: tf.Tensor, a: AugParams, edge_fill: tf.Tensor) -> tf.Tensor:
     h = tf.cast(tf.shape(img)[0], tf.float32)
     w = tf.cast(tf.shape(img)[1], tf.float32)
     u = tf.random.stateless_uniform([6], seed, -1.0, 1.0)
-    angle = u[0] * (10.0 * strength) * math.pi / 180.0
-    scale = tf.exp(u[1] * 0.15 * strength)
-    tx = u[2] * 0.08 * strength * w
-    ty = u[3] * 0.08 * strength * h
-    shear = u[4] * 0.05 * strength
-    aspect = tf.exp(u[5] * 0.08 * strength)
+    angle = u[0] * a.rotate_deg * math.pi / 180.0
+    scale = tf.exp(u[1] * a.log_scale)
+    tx = u[2] * a.shift * w
+    ty = u[3] * a.shift * h
+    shear = u[4] * a.shear
+    aspect = tf.exp(u[5] * a.log_aspect)
     sx, sy = scale * aspect, scale / aspect
     cos, sin = tf.cos(angle), tf.sin(angle)
     # forward map A = R * S * Shear about the centre; the op wants output->input (A^-1)
@@ -49,47 +80,51 @@ def _affine(img: tf.Tensor, seed: tf.Tensor, strength: float) -> tf.Tensor:
     b0 = cx - i00 * ox - i01 * oy
     b1 = cy - i10 * ox - i11 * oy
     transform = tf.stack([i00, i01, b0, i10, i11, b1, 0.0, 0.0])[None]
-    out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=img[None],
-        transforms=transform,
-        output_shape=tf.shape(img)[:2],
-        fill_value=0.0,
-        interpolation="BILINEAR",
-        fill_mode="CONSTANT",
-    )
-    return out[0]
+
+    def warp(mode: str) -> tf.Tensor:
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=img[None],
+            transforms=transform,
+            output_shape=tf.shape(img)[:2],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode=mode,
+        )[0]
+
+    return tf.cond(edge_fill, lambda: warp("NEAREST"), lambda: warp("CONSTANT"))
 
 
 def _blur(img: tf.Tensor, sigma: tf.Tensor) -> tf.Tensor:
-    x = tf.range(-3, 4, dtype=tf.float32)
+    x = tf.range(-4, 5, dtype=tf.float32)
     k = tf.exp(-(x**2) / (2.0 * sigma**2))
     k = k / tf.reduce_sum(k)
-    kh = tf.reshape(k, [1, 7, 1, 1])
-    kv = tf.reshape(k, [7, 1, 1, 1])
+    kh = tf.reshape(k, [1, 9, 1, 1])
+    kv = tf.reshape(k, [9, 1, 1, 1])
     y = tf.nn.conv2d(img[None], kh, 1, "SAME")
     return tf.nn.conv2d(y, kv, 1, "SAME")[0]
 
 
-def augment(img: tf.Tensor, seed: tf.Tensor, strength: float = 1.0) -> tf.Tensor:
+def augment(img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN) -> tf.Tensor:
     """Random geometry, exposure, blur, noise and JPEG re-compression for one image."""
     seeds = tf.random.experimental.stateless_split(seed, 8)
-    img = _affine(img, seeds[0], strength)
     p = tf.random.stateless_uniform([8], seeds[1])
-    gamma = tf.exp(tf.random.stateless_uniform([], seeds[2], -0.4, 0.4) * strength)
+    img = _affine(img, seeds[0], a, p[3] < a.p_edge_fill)
+    gamma = tf.exp(tf.random.stateless_uniform([], seeds[2], -a.gamma, a.gamma))
     img = tf.pow(tf.clip_by_value(img, 1e-6, 1.0), gamma)
-    contrast = 1.0 + tf.random.stateless_uniform([], seeds[3], -0.3, 0.3) * strength
+    contrast = 1.0 + tf.random.stateless_uniform([], seeds[3], -a.contrast, a.contrast)
     img = tf.clip_by_value((img - 0.5) * contrast + 0.5, 0.0, 1.0)
-    sigma = 0.3 + tf.random.stateless_uniform([], seeds[4], 0.0, 1.0) * strength
-    img = tf.cond(p[0] < 0.3, lambda: _blur(img, sigma), lambda: img)
-    noise_sd = tf.random.stateless_uniform([], seeds[5], 0.0, 0.03) * strength
+    sigma = 0.3 + tf.random.stateless_uniform([], seeds[4], 0.0, a.max_blur - 0.3)
+    img = tf.cond(p[0] < a.p_blur, lambda: _blur(img, sigma), lambda: img)
+    noise_sd = tf.random.stateless_uniform([], seeds[5], 0.0, a.max_noise)
     noise = tf.random.stateless_normal(tf.shape(img), seeds[6]) * noise_sd
-    img = tf.cond(p[1] < 0.3, lambda: tf.clip_by_value(img + noise, 0.0, 1.0), lambda: img)
-    quality = tf.cast(95 - tf.random.stateless_uniform([], seeds[7], 0.0, 50.0) * strength, tf.int32)
-    quality = tf.clip_by_value(quality, 20, 95)
+    img = tf.cond(p[1] < a.p_noise, lambda: tf.clip_by_value(img + noise, 0.0, 1.0), lambda: img)
+    quality = tf.cast(
+        tf.random.stateless_uniform([], seeds[7], float(a.min_jpeg_quality), 95.0), tf.int32
+    )
 
     def _jpeg() -> tf.Tensor:
         u8 = tf.image.convert_image_dtype(img, tf.uint8, saturate=True)
         return tf.image.convert_image_dtype(tf.image.adjust_jpeg_quality(u8, quality), tf.float32)
 
-    img = tf.cond(p[2] < 0.3, _jpeg, lambda: img)
+    img = tf.cond(p[2] < a.p_jpeg, _jpeg, lambda: img)
     return tf.ensure_shape(img, [None, None, 1])

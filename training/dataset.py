@@ -15,7 +15,7 @@ import tensorflow as tf
 from pneumoscan.loader import load_image
 from pneumoscan.preprocess import InputSpec, resize_to_input
 
-from .augment import augment, equalize_tf
+from .augment import SHIFTED, augment, equalize_tf
 
 
 def load_arrays(items: list[tuple[Path, int]], spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +51,7 @@ def eval_dataset(x: np.ndarray, y: np.ndarray, batch: int) -> tf.data.Dataset:
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 
-def shifted_copy(x: np.ndarray, strength: float, seed: int) -> np.ndarray:
+def shifted_copy(x: np.ndarray, seed: int) -> np.ndarray:
     """A fixed, harder-augmented copy of validation images (uint8), made once.
 
     It stands in for films from other machines: stronger geometry, exposure,
@@ -59,6 +59,6 @@ def shifted_copy(x: np.ndarray, strength: float, seed: int) -> np.ndarray:
     """
     out = np.empty_like(x)
     for i in range(len(x)):
-        img = augment(_to_unit(x[i]), tf.constant([seed, i], tf.int64), strength)
+        img = augment(_to_unit(x[i]), tf.constant([seed, i], tf.int64), SHIFTED)
         out[i] = np.clip(np.floor(img.numpy() * 255.0 + 0.5), 0, 255).astype(np.uint8)
     return out

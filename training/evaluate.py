@@ -65,11 +65,11 @@ def evaluate_scores(y, p, thresholds: dict[str, float]) -> dict:
 
 def choose(preds: dict) -> dict:
     y, z, zs = preds["y"], preds["logit"], preds["logit_shifted"]
-    temperature = M.fit_temperature(y, z)
+    temperature, bias = M.fit_calibration(y, z)
     raw_ece = M.ece(y, M.sigmoid(z))
     if raw_ece <= 0.03:
-        temperature = 1.0  # calibrated enough; keep the raw probability
-    p, ps = M.sigmoid(z / temperature), M.sigmoid(zs / temperature)
+        temperature, bias = 1.0, 0.0  # calibrated enough; keep the raw probability
+    p, ps = M.calibrate(z, temperature, bias), M.calibrate(zs, temperature, bias)
     boot = {"high_sensitivity": [], "balanced": [], "auc": [], "auc_shifted": []}
     for idx in patient_bootstrap(preds["paths"], BOOTSTRAPS):
         if y[idx].min() == y[idx].max():
@@ -90,6 +90,7 @@ def choose(preds: dict) -> dict:
         spread[name] = {"sensitivity": summarize(sens), "specificity": summarize(spec)}
     return {
         "temperature": temperature,
+        "bias": bias,
         "ece_before_calibration": raw_ece,
         "thresholds": thresholds,
         "threshold_bootstrap": {k: summarize(boot[k]) for k in ("high_sensitivity", "balanced")},
@@ -112,10 +113,10 @@ def plots(run_dir: Path, preds: dict, result: dict) -> None:
     import matplotlib.pyplot as plt
 
     y = preds["y"]
-    t = result["temperature"]
+    t, b = result["temperature"], result["bias"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for key, label in (("logit", "validation"), ("logit_shifted", "shifted validation")):
-        p = M.sigmoid(preds[key] / t)
+        p = M.calibrate(preds[key], t, b)
         fpr, tpr, _ = M.roc_curve(y, p)
         axes[0].plot(fpr, tpr, label=f"{label} AUC {M.roc_auc(y, p):.4f}")
         order = np.argsort(-p)
@@ -149,7 +150,7 @@ def evaluate_run(run_dir: str | Path) -> dict:
     (run_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
     plots(run_dir, preds, result)
     v, s = result["validation"], result["validation_shifted"]
-    print(f"temperature {result['temperature']:.3f}; AUC {v['auc']:.4f} (shifted {s['auc']:.4f})")
+    print(f"temperature {result['temperature']:.3f} bias {result['bias']:.3f}; ECE {result['ece_before_calibration']:.3f} -> {v['ece']:.3f}; AUC {v['auc']:.4f} (shifted {s['auc']:.4f})")
     for name in result["thresholds"]:
         a, b = v["operating_points"][name], s["operating_points"][name]
         print(

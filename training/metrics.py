@@ -85,22 +85,37 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
-def fit_temperature(y: np.ndarray, logits: np.ndarray) -> float:
-    """Temperature minimising the validation NLL (golden-section search on log T)."""
+def fit_calibration(y: np.ndarray, logits: np.ndarray) -> tuple[float, float]:
+    """Temperature and bias minimising validation NLL: p = sigmoid(z / T + b).
+
+    Class weights train the model as if both classes were equally common, which
+    shifts every logit; a temperature alone cannot undo a shift, so a bias term
+    is fitted with it (Platt scaling). Newton's method on two parameters.
+    """
     y = np.asarray(y, dtype=np.float64)
     z = np.asarray(logits, dtype=np.float64)
+    x = np.stack([z, np.ones_like(z)], axis=1)
 
-    def nll(log_t: float) -> float:
-        p = np.clip(sigmoid(z / np.exp(log_t)), 1e-7, 1 - 1e-7)
-        return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+    def nll(w: np.ndarray) -> float:
+        m = x @ w
+        return float(np.mean(np.logaddexp(0, m) - y * m))
 
-    lo, hi = np.log(0.05), np.log(20.0)
-    g = (np.sqrt(5) - 1) / 2
-    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-    for _ in range(80):
-        if nll(a) < nll(b):
-            hi = b
-        else:
-            lo = a
-        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-    return float(np.exp((lo + hi) / 2))
+    w = np.array([1.0, 0.0])
+    for _ in range(100):
+        p = sigmoid(x @ w)
+        grad = x.T @ (p - y) / len(y)
+        hess = (x * (p * (1 - p))[:, None]).T @ x / len(y) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        t, before = 1.0, nll(w)
+        while nll(w - t * step) > before and t > 1e-6:  # backtracking keeps Newton stable
+            t /= 2
+        w = w - t * step
+        if np.abs(t * step).max() < 1e-10:
+            break
+    if w[0] <= 0:  # a reversed ranking would be nonsense; keep identity
+        return 1.0, 0.0
+    return float(1.0 / w[0]), float(w[1])
+
+
+def calibrate(logits: np.ndarray, temperature: float, bias: float) -> np.ndarray:
+    return sigmoid(np.asarray(logits, dtype=np.float64) / temperature + bias)

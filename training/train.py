@@ -23,16 +23,22 @@ import numpy as np
 class TrainConfig:
     data: str = "../shared/data/chest_xray/train"
     out: str = "runs"
-    epochs: int = 30
+    epochs: int = 40
     batch: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4
     dropout: float = 0.3
-    patience: int = 6
+    patience: int = 8
     seed: int = 42
-    shift_strength: float = 1.6
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
+
+
+def load_config(run_dir: Path) -> TrainConfig:
+    """A run's config; keys from older code versions are ignored."""
+    raw = json.loads((Path(run_dir) / "config.json").read_text())
+    known = set(TrainConfig.__dataclass_fields__)
+    return TrainConfig(**{k: v for k, v in raw.items() if k in known})
 
 
 def set_seeds(seed: int) -> None:
@@ -74,7 +80,7 @@ def run(cfg: TrainConfig) -> Path:
     t0 = time.time()
     xtr, ytr = dataset.load_arrays(train_items, spec)
     xva, yva = dataset.load_arrays(val_items, spec)
-    xsh = dataset.shifted_copy(xva, cfg.shift_strength, cfg.seed)
+    xsh = dataset.shifted_copy(xva, cfg.seed)
     print(f"loaded {len(xtr)} train / {len(xva)} val images in {time.time() - t0:.0f}s", flush=True)
 
     pos = float(ytr.mean())
@@ -92,7 +98,7 @@ def run(cfg: TrainConfig) -> Path:
     ckpt = run_dir / "best.keras"
     callbacks = [
         keras.callbacks.ModelCheckpoint(str(ckpt), monitor="val_auc", mode="max", save_best_only=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_auc", mode="max", factor=0.3, patience=2, min_lr=1e-5),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_auc", mode="max", factor=0.5, patience=3, min_lr=1e-5),
         keras.callbacks.EarlyStopping(
             monitor="val_auc", mode="max", patience=cfg.patience, restore_best_weights=True
         ),

@@ -11,7 +11,7 @@ from pneumoscan.loader import load_image  # noqa: E402
 from pneumoscan.preprocess import InputSpec, equalize, preprocess  # noqa: E402
 from tests.conftest import data_dir  # noqa: E402
 from training import dataset, split  # noqa: E402
-from training.augment import augment, equalize_tf  # noqa: E402
+from training.augment import SHIFTED, augment, equalize_tf  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -36,7 +36,7 @@ def test_training_pipeline_matches_serving_preprocess():
 
 def test_augment_keeps_shape_and_range():
     img = tf.random.uniform((224, 224, 1))
-    out = augment(img, tf.constant([1, 2], tf.int64), strength=1.6)
+    out = augment(img, tf.constant([1, 2], tf.int64), SHIFTED)
     assert out.shape == (224, 224, 1)
     assert float(tf.reduce_min(out)) >= 0.0 and float(tf.reduce_max(out)) <= 1.0
     assert float(tf.reduce_mean(tf.abs(out - img))) > 0.01

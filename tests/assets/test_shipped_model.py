@@ -1,0 +1,62 @@
+"""The shipped model: manifest valid, SHA-256 pinned, and its recorded AUC reproducible."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from pneumoscan.manifest import Manifest, default_assets_dir, sha256_file
+from pneumoscan.preprocess import InputSpec
+from pneumoscan.screener import Screener
+from tests.conftest import data_dir
+from training import split
+from training.metrics import roc_auc
+
+ASSETS = default_assets_dir()
+
+
+@pytest.fixture(scope="module")
+def manifest() -> Manifest:
+    return Manifest.load(ASSETS / "model.json")
+
+
+def test_manifest_is_complete_and_pinned(manifest):
+    m = manifest.data
+    manifest.verify()
+    assert m["sha256"] == sha256_file(ASSETS / "model.onnx")
+    assert manifest.input_spec == InputSpec()
+    assert m["default_operating_point"] == "high_sensitivity"
+    assert set(manifest.thresholds) == {"high_sensitivity", "balanced"}
+    assert all(0.0 < t < 1.0 for t in manifest.thresholds.values())
+    assert manifest.thresholds["high_sensitivity"] <= manifest.thresholds["balanced"]
+    assert m["temperature"] > 0 and m["precision"] in ("int8", "fp32")
+    val = m["metrics"]["shipped"]["validation"]
+    assert val["operating_points"]["high_sensitivity"]["sensitivity"] >= 0.99
+    assert m["verification"]["fp32_vs_keras_ok"]
+    assert "not a diagnosis" in (ASSETS / "MODEL_CARD.md").read_text()
+
+
+def test_outputs_match_the_manifest(manifest):
+    s = Screener(ASSETS / "model.json")
+    names = {o.name for o in s.session.get_outputs()}
+    assert set(manifest.data["outputs"].values()) <= names
+    x = np.zeros((2, 224, 224, 1), np.float32)
+    probs, cams = s.predict(x)
+    assert probs.shape == (2,) and cams.shape == (2, 7, 7)
+
+
+def test_shipped_model_reproduces_its_validation_auc(manifest):
+    """300 validation images through the real Screener path; AUC within 0.01 of the manifest."""
+    items = split.list_images(data_dir() / "chest_xray" / "train")
+    _, val = split.split_items(items, split.load_split())
+    rng = random.Random(0)
+    sample = rng.sample(val, 300)
+    results = list(Screener(ASSETS / "model.json").screen([p for p, _ in sample]))
+    assert all(r.ok for r in results)
+    y = np.array([label for _, label in sample])
+    p = np.array([r.probability for r in results])
+    recorded = manifest.data["metrics"]["shipped"]["validation"]["auc"]
+    measured = roc_auc(y, p)
+    assert abs(measured - recorded) <= 0.01, (measured, recorded)
