@@ -10,7 +10,8 @@ import numpy as np
 class ImageReader:
     """Feeds preprocessed training images to ORT's calibrator in small batches."""
 
-    def __init__(self, tensors: np.ndarray, batch: int = 16) -> None:
+    def __init__(self, tensors: np.ndarray, batch: int = 1) -> None:
+        # ORT's histogram collectors need equal batch shapes; single images always are
         self.tensors, self.batch, self.pos = tensors, batch, 0
 
     def get_next(self):
