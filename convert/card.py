@@ -37,7 +37,8 @@ The output is a probability and a flag for triage. **It is not a diagnosis.** A 
 A convolutional network trained from scratch (no pretrained weights): a strided 5x5 stem, four blocks of two
 3x3 Conv-BatchNorm-ReLU layers (32, 64, 128, 256 channels), global average pooling, one dense unit. Input:
 one 224x224 grayscale image, squashed to a square, histogram-equalised to [-1, 1] by `pneumoscan.preprocess`.
-Outputs: the pneumonia logit (probability = sigmoid(logit / {m["temperature"]:.3f})), a 7x7 class activation
+Outputs: the pneumonia logit (probability = sigmoid(logit / {m["temperature"]:.3f} + {m["bias"]:.3f}), a calibration fitted on
+validation), a 7x7 class activation
 map (exact: its mean is the logit) and the 256-d pooled feature vector. Shipped precision: **{m["precision"].upper()}**
 ({m["quantization"]["format"]}, {m["quantization"]["activations"]} activations, per-channel QInt8 weights,
 {m["quantization"]["calibration"]}).
