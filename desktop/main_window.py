@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         except ModelError as exc:
             self.model_problem = str(exc)
         self.current: worker.ScreenWorker | None = None
+        self.user_picked_row = False  # once the user selects a row, screening never moves the selection
         self.chunk_seconds = 0.1  # how long results are gathered before the table is updated
         self.generation = 0
         self.last_export: Path | None = None
@@ -78,11 +79,12 @@ class MainWindow(QMainWindow):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(52)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)  # one line per cell; the full reason is in the tooltip and details
         self.table.setIconSize(QSize(48, 48))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((56, 220, 110, 95, 85, 160)):
+        for col, width in enumerate((56, 120, 90, 220, 100, 100)):
             self.table.setColumnWidth(col, width)
         self.table.sortByColumn(COL_RESULT, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
@@ -96,7 +98,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(right)
-        self.splitter.setSizes([560, 720])
+        self.splitter.setSizes([640, 640])
         self.setCentralWidget(self.splitter)
 
         self.act_open_folder = QAction("Open &Folder...", self, shortcut=QKeySequence("Ctrl+O"))
@@ -220,6 +222,7 @@ class MainWindow(QMainWindow):
         self.generation += 1
         gen = self.generation
         self.model.clear()
+        self.user_picked_row = False
         self.viewer_panel.show_message("Screening... select a row to view it.")
         self.metadata.clear()
         job = worker.ScreenWorker(self.screener, paths, chunk_seconds=self.chunk_seconds)
@@ -247,11 +250,20 @@ class MainWindow(QMainWindow):
         self._update_summary()
         self.act_export.setEnabled(True)
         if not had_rows and self.proxy.rowCount():
-            self.table.selectionModel().setCurrentIndex(
-                self.proxy.index(0, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-            )
+            self.select_top()
             self.table.setFocus()
+
+    def select_top(self) -> None:
+        """Select the first row of the worklist (programmatic: not a user choice)."""
+        if not self.proxy.rowCount():
+            return
+        self._selecting = True
+        self.table.selectionModel().setCurrentIndex(
+            self.proxy.index(0, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollToTop()
+        self._selecting = False
 
     def _progress(self, done: int, total: int, rate: float, left: float) -> None:
         self.progress.setValue(done)
@@ -263,6 +275,8 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.rate_label.setText("Cancelled: results so far are kept" if cancelled else "Done")
         self._update_summary()
+        if not self.user_picked_row:
+            self.select_top()
 
     def _update_summary(self) -> None:
         s = self.model.summary()
@@ -290,6 +304,8 @@ class MainWindow(QMainWindow):
     def _row_selected(self, current, _previous) -> None:
         if not current.isValid():
             return
+        if not getattr(self, "_selecting", False):
+            self.user_picked_row = True
         result: ScreenResult = current.data(RESULT_ROLE)
         self.metadata.show_result(result)
         if not result.ok:

@@ -73,6 +73,8 @@ class ViewerPanel(QWidget):
         self.wl_label.setText(f"W {w[1]:.0f}  L {w[0]:.0f}" if w else "")
 
     def show_message(self, text: str) -> None:
+        self.wl_label.setText("")
+        self.reset_wl.setEnabled(False)
         self.viewer.clear()
         self.viewer.hide()
         self.placeholder.setText(text)

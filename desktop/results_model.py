@@ -22,8 +22,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPixmap
 
 from pneumoscan.results import ScreenResult
 
-COLUMNS = ("", "File", "Patient ID", "Study date", "Probability", "Result")
-COL_THUMB, COL_FILE, COL_PATIENT, COL_DATE, COL_PROB, COL_RESULT = range(6)
+COLUMNS = ("", "Result", "Probability", "File", "Patient ID", "Study date")
+COL_THUMB, COL_RESULT, COL_PROB, COL_FILE, COL_PATIENT, COL_DATE = range(6)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAG_COLOUR = QColor("#b00020")

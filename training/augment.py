@@ -39,8 +39,20 @@ class AugParams:
 
 TRAIN = AugParams()
 SHIFTED = AugParams(
-    rotate_deg=12.0, log_scale=0.22, shift=0.10, shear=0.06, log_aspect=0.10, gamma=0.6, contrast=0.4,
-    p_blur=0.5, max_blur=1.5, p_noise=0.5, max_noise=0.04, p_jpeg=0.5, min_jpeg_quality=30, p_edge_fill=0.0,
+    rotate_deg=12.0,
+    log_scale=0.22,
+    shift=0.10,
+    shear=0.06,
+    log_aspect=0.10,
+    gamma=0.6,
+    contrast=0.4,
+    p_blur=0.5,
+    max_blur=1.5,
+    p_noise=0.5,
+    max_noise=0.04,
+    p_jpeg=0.5,
+    min_jpeg_quality=30,
+    p_edge_fill=0.0,
 )
 
 from pneumoscan.preprocess import LEVELS
@@ -118,9 +130,7 @@ def augment(img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN) -> tf.Tensor:
     noise_sd = tf.random.stateless_uniform([], seeds[5], 0.0, a.max_noise)
     noise = tf.random.stateless_normal(tf.shape(img), seeds[6]) * noise_sd
     img = tf.cond(p[1] < a.p_noise, lambda: tf.clip_by_value(img + noise, 0.0, 1.0), lambda: img)
-    quality = tf.cast(
-        tf.random.stateless_uniform([], seeds[7], float(a.min_jpeg_quality), 95.0), tf.int32
-    )
+    quality = tf.cast(tf.random.stateless_uniform([], seeds[7], float(a.min_jpeg_quality), 95.0), tf.int32)
 
     def _jpeg() -> tf.Tensor:
         u8 = tf.image.convert_image_dtype(img, tf.uint8, saturate=True)

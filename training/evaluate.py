@@ -150,7 +150,9 @@ def evaluate_run(run_dir: str | Path) -> dict:
     (run_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
     plots(run_dir, preds, result)
     v, s = result["validation"], result["validation_shifted"]
-    print(f"temperature {result['temperature']:.3f} bias {result['bias']:.3f}; ECE {result['ece_before_calibration']:.3f} -> {v['ece']:.3f}; AUC {v['auc']:.4f} (shifted {s['auc']:.4f})")
+    print(
+        f"temperature {result['temperature']:.3f} bias {result['bias']:.3f}; ECE {result['ece_before_calibration']:.3f} -> {v['ece']:.3f}; AUC {v['auc']:.4f} (shifted {s['auc']:.4f})"
+    )
     for name in result["thresholds"]:
         a, b = v["operating_points"][name], s["operating_points"][name]
         print(

@@ -26,8 +26,12 @@ def _affine(img, angle=0.0, scale=1.0, tx=0.0):
     cx, cy = (w - 1) / 2, (h - 1) / 2
     t = [cos, sin, cx - cos * cx - sin * cy - tx * w, -sin, cos, cy + sin * cx - cos * cy, 0.0, 0.0]
     out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=img[None], transforms=tf.constant([t], tf.float32), output_shape=tf.shape(img)[:2],
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT",
+        images=img[None],
+        transforms=tf.constant([t], tf.float32),
+        output_shape=tf.shape(img)[:2],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
     )
     return out[0]
 
@@ -47,7 +51,9 @@ PERTURBATIONS = {
     "none": lambda x: x,
     "blur 1.0": lambda x: _blur(x, 1.0),
     "blur 2.0": lambda x: _blur(x, 2.0),
-    "noise 0.03": lambda x: tf.clip_by_value(x + tf.random.stateless_normal(tf.shape(x), [1, 2]) * 0.03, 0, 1),
+    "noise 0.03": lambda x: tf.clip_by_value(
+        x + tf.random.stateless_normal(tf.shape(x), [1, 2]) * 0.03, 0, 1
+    ),
     "jpeg q30": lambda x: _jpeg(x, 30),
     "gamma 0.6": lambda x: tf.pow(tf.clip_by_value(x, 1e-6, 1), 0.6),
     "gamma 1.6": lambda x: tf.pow(tf.clip_by_value(x, 1e-6, 1), 1.6),
