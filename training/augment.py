@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
+from pneumoscan.preprocess import LEVELS
+
 
 @dataclass(frozen=True)
 class AugParams:
@@ -54,8 +56,6 @@ SHIFTED = AugParams(
     min_jpeg_quality=30,
     p_edge_fill=0.0,
 )
-
-from pneumoscan.preprocess import LEVELS
 
 
 def equalize_tf(unit: tf.Tensor) -> tf.Tensor:
