@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pathlib import Path
+
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from pneumoscan import __version__
+
+
+def icon_path() -> Path:
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base / "desktop" / "resources" / "pneumoscan.png"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PneumoScan")
     app.setOrganizationName("PneumoScan")
+    app.setWindowIcon(QIcon(str(icon_path())))
     window = MainWindow(args.model)
     window.show()
     if args.paths:
