@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_APP := $(VENV)/.app-installed
 STAMP_TEST := $(VENV)/.test-installed
+STAMP_BUILD := $(VENV)/.build-installed
 
 .PHONY: run cli test test-fast lint train convert bench bundle bundle-test clean
 
@@ -26,7 +27,7 @@ cli: $(STAMP_APP)
 	$(BIN)/pneumoscan screen $(or $(ARGS),../shared/data/fullres) -o report.csv
 
 test: $(STAMP_TEST)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "slow or not slow"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle"
 
 test-fast: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
@@ -39,6 +40,21 @@ train: $(STAMP_TEST)
 
 convert: $(STAMP_TEST)
 	$(BIN)/python -m convert $(RUN)
+
+$(STAMP_BUILD): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,build]"
+	touch $@ $(STAMP_APP)
+
+bundle: $(STAMP_BUILD)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN build.spec
+
+bundle-test: bundle
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m bundle tests/bundle
+
+bench: $(STAMP_TEST)
+	$(BIN)/python -m benchmarks.bench_decode
+	$(BIN)/python -m benchmarks.bench_model
+	$(BIN)/python -m benchmarks.bench_bundle
 
 clean:
 	rm -rf build dist .pytest_cache

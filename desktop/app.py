@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -24,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("paths", nargs="*", help="files or folders to screen at start")
     ap.add_argument("--model", default=None, help="model manifest (default: the shipped one)")
     ap.add_argument("--quit-after", type=float, default=None, help=argparse.SUPPRESS)  # smoke tests
+    ap.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # start-up benchmark
     ap.add_argument("--version", action="version", version=f"pneumoscan-gui {__version__}")
     args = ap.parse_args(argv)
 
@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.paths:
         QTimer.singleShot(0, lambda: window.open_paths(args.paths))
+    if args.startup_probe:  # runs once the event loop has shown the window
+
+        def shown() -> None:
+            print("PNEUMOSCAN_WINDOW_SHOWN", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, shown)
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     return app.exec()

@@ -1,0 +1,110 @@
+"""The PyInstaller folder, run with no network: CLI report equals the source install's, GUI starts.
+
+Run with ``make bundle-test`` (builds dist/PneumoScan first). Skipped when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO
+from tests.dicom_factory import SYNTAXES, gradient, write_dicom
+
+DIST = Path(os.environ.get("PNEUMOSCAN_DIST", REPO / "dist" / "PneumoScan"))
+pytestmark = pytest.mark.bundle
+
+
+def offline(cmd: list[str]) -> list[str]:
+    """Run in a new network namespace (no interfaces but a down loopback) where possible."""
+    if (
+        shutil.which("unshare")
+        and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    ):
+        return ["unshare", "-n", *cmd]
+    pytest.skip("cannot create a network namespace here (unshare -n), so offline use cannot be proven")
+
+
+@pytest.fixture(scope="module")
+def frozen() -> Path:
+    if not (DIST / "pneumoscan").exists() and not (DIST / "pneumoscan.exe").exists():
+        pytest.skip(f"no bundle at {DIST}; run `make bundle` first")
+    return DIST
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("bundle") / "study"
+    root.mkdir()
+    img = gradient(300, 240)
+    for name in SYNTAXES:
+        write_dicom(root / f"{name}.dcm", img, name, window=(128, 256))
+    write_dicom(
+        root / "mono1_16bit",
+        img.astype(np.uint16) * 16,
+        "explicit",
+        bits_stored=12,
+        window=(2048, 4096),
+        photometric="MONOCHROME1",
+    )
+    Image.fromarray(img).save(root / "plain.png")
+    Image.fromarray(255 - img).convert("RGB").save(root / "colour.jpg", quality=90)
+    (root / "broken.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00")
+    return root
+
+
+def test_frozen_cli_report_equals_source_install(frozen, study, tmp_path):
+    cwd = study.parent
+    frozen_csv, source_csv = tmp_path / "frozen.csv", tmp_path / "source.csv"
+    a = subprocess.run(
+        offline([str(frozen / "pneumoscan"), "screen", "study", "-o", str(frozen_csv)]),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    b = subprocess.run(
+        [sys.executable, "-m", "pneumoscan", "screen", "study", "-o", str(source_csv)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert a.returncode == b.returncode == 1, (a.stderr, b.stderr)  # broken.dcm is not screened
+    assert frozen_csv.read_bytes() == source_csv.read_bytes()
+    text = frozen_csv.read_text(encoding="utf-8-sig")
+    for name in SYNTAXES:  # every transfer syntax decoded in the bundle (plugins were found)
+        line = next(row for row in text.splitlines() if row.startswith(f"study/{name}.dcm"))
+        assert ",ok," in line, line
+
+
+def test_frozen_cli_version_offline(frozen):
+    out = subprocess.run(
+        offline([str(frozen / "pneumoscan"), "--version"]), capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and "pneumoscan" in out.stdout
+
+
+def test_frozen_gui_starts_with_a_folder_and_exits_cleanly(frozen, study):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        offline([str(frozen / "pneumoscan-gui"), str(study), "--quit-after", "4"]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_bundle_holds_no_training_stack(frozen):
+    names = {p.name.lower() for p in (frozen / "_internal").iterdir()}
+    assert not names & {"tensorflow", "keras", "tf2onnx", "onnx", "pytest", "matplotlib", "scipy"}
+    assert (frozen / "_internal" / "assets" / "model.onnx").exists()
