@@ -18,6 +18,7 @@ import numpy as np
 from pneumoscan.preprocess import equalize
 
 from . import verify
+from .calibrated_output import add_probability_output
 from .card import write_card
 from .export import export_onnx, keras_outputs
 from .manifest_writer import build_manifest
@@ -100,6 +101,8 @@ def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(int8 if ship_int8 else fp32, out_dir / "model.onnx")
+    shipped_cal = chosen8 if ship_int8 else chosen32
+    add_probability_output(out_dir / "model.onnx", shipped_cal["temperature"], shipped_cal["bias"])
     manifest = build_manifest(
         out_dir=out_dir,
         run_dir=run_dir,

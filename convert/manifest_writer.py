@@ -55,11 +55,12 @@ def build_manifest(
         "sha256": sha256_file(out_dir / "model.onnx"),
         "precision": shipped,
         "input": InputSpec().to_manifest(),
-        "outputs": {"logit": "logit", "cam": "cam", "features": "features"},
+        "outputs": {"probability": "probability", "logit": "logit", "cam": "cam", "features": "features"},
         "class_names": ["NORMAL", "PNEUMONIA"],
         "temperature": chosen["temperature"],
         "bias": chosen["bias"],
-        "calibration": "p = sigmoid(logit / temperature + bias), fitted on validation (Platt scaling)",
+        "calibration": "probability = sigmoid(logit / temperature + bias), fitted on validation "
+        "(Platt scaling); computed inside the model's 'probability' output",
         "thresholds": chosen["thresholds"],
         "default_operating_point": "high_sensitivity",
         "operating_points": {

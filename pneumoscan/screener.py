@@ -94,8 +94,10 @@ class Screener:
             raise ModelError(f"Model could not be loaded by ONNX Runtime: {exc}") from exc
         self.input_name = self.session.get_inputs()[0].name
         outputs = self.manifest.data["outputs"]
-        self.output_names = [outputs["logit"], outputs.get("cam", "")]
-        self.output_names = [n for n in self.output_names if n]
+        # a "probability" output carries the calibration inside the model file
+        self.calibrated_output = "probability" in outputs
+        first = outputs["probability"] if self.calibrated_output else outputs["logit"]
+        self.output_names = [n for n in (first, outputs.get("cam", "")) if n]
 
     @property
     def threshold(self) -> float:
@@ -118,8 +120,11 @@ class Screener:
     def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Calibrated probabilities and class activation maps for a batch."""
         outs = self.session.run(self.output_names, {self.input_name: batch.astype(np.float32)})
-        logits = np.asarray(outs[0], dtype=np.float64).reshape(len(batch))
-        probs = sigmoid(logits / self.manifest.temperature + self.manifest.bias)
+        first = np.asarray(outs[0], dtype=np.float64).reshape(len(batch))
+        if self.calibrated_output:
+            probs = first
+        else:
+            probs = sigmoid(first / self.manifest.temperature + self.manifest.bias)
         cams = np.asarray(outs[1])[..., 0] if len(outs) > 1 else None
         return probs, cams
 

@@ -45,6 +45,10 @@ def test_outputs_match_the_manifest(manifest):
     x = np.zeros((2, 224, 224, 1), np.float32)
     probs, cams = s.predict(x)
     assert probs.shape == (2,) and cams.shape == (2, 7, 7)
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
+    p, z = s.session.run(["probability", "logit"], {"image": x})
+    expected = 1 / (1 + np.exp(-(z / manifest.temperature + manifest.bias)))
+    assert np.allclose(p, expected, atol=1e-5)
 
 
 def test_shipped_model_reproduces_its_validation_auc(manifest):
