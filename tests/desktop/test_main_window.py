@@ -229,3 +229,23 @@ def test_gui_thread_never_blocked_during_200_images(qtbot, tiny_manifest, settin
     print(f"worst event-loop gap {worst * 1000:.0f} ms over {len(gaps)} ticks")
     assert worst < 0.100, f"GUI thread blocked for {worst * 1000:.0f} ms"
     assert first_result and first_result[0] < 1.0
+
+
+def test_space_toggles_heatmap_while_the_table_has_focus(window, mixed_folder, qtbot):
+    window.open_paths([mixed_folder[0]])
+    window.table.setFocus()
+    box = window.viewer_panel.heat_box
+    before = box.isChecked()
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    assert box.isChecked() != before
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    assert box.isChecked() == before
+
+
+def test_escape_cancels(window, qtbot):
+    called = []
+    window.current = type("W", (), {"cancel": lambda self: called.append(1)})()
+    window.act_cancel.setEnabled(True)
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Escape)
+    assert called == [1]
