@@ -99,7 +99,40 @@ def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[s
     return notes
 
 
-def _decode_first_frame(ds: pydicom.Dataset) -> tuple[np.ndarray, list[str]]:
+JPEG_8BIT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
+
+
+def _jpeg_draft(ds: pydicom.Dataset, frames: int, min_size: int) -> np.ndarray | None:
+    """8-bit grayscale JPEG frames through Pillow's draft mode (reduced DCT scale).
+
+    Same shortcut as for JPEG files: libjpeg decodes at 1/2, 1/4 or 1/8 scale
+    while the result stays at least ``min_size``, and Pillow releases the GIL,
+    so two decode threads really run in parallel.
+    """
+    if (
+        str(transfer_syntax(ds)) not in JPEG_8BIT
+        or int(ds.get("SamplesPerPixel", 1) or 1) != 1
+        or int(ds.get("BitsAllocated", 8) or 8) != 8
+    ):
+        return None
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import get_frame
+
+    try:
+        data = get_frame(ds.PixelData, 0, number_of_frames=frames)
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("L", (min_size, min_size))
+            img.load()
+            if img.mode != "L":
+                return None
+            return np.asarray(img, dtype=np.uint8).copy()
+    except Exception:  # noqa: BLE001 - any trouble: fall back to pydicom's decoders
+        return None
+
+
+def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tuple[np.ndarray, list[str]]:
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if rows * cols > MAX_PIXELS:
@@ -108,6 +141,12 @@ def _decode_first_frame(ds: pydicom.Dataset) -> tuple[np.ndarray, list[str]]:
         raise LoadError("DICOM image has no rows or columns (corrupt header).")
     notes = []
     tsyntax = transfer_syntax(ds)
+    if min_size:
+        fast = _jpeg_draft(ds, frames, min_size)
+        if fast is not None:
+            if frames > 1:
+                notes.append(f"Multi-frame image ({frames} frames): the first frame was screened.")
+            return fast, notes
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -215,18 +254,20 @@ def to_display(ds: pydicom.Dataset, arr: np.ndarray) -> tuple[np.ndarray, np.nda
     return (unit * 255.0 + 0.5).astype(np.uint8), modality.astype(np.float32), win, notes
 
 
-def load_dicom(path: Path, has_preamble: bool = True, check_modality: bool = True) -> LoadedImage:
+def load_dicom(
+    path: Path, has_preamble: bool = True, check_modality: bool = True, min_size: int | None = None
+) -> LoadedImage:
     ds = read_dataset(path, has_preamble)
     notes = check_screenable(ds, check_modality)
     if not has_preamble:
         notes.append("No DICOM preamble/File Meta: read with inferred transfer syntax.")
-    arr, decode_notes = _decode_first_frame(ds)
+    arr, decode_notes = _decode_first_frame(ds, min_size)
     pixels, modality, win, display_notes = to_display(ds, arr)
     tsyntax = transfer_syntax(ds)
     meta = {
         "source_kind": "DICOM",
-        "width": int(pixels.shape[1]),
-        "height": int(pixels.shape[0]),
+        "width": int(ds.Columns),
+        "height": int(ds.Rows),
         "bits_stored": int(ds.get("BitsStored", 0) or 0),
         "photometric": _text(ds, "PhotometricInterpretation"),
         "transfer_syntax": f"{tsyntax.name} ({tsyntax})",

@@ -91,7 +91,7 @@ def _load(path: Path, min_size: int | None, check_modality: bool) -> LoadedImage
     if is_part10 or (not head.startswith(_RASTER_MAGIC) and parse_bare_dicom(path)):
         from .dicom import load_dicom
 
-        return load_dicom(path, has_preamble=is_part10, check_modality=check_modality)
+        return load_dicom(path, has_preamble=is_part10, check_modality=check_modality, min_size=min_size)
     pixels, meta = load_raster(str(path), min_size=min_size)
     return LoadedImage(pixels=pixels, meta=meta)
 

@@ -152,3 +152,15 @@ def test_huge_declared_size_is_refused_before_decoding(tmp_path):
 def save_raw(ds, path):
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+def test_jpeg_dicom_draft_decode_matches_full_decode_after_preprocess(tmp_path):
+    from pneumoscan.preprocess import preprocess
+
+    big = np.kron(gradient(250, 200), np.ones((4, 4), np.uint8))  # 1000 x 800
+    path = write_dicom(tmp_path / "big.dcm", big, "jpeg", window=(127.5, 256))
+    fast = load_image(path, min_size=224)
+    full = load_image(path)
+    assert fast.pixels.shape[0] < full.pixels.shape[0] and min(fast.pixels.shape) >= 224
+    assert fast.meta["width"] == full.meta["width"] == 800
+    assert np.abs(preprocess(fast.pixels) - preprocess(full.pixels)).mean() < 0.03
