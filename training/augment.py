@@ -40,6 +40,8 @@ class AugParams:
 
 
 TRAIN = AugParams()
+STRONG = AugParams(rotate_deg=20.0, log_scale=0.35, p_blur=0.5, max_blur=2.5, p_noise=0.5, max_noise=0.05)
+PRESETS = {"default": TRAIN, "strong": STRONG}
 SHIFTED = AugParams(
     rotate_deg=12.0,
     log_scale=0.22,

@@ -15,7 +15,7 @@ import tensorflow as tf
 from pneumoscan.loader import load_image
 from pneumoscan.preprocess import InputSpec, resize_to_input
 
-from .augment import SHIFTED, augment, equalize_tf
+from .augment import SHIFTED, TRAIN, AugParams, augment, equalize_tf
 
 
 def load_arrays(items: list[tuple[Path, int]], spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -33,13 +33,13 @@ def _to_unit(img: tf.Tensor) -> tf.Tensor:
     return tf.cast(img, tf.float32) / 255.0
 
 
-def train_dataset(x: np.ndarray, y: np.ndarray, batch: int, seed: int) -> tf.data.Dataset:
+def train_dataset(x: np.ndarray, y: np.ndarray, batch: int, seed: int, aug: AugParams = TRAIN) -> tf.data.Dataset:
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
 
     def _map(img: tf.Tensor, label: tf.Tensor) -> tuple:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)
-        return equalize_tf(augment(_to_unit(img), s)), label
+        return equalize_tf(augment(_to_unit(img), s, aug)), label
 
     ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)

@@ -30,6 +30,7 @@ class TrainConfig:
     dropout: float = 0.3
     patience: int = 8
     seed: int = 42
+    aug: str = "default"  # augmentation preset in training.augment.PRESETS
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -93,7 +94,9 @@ def run(cfg: TrainConfig) -> Path:
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.AUC(name="auc", from_logits=True)],
     )
-    train_ds = dataset.train_dataset(xtr, ytr, cfg.batch, cfg.seed).repeat()
+    from .augment import PRESETS
+
+    train_ds = dataset.train_dataset(xtr, ytr, cfg.batch, cfg.seed, PRESETS[cfg.aug]).repeat()
     shifted_ds = dataset.eval_dataset(xsh, yva, 64)
     ckpt = run_dir / "best.keras"
     callbacks = [
