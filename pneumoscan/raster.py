@@ -63,6 +63,8 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
                 if min_size and fmt == "JPEG":
                     img.draft("L", (min_size, min_size))
                 img.load()
+                if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # displayed rotated by 90 degrees
+                    full_w, full_h = full_h, full_w
                 img = ImageOps.exif_transpose(img)
                 bits = 16 if img.mode.startswith("I") else 8
                 pixels = _to_gray(img)

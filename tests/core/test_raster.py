@@ -57,6 +57,7 @@ def test_exif_orientation_is_applied(tmp_path):
     img.save(tmp_path / "o.jpg", exif=exif, quality=95)
     out = load_image(tmp_path / "o.jpg")
     assert out.pixels.shape == (30, 40)
+    assert (out.meta["width"], out.meta["height"]) == (40, 30)
     expected = np.rot90(g, k=-1)
     assert np.abs(out.pixels.astype(int) - expected).mean() < 4
 
