@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from pneumoscan.dicom import linear_window
 from pneumoscan.loader import LoadedImage
 
 MAX_DISPLAY = 2048
+HEAT_SIDE = 224  # heatmap pixmap side before the scene scales it over the image
 
 
 def gray_qimage(arr: np.ndarray) -> QImage:
