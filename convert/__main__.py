@@ -31,14 +31,27 @@ def _tensors(x_uint8: np.ndarray) -> np.ndarray:
     return np.stack([equalize(img[..., 0].astype(np.float32) / 255.0)[..., None] for img in x_uint8])
 
 
-def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False) -> dict:
+def work_dir_for(run_dirs: list[Path]) -> Path:
+    """One run converts in its own folder; an ensemble gets runs/ensemble-<members>/."""
+    if len(run_dirs) == 1:
+        return run_dirs[0]
+    d = run_dirs[0].parent / ("ensemble-" + "+".join(r.name for r in run_dirs))
+    d.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dirs[0] / "config.json", d / "config.json")
+    (d / "members.txt").write_text("".join(f"{r}\n" for r in run_dirs))
+    return d
+
+
+def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke: bool = False) -> dict:
     from training import dataset, split
     from training.evaluate import choose
     from training.train import load_config
 
-    cfg = load_config(run_dir)
+    run_dirs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
+    run_dir = work_dir_for(run_dirs)
+    cfg = load_config(run_dirs[0])  # members share data, split, seed and limit
     fp32, int8 = run_dir / "model_fp32.onnx", run_dir / "model_int8.onnx"
-    exported = export_onnx(run_dir / "best.keras", fp32)
+    exported = export_onnx([r / "best.keras" for r in run_dirs], fp32)
 
     items = split.list_images(Path(cfg.data))
     train_items, val_items = split.split_items(items, split.load_split())
@@ -106,6 +119,7 @@ def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False)
     manifest = build_manifest(
         out_dir=out_dir,
         run_dir=run_dir,
+        run_dirs=run_dirs,
         cfg=cfg,
         shipped=shipped,
         chosen=chosen8 if ship_int8 else chosen32,
@@ -123,14 +137,14 @@ def convert(run_dir: Path, out_dir: Path, calib: int = 300, smoke: bool = False)
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
-        description="Export, quantize and verify a training run; ship it to assets/."
+        description="Export, quantize and verify a training run (or the average of several); ship it to assets/."
     )
-    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("run_dirs", type=Path, nargs="+")
     ap.add_argument("--out", type=Path, default=Path("assets"))
     ap.add_argument("--calib", type=int, default=300)
     ap.add_argument("--smoke", action="store_true", help="short timings (CI smoke run)")
     args = ap.parse_args(argv)
-    convert(args.run_dir, args.out, args.calib, args.smoke)
+    convert(args.run_dirs, args.out, args.calib, args.smoke)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,17 @@ def write_card(path: Path, m: dict) -> None:
         )
     cm = val["operating_points"]["high_sensitivity"]["confusion"]
     v = m["verification"]
+    members = m["training"].get("members", [])
+    if len(members) > 1:
+        described = "; ".join(
+            f"run {x['run']} (augmentation preset {x['config'].get('aug', 'default')})" for x in members
+        )
+        ensemble_text = (
+            f"The average of {len(members)} convolutional networks trained from scratch (no pretrained weights) "
+            f"with the same data and split but different augmentation: {described}. Their logits and CAMs are averaged."
+        )
+    else:
+        ensemble_text = "A convolutional network trained from scratch (no pretrained weights)."
     text = f"""# Model card: PneumoScan CNN {m["version"]}
 
 ## Intended use
@@ -34,12 +45,12 @@ def write_card(path: Path, m: dict) -> None:
 The output is a probability and a flag for triage. **It is not a diagnosis.** A radiologist reads every image.
 
 ## Model
-A convolutional network trained from scratch (no pretrained weights): a strided 5x5 stem, four blocks of two
+{ensemble_text} Each member: a strided 5x5 stem, four blocks of two
 3x3 Conv-BatchNorm-ReLU layers (32, 64, 128, 256 channels), global average pooling, one dense unit. Input:
 one 224x224 grayscale image, squashed to a square, histogram-equalised to [-1, 1] by `pneumoscan.preprocess`.
-Outputs: the pneumonia logit (probability = sigmoid(logit / {m["temperature"]:.3f} + {m["bias"]:.3f}), a calibration fitted on
-validation), a 7x7 class activation
-map (exact: its mean is the logit) and the 256-d pooled feature vector. Shipped precision: **{m["precision"].upper()}**
+Outputs: `probability` = sigmoid(logit / {m["temperature"]:.3f} + {m["bias"]:.3f}) (a calibration fitted on
+validation, inside the model file), the `logit`, a 7x7 class activation map `cam` (exact: its mean is the
+logit) and the pooled feature vector `features`. Shipped precision: **{m["precision"].upper()}**
 ({m["quantization"]["format"]}, {m["quantization"]["activations"]} activations, per-channel QInt8 weights,
 {m["quantization"]["calibration"]}).
 

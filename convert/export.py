@@ -9,17 +9,16 @@ import numpy as np
 OUTPUT_NAMES = ("logit", "cam", "features")
 
 
-def export_onnx(keras_path: Path, out_path: Path, size: tuple[int, int] = (224, 224), opset: int = 17):
-    """Convert with ``tf2onnx.convert.from_keras`` and an explicit input signature."""
+def export_onnx(keras_paths: list[Path], out_path: Path, size: tuple[int, int] = (224, 224), opset: int = 17):
+    """Convert one model, or the average of several, with ``tf2onnx.convert.from_keras``."""
     import keras
     import onnx
     import tensorflow as tf
     import tf2onnx
 
-    from training.model import export_model
+    from training.model import ensemble_export
 
-    model = keras.models.load_model(keras_path)
-    exported = export_model(model)
+    exported = ensemble_export([keras.models.load_model(p) for p in keras_paths])
     spec = (tf.TensorSpec((None, size[0], size[1], 1), tf.float32, name="image"),)
     onnx_model, _ = tf2onnx.convert.from_keras(exported, input_signature=spec, opset=opset)
     graph = onnx_model.graph

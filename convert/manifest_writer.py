@@ -37,6 +37,7 @@ def build_manifest(
     *,
     out_dir: Path,
     run_dir: Path,
+    run_dirs: list[Path],
     cfg,
     shipped: str,
     chosen: dict,
@@ -85,13 +86,14 @@ def build_manifest(
         "quantization": quantization,
         "speed": {**speed, "int8_to_fp32_size": size_ratio},
         "training": {
+            "members": [
+                {"run": r.name, "config": json.loads((r / "config.json").read_text())} for r in run_dirs
+            ],
+            "combination": "mean of the members' logits and CAMs" if len(run_dirs) > 1 else "single model",
             "config": asdict(cfg),
             "data": "Kermany et al. 2018 chest X-ray set (CC BY 4.0), official train split only",
             "train_images": n_train,
             "validation_split": "patient-wise, training/val_patients.txt",
-            "history": (run_dir / "history.csv").read_text().strip().splitlines()[-1]
-            if (run_dir / "history.csv").exists()
-            else "",
         },
         "intended_use": INTENDED_USE,
         "created": dt.date.today().isoformat(),

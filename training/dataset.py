@@ -33,7 +33,9 @@ def _to_unit(img: tf.Tensor) -> tf.Tensor:
     return tf.cast(img, tf.float32) / 255.0
 
 
-def train_dataset(x: np.ndarray, y: np.ndarray, batch: int, seed: int, aug: AugParams = TRAIN) -> tf.data.Dataset:
+def train_dataset(
+    x: np.ndarray, y: np.ndarray, batch: int, seed: int, aug: AugParams = TRAIN
+) -> tf.data.Dataset:
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
 

@@ -37,7 +37,7 @@ def build_model(height: int = 224, width: int = 224, dropout: float = 0.3, width
     return keras.Model(inp, logit, name="pneumoscan_cnn")
 
 
-def export_model(model: keras.Model) -> keras.Model:
+def export_model(model: keras.Model, name: str = "pneumoscan_export") -> keras.Model:
     """Inference graph with three outputs: logit, class activation map, pooled features.
 
     The CAM applies the dense unit at every position of the last feature map
@@ -48,4 +48,21 @@ def export_model(model: keras.Model) -> keras.Model:
     dense = model.get_layer("logit")
     logit = dense(pooled)
     cam = dense(features)
-    return keras.Model(model.input, [logit, cam, pooled], name="pneumoscan_export")
+    return keras.Model(model.input, [logit, cam, pooled], name=name)
+
+
+def ensemble_export(models: list[keras.Model]) -> keras.Model:
+    """Average of several trained CNNs, as one inference graph.
+
+    The logit and the CAM are averaged (the CAM stays exact: its mean is the
+    averaged logit); the pooled features are concatenated.
+    """
+    if len(models) == 1:
+        return export_model(models[0])
+    members = [export_model(m, name=f"member_{i}") for i, m in enumerate(models)]
+    inp = keras.Input(models[0].input.shape[1:], name="image")
+    outs = [m(inp) for m in members]
+    logit = layers.Average(name="logit_mean")([o[0] for o in outs])
+    cam = layers.Average(name="cam_mean")([o[1] for o in outs])
+    features = layers.Concatenate(name="features_concat")([o[2] for o in outs])
+    return keras.Model(inp, [logit, cam, features], name="pneumoscan_ensemble")

@@ -40,6 +40,11 @@ def test_train_export_quantize_verify(tmp_path):
     loaded.verify()
     assert json.loads((out / "model.json").read_text())["sha256"] == loaded.data["sha256"]
 
+    # the average of several runs converts through the same path (here: one run twice)
+    ens = convert([run_dir, run_dir], tmp_path / "ens", calib=16, smoke=True)
+    assert len(ens["training"]["members"]) == 2 and ens["verification"]["fp32_vs_keras_ok"]
+    assert "average of 2" in (tmp_path / "ens" / "MODEL_CARD.md").read_text()
+
     screener = Screener(out / "model.json")
     sample = sorted((data / "chest_xray" / "train" / "NORMAL").iterdir())[:3]
     results = list(screener.screen(sample))
