@@ -115,6 +115,7 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(int8 if ship_int8 else fp32, out_dir / "model.onnx")
     shipped_cal = chosen8 if ship_int8 else chosen32
+    (run_dir / "evaluation_shipped.json").write_text(json.dumps(shipped_cal, indent=2))
     add_probability_output(out_dir / "model.onnx", shipped_cal["temperature"], shipped_cal["bias"])
     manifest = build_manifest(
         out_dir=out_dir,

@@ -1,4 +1,4 @@
-"""``python -m training.robustness RUN_DIR``: how each single image change moves the scores.
+"""``python -m training.robustness RUN_DIR [RUN_DIR...]``: how each single image change moves the scores.
 
 The held-out test comes from other acquisitions. This applies one change at a
 time (blur, noise, compression, exposure, framing) to the validation images
@@ -75,21 +75,26 @@ def main(argv: list[str] | None = None) -> None:
     from .train import _subset, load_config
 
     args = argv if argv is not None else sys.argv[1:]
-    run_dir = Path(args[0])
+    run_dirs = [Path(a) for a in args]
+    run_dir = run_dirs[0]
     cfg = load_config(run_dir)
-    ev = json.loads((run_dir / "evaluation.json").read_text())
+    if len(run_dirs) > 1:  # an ensemble: calibration and thresholds of the converted average
+        name = "ensemble-" + "+".join(r.name for r in run_dirs)
+        ev = json.loads((run_dir.parent / name / "evaluation_shipped.json").read_text())
+    else:
+        ev = json.loads((run_dir / "evaluation.json").read_text())
     items = split.list_images(Path(cfg.data))
     _, val_items = split.split_items(items, split.load_split())
     if cfg.limit:
         val_items = _subset(val_items, cfg.limit, cfg.seed)
     x, y = dataset.load_arrays(val_items, InputSpec())
-    model = keras.models.load_model(run_dir / "best.keras")
+    models = [keras.models.load_model(r / "best.keras") for r in run_dirs]
     t = ev["thresholds"]["high_sensitivity"]
     print(f"{'change':<14}{'AUC':>8}{'sens':>8}{'spec':>8}{'mean p normal':>15}{'mean p pneu':>13}")
     out = {}
     for name, fn in PERTURBATIONS.items():
         imgs = np.stack([equalize_tf(fn(tf.constant(im, tf.float32) / 255.0)).numpy() for im in x])
-        z = model.predict(imgs, batch_size=64, verbose=0)[:, 0]
+        z = np.mean([m.predict(imgs, batch_size=64, verbose=0)[:, 0] for m in models], axis=0)
         p = M.calibrate(z, ev["temperature"], ev.get("bias", 0.0))
         r = M.at_threshold(y, p, t)
         out[name] = {"auc": M.roc_auc(y, p), **{k: r[k] for k in ("sensitivity", "specificity")}}
@@ -98,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{p[y == 0].mean():>15.3f}{p[y == 1].mean():>13.3f}",
             flush=True,
         )
-    (run_dir / "robustness.json").write_text(json.dumps(out, indent=2))
+    target = run_dir if len(run_dirs) == 1 else run_dir.parent / ("ensemble-" + "+".join(r.name for r in run_dirs))
+    (target / "robustness.json").write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
