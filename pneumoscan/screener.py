@@ -109,12 +109,14 @@ class Screener:
         try:
             img = load_image(path, min_size=max(self.spec.height, self.spec.width))
             tensor = preprocess(img.pixels, self.spec)
+            thumb = make_thumbnail(img.pixels) if thumbnails else None
         except LoadError as exc:
             base.status, base.reason = exc.status, exc.reason
             return _Prepared(path, None, base)
-        base.meta, base.notes = img.meta, img.notes
-        if thumbnails:
-            base.thumbnail = make_thumbnail(img.pixels)
+        except Exception as exc:  # noqa: BLE001 - one odd image must not stop the batch
+            base.status, base.reason = "error", f"Image could not be prepared for the model ({exc})."
+            return _Prepared(path, None, base)
+        base.meta, base.notes, base.thumbnail = img.meta, img.notes, thumb
         return _Prepared(path, tensor, base)
 
     def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -88,3 +88,21 @@ def test_thumbnails_are_small(tiny_manifest, mixed_folder):
     for r in Screener(tiny_manifest).screen(discover([root]), thumbnails=True):
         if r.ok:
             assert max(r.thumbnail.shape) <= 96 and r.thumbnail.dtype == np.uint8
+
+
+def test_a_failure_after_loading_becomes_an_error_row(tiny_manifest, mixed_folder, monkeypatch):
+    import pneumoscan.screener as screener_module
+
+    root, _ = mixed_folder
+    real = screener_module.preprocess
+
+    def flaky(pixels, spec):
+        if pixels.shape == (256, 200):
+            raise ValueError("odd pixels")
+        return real(pixels, spec)
+
+    monkeypatch.setattr(screener_module, "preprocess", flaky)
+    results = list(Screener(tiny_manifest).screen(discover([root])))
+    bad = [r for r in results if "odd pixels" in r.reason]
+    assert bad and all(r.status == "error" for r in bad)
+    assert len(results) == len(discover([root]))
