@@ -78,9 +78,11 @@ validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, deci
 {m["speed"]["speedup"]:.2f}x FP32 at batch 16 on 2 threads; size {m["speed"]["int8_to_fp32_size"]:.2f} of FP32.
 
 ## Known limitations and failure modes
-- Validation images come from the same hospital and machines as training. Published work and our own earlier
-  runs show the official test split is shifted: expect lower AUC and, above all, lower specificity there
-  (more normal films flagged) than the table above.
+- Validation images come from the same hospital and machines as training. An earlier from-scratch CNN on
+  this data set (reported in the project brief) fell from 0.998 validation AUC to 0.957 on the held-out test,
+  and its 0.99-sensitivity threshold flagged over half of the test's normal films. Expect lower specificity
+  on new machines than the table above; the shifted copy ({_pct(sh["operating_points"]["high_sensitivity"]["specificity"])}
+  specificity at high_sensitivity) is a closer guide, not a guarantee.
 - Children aged 1-5 only; adults, neonates, lateral views, portable ICU films with lines and tubes are out of scope.
 - The high-sensitivity threshold rests on the lowest-scored 1% of about {val["positives"]} validation positives; its
   bootstrap interval above shows how much it could move.
