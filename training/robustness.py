@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{p[y == 0].mean():>15.3f}{p[y == 1].mean():>13.3f}",
             flush=True,
         )
-    target = run_dir if len(run_dirs) == 1 else run_dir.parent / ("ensemble-" + "+".join(r.name for r in run_dirs))
+    target = (
+        run_dir if len(run_dirs) == 1 else run_dir.parent / ("ensemble-" + "+".join(r.name for r in run_dirs))
+    )
     (target / "robustness.json").write_text(json.dumps(out, indent=2))
 
 
