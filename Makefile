@@ -27,6 +27,7 @@ cli: $(STAMP_APP)
 	$(BIN)/pneumoscan screen $(or $(ARGS),../shared/data/fullres) -o report.csv
 
 test: $(STAMP_TEST)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle"
 
 test-fast: $(STAMP_TEST)
