@@ -322,9 +322,10 @@ class MainWindow(QMainWindow):
             self.metadata.show_result(result, img)
 
     def _make_thumbnail(self, row: int) -> None:
-        path = self.model.results[row].path
+        path, gen = self.model.results[row].path, self.generation
         task = worker.CallTask(row, lambda p=path: worker.thumbnail_of(p))
-        task.signals.done.connect(lambda r, thumb: self.model.set_thumbnail(r, thumb))
+        # a thumbnail made for a previous folder must not land on the new folder's row
+        task.signals.done.connect(lambda r, thumb: gen == self.generation and self.model.set_thumbnail(r, thumb))
         self.runner.start(task)
 
     # --- export --------------------------------------------------------------------------
