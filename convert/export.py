@@ -28,7 +28,6 @@ def export_onnx(keras_paths: list[Path], out_path: Path, size: tuple[int, int] =
         node.input[:] = [renames.get(n, n) for n in node.input]
     for o in graph.output:
         o.name = renames[o.name]
-    graph.input[0].name = graph.input[0].name  # "image"
     onnx.checker.check_model(onnx_model)
     onnx.save(onnx_model, str(out_path))
     return exported

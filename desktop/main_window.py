@@ -325,7 +325,9 @@ class MainWindow(QMainWindow):
         path, gen = self.model.results[row].path, self.generation
         task = worker.CallTask(row, lambda p=path: worker.thumbnail_of(p))
         # a thumbnail made for a previous folder must not land on the new folder's row
-        task.signals.done.connect(lambda r, thumb: gen == self.generation and self.model.set_thumbnail(r, thumb))
+        task.signals.done.connect(
+            lambda r, thumb: gen == self.generation and self.model.set_thumbnail(r, thumb)
+        )
         self.runner.start(task)
 
     # --- export --------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def _text(ds: pydicom.Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def read_dataset(path: Path, has_preamble: bool) -> pydicom.Dataset:
+def read_dataset(path: Path) -> pydicom.Dataset:
     """Read with ``force`` and infer a missing transfer syntax from the encoding."""
     try:
         with warnings.catch_warnings():
@@ -257,7 +257,7 @@ def to_display(ds: pydicom.Dataset, arr: np.ndarray) -> tuple[np.ndarray, np.nda
 def load_dicom(
     path: Path, has_preamble: bool = True, check_modality: bool = True, min_size: int | None = None
 ) -> LoadedImage:
-    ds = read_dataset(path, has_preamble)
+    ds = read_dataset(path)
     notes = check_screenable(ds, check_modality)
     if not has_preamble:
         notes.append("No DICOM preamble/File Meta: read with inferred transfer syntax.")

@@ -187,6 +187,3 @@ class Screener:
             finally:
                 for fut in pending:
                     fut.cancel()
-
-    def screen_one(self, path: str | os.PathLike) -> ScreenResult:
-        return next(self.screen([path]))

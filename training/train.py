@@ -88,9 +88,8 @@ def run(cfg: TrainConfig) -> Path:
     class_weight = {0: 0.5 / (1 - pos), 1: 0.5 / pos}
     model = build_model(spec.height, spec.width, cfg.dropout)
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
-    schedule_lr = cfg.lr
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule_lr, weight_decay=cfg.weight_decay),
+        optimizer=keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.AUC(name="auc", from_logits=True)],
     )
