@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((56, 120, 90, 220, 100, 100)):
+        for col, width in enumerate((56, 110, 85, 190, 95, 90)):
             self.table.setColumnWidth(col, width)
         self.table.sortByColumn(COL_RESULT, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)

@@ -39,10 +39,14 @@ def parse_bare_dicom(path: Path) -> bool:
     Files written without File Meta (old modalities, some exports) start
     straight with a data element; pydicom reads them with ``force``.
     """
+    import warnings
+
     import pydicom
 
     try:
-        ds = pydicom.dcmread(str(path), force=True, stop_before_pixels=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # odd files are expected here; the row says what is wrong
+            ds = pydicom.dcmread(str(path), force=True, stop_before_pixels=True)
     except Exception:  # noqa: BLE001 - any parse failure just means "not DICOM"
         return False
     known = ("SOPClassUID", "Modality", "StudyInstanceUID", "PatientID", "Rows", "SpecificCharacterSet")
