@@ -12,7 +12,7 @@ from typing import TextIO
 
 from . import __version__
 from .discovery import discover
-from .errors import LoadError, ModelError
+from .errors import LoadError, ModelError, NotScreenable
 from .report import write_report
 from .results import ScreenResult
 
@@ -101,16 +101,19 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     print(f"file: {path}")
+    status = "ok"
     try:
-        img = load_image(path, check_modality=False)
+        img = load_image(path)
+    except NotScreenable as exc:  # still show what the file holds
+        status = f"{exc.status}: {exc.reason}"
+        try:
+            img = load_image(path, check_modality=False)
+        except LoadError:
+            print(f"status: {exc.status}\nreason: {exc.reason}")
+            return EXIT_SOME_FAILED
     except LoadError as exc:
         print(f"status: {exc.status}\nreason: {exc.reason}")
         return EXIT_SOME_FAILED
-    status = "ok"
-    try:
-        load_image(path)
-    except LoadError as exc:
-        status = f"{exc.status}: {exc.reason}"
     print(f"status: {status}")
     print(f"decoded: {img.pixels.shape[1]}x{img.pixels.shape[0]} {img.pixels.dtype}")
     for key, value in img.meta.items():

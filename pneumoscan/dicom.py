@@ -139,14 +139,11 @@ def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tup
         raise LoadError(f"Image is {cols}x{rows} pixels, too large to decode safely.")
     if rows == 0 or cols == 0:
         raise LoadError("DICOM image has no rows or columns (corrupt header).")
-    notes = []
+    notes = [f"Multi-frame image ({frames} frames): the first frame was screened."] if frames > 1 else []
     tsyntax = transfer_syntax(ds)
-    if min_size:
-        fast = _jpeg_draft(ds, frames, min_size)
-        if fast is not None:
-            if frames > 1:
-                notes.append(f"Multi-frame image ({frames} frames): the first frame was screened.")
-            return fast, notes
+    fast = _jpeg_draft(ds, frames, min_size) if min_size else None
+    if fast is not None:
+        return fast, notes
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -161,8 +158,6 @@ def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tup
     except (ValueError, EOFError, KeyError, AttributeError, TypeError, IndexError, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LoadError(f"DICOM pixel data is truncated or corrupt ({first}).") from exc
-    if frames > 1:
-        notes.append(f"Multi-frame image ({frames} frames): the first frame was screened.")
     return arr, notes
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .errors import LoadError
-from .raster import load_raster
+from .raster import RASTER_MAGIC, load_raster
 
 
 @dataclass
@@ -92,12 +92,9 @@ def _load(path: Path, min_size: int | None, check_modality: bool) -> LoadedImage
     if not head:
         raise LoadError("File is empty (0 bytes).")
     is_part10 = sniff_dicom(head)
-    if is_part10 or (not head.startswith(_RASTER_MAGIC) and parse_bare_dicom(path)):
+    if is_part10 or (not head.startswith(tuple(RASTER_MAGIC)) and parse_bare_dicom(path)):
         from .dicom import load_dicom
 
         return load_dicom(path, has_preamble=is_part10, check_modality=check_modality, min_size=min_size)
     pixels, meta = load_raster(str(path), min_size=min_size)
     return LoadedImage(pixels=pixels, meta=meta)
-
-
-_RASTER_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")

@@ -68,14 +68,16 @@ def resize_to_input(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     8-bit images go through Pillow's antialiased resize with ``reducing_gap``
     (a fast box pre-reduction that is exact enough); others through float mode.
     """
+    if pixels.ndim != 2:
+        raise ValueError(f"expected a 2-D grayscale array, got shape {pixels.shape}")
     size = (spec.width, spec.height)
     if pixels.shape == (spec.height, spec.width):
         return to_unit_float(pixels)
     if pixels.dtype == np.uint8:
-        img = Image.fromarray(pixels, mode="L")
+        img = Image.fromarray(pixels)
         out = img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
         return np.asarray(out, dtype=np.float32) / 255.0
-    img = Image.fromarray(to_unit_float(pixels), mode="F")
+    img = Image.fromarray(to_unit_float(pixels))
     out = img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
 

@@ -33,7 +33,15 @@ def _to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8).copy()
 
 
-_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG": "PNG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"BM": "BMP"}
+#: Leading bytes of the raster formats we read; the loader uses them to tell raster from DICOM.
+RASTER_MAGIC = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG": "PNG",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"BM": "BMP",
+    b"GIF8": "GIF",
+}
 
 
 def _magic_kind(path: str) -> str:
@@ -42,7 +50,7 @@ def _magic_kind(path: str) -> str:
             head = fh.read(8)
     except OSError:
         return ""
-    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), "")
+    return next((kind for magic, kind in RASTER_MAGIC.items() if head.startswith(magic)), "")
 
 
 def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dict]:
