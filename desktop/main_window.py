@@ -132,6 +132,11 @@ class MainWindow(QMainWindow):
         screen_menu = menu.addMenu("&Screening")
         screen_menu.addAction(self.act_cancel)
         screen_menu.addAction(self.act_heat)
+        screen_menu.addSeparator()
+        self.act_gate = QAction("Scope &gate (refuse images the model cannot judge)", self, checkable=True)
+        self.act_gate.setChecked(True)
+        self.act_gate.toggled.connect(self.set_scope_gate)
+        screen_menu.addAction(self.act_gate)
         menu.addMenu("&Help").addAction(self.act_about)
 
         tools = QToolBar("Main", self)
@@ -143,8 +148,14 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addWidget(QLabel(" Show: "))
         self.filter_box = QComboBox(self)
-        self.filter_box.addItems(["All", "Flagged", "Errors"])
-        self.filter_box.currentTextChanged.connect(lambda t: self.set_filter(t.lower()))
+        for label, mode in (
+            ("All", "all"),
+            ("Flagged", "flagged"),
+            ("Not assessed", "out_of_scope"),
+            ("Errors", "errors"),
+        ):
+            self.filter_box.addItem(label, mode)
+        self.filter_box.currentIndexChanged.connect(lambda _i: self.set_filter(self.filter_box.currentData()))
         tools.addWidget(self.filter_box)
         tools.addWidget(QLabel("  Operating point: "))
         self.op_box = QComboBox(self)
@@ -180,6 +191,8 @@ class MainWindow(QMainWindow):
         splitter = s.value("splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
+        gate = s.value("scope_gate", True)
+        self.act_gate.setChecked(gate not in (False, "false", "0", 0))
         op = s.value("operating_point")
         idx = self.op_box.findData(op) if op else -1
         if idx >= 0:
@@ -192,6 +205,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("splitter", self.splitter.saveState())
         if self.op_box.currentData():
             self.settings.setValue("operating_point", self.op_box.currentData())
+        self.settings.setValue("scope_gate", self.act_gate.isChecked())
         self.settings.sync()
         self.runner.pool.waitForDone(5000)
         super().closeEvent(event)
@@ -280,9 +294,18 @@ class MainWindow(QMainWindow):
 
     def _update_summary(self) -> None:
         s = self.model.summary()
+        gate = "" if self.act_gate.isChecked() else "   SCOPE GATE OFF (research use)"
         self.summary_label.setText(
-            f"Screened {s['screened']}   Flagged {s['flagged']}   Errors {s['errors']}   Skipped {s['skipped']}"
+            f"Screened {s['screened']}   Flagged {s['flagged']}   Not assessed {s['out_of_scope']}   "
+            f"Errors {s['errors']}   Skipped {s['skipped']}{gate}"
         )
+
+    def set_scope_gate(self, on: bool) -> None:
+        """Research switch: takes effect from the next screening; every row records it."""
+        if self.screener is not None:
+            self.screener.gate.enabled = bool(on)
+        self.settings.setValue("scope_gate", bool(on))
+        self._update_summary()
 
     # --- review ------------------------------------------------------------------------
     def set_filter(self, mode: str) -> None:
@@ -308,7 +331,7 @@ class MainWindow(QMainWindow):
             self.user_picked_row = True
         result: ScreenResult = current.data(RESULT_ROLE)
         self.metadata.show_result(result)
-        if not result.ok:
+        if result.status in ("error", "skipped"):
             self.viewer_panel.show_message(f"{result.path.name}\n\n{result.status.upper()}: {result.reason}")
             return
         task = worker.CallTask(result, lambda p=result.path: downsample_for_display(worker.load_full(p)))

@@ -96,6 +96,13 @@ def metadata_html(result: ScreenResult, img: LoadedImage | None = None) -> str:
             ("Threshold", f"{result.threshold:.4f} ({result.operating_point})"),
         ]
     rows.append(("Model version", result.model_version))
+    rows.append(("Scope gate", "on" if result.scope_gate else "OFF (research use: every image is scored)"))
+    for check in result.checks:
+        verdict = check.verdict.replace("_", " ")
+        score = "" if check.score is None else f" (score {check.score:.3g})"
+        rows.append(
+            (f"Check {check.check}", f"{verdict}{score}{': ' + check.reason if check.reason else ''}")
+        )
     meta = dict(result.meta)
     if img is not None:
         meta.update(img.meta)

@@ -29,6 +29,7 @@ RESULT_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAG_COLOUR = QColor("#b00020")
 FLAG_BACKGROUND = QColor("#fde7ea")
 ERROR_COLOUR = QColor("#8a5a00")
+OUT_OF_SCOPE_COLOUR = QColor("#6b6b6b")
 
 
 class ThumbnailCache:
@@ -73,7 +74,9 @@ class ThumbnailCache:
 
 
 def triage_key(r: ScreenResult) -> float:
-    """Flagged (by probability) above normal (by probability) above unscreened files."""
+    """Flagged (by probability), then not assessed (a person must look), then normal, then unreadable."""
+    if r.out_of_scope:
+        return 1.5
     if not r.ok or r.probability is None:
         return -1.0 if r.status == "error" else -2.0
     return (2.0 if r.flagged else 0.0) + r.probability
@@ -113,7 +116,7 @@ class ResultsModel(QAbstractTableModel):
             return r
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:
             pm = self.thumbs.pixmap(row)
-            if pm is None and r.ok and row not in self._requested:
+            if pm is None and (r.ok or r.out_of_scope) and row not in self._requested:
                 self._requested.add(row)
                 self.thumbnail_needed.emit(row)
             return pm
@@ -122,6 +125,8 @@ class ResultsModel(QAbstractTableModel):
                 return f"{r.status.upper()}: {r.reason}"
             return "\n".join([str(r.path), *r.notes])
         if role == Qt.ItemDataRole.ForegroundRole:
+            if r.out_of_scope:
+                return QBrush(OUT_OF_SCOPE_COLOUR)
             if r.flagged and col in (COL_PROB, COL_RESULT, COL_FILE):
                 return QBrush(FLAG_COLOUR)
             if not r.ok and col == COL_RESULT:
@@ -150,6 +155,8 @@ class ResultsModel(QAbstractTableModel):
         if col == COL_RESULT:
             if r.ok:
                 return r.result
+            if r.out_of_scope:
+                return r.reason  # "Not assessed: ..."
             return ("ERROR: " if r.status == "error" else "SKIPPED: ") + r.reason
         return None
 
@@ -202,17 +209,18 @@ class ResultsModel(QAbstractTableModel):
             "flagged": sum(r.flagged for r in ok),
             "errors": sum(r.status == "error" for r in self.results),
             "skipped": sum(r.status == "skipped" for r in self.results),
+            "out_of_scope": sum(r.out_of_scope for r in self.results),
         }
 
 
 class ResultsProxy(QSortFilterProxyModel):
-    """Filter: ``all``, ``flagged`` or ``errors`` (errors include skipped files).
+    """Filter: ``all``, ``flagged``, ``out_of_scope`` (not assessed) or ``errors`` (with skipped files).
 
     Sorting compares the plain numbers/strings of ``SORT_ROLE`` in C++ (no Python
     ``lessThan``), so inserting thousands of rows keeps the GUI thread free.
     """
 
-    MODES = ("all", "flagged", "errors")
+    MODES = ("all", "flagged", "out_of_scope", "errors")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -231,4 +239,8 @@ class ResultsProxy(QSortFilterProxyModel):
         if self.mode == "all":
             return True
         r = self.sourceModel().results[source_row]
-        return r.flagged if self.mode == "flagged" else not r.ok
+        if self.mode == "flagged":
+            return r.flagged
+        if self.mode == "out_of_scope":
+            return r.out_of_scope
+        return r.status in ("error", "skipped")

@@ -55,15 +55,25 @@ def summarize(results: list[ScreenResult], seconds: float) -> str:
     flagged = sum(r.flagged for r in ok)
     errors = sum(r.status == "error" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
+    outside = sum(r.out_of_scope for r in results)
     rate = len(results) / seconds if seconds > 0 else 0.0
-    return f"screened {len(ok)}, flagged {flagged}, errors {errors}, skipped {skipped}, {rate:.1f} images/s"
+    gate = "" if all(r.scope_gate for r in results) else " (scope gate OFF)"
+    return (
+        f"screened {len(ok)}, flagged {flagged}, out of scope {outside}, errors {errors}, "
+        f"skipped {skipped}, {rate:.1f} images/s{gate}"
+    )
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
     from .screener import Screener
 
     try:
-        screener = Screener(args.model, threads=args.threads, operating_point=args.operating_point)
+        screener = Screener(
+            args.model,
+            threads=args.threads,
+            operating_point=args.operating_point,
+            scope_gate=not args.no_scope_gate,
+        )
     except ModelError as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -120,7 +130,29 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"{key}: {json.dumps(value) if isinstance(value, dict) else value}")
     for note in img.notes:
         print(f"note: {note}")
+    if status == "ok":
+        status = _info_checks(path, args.model)
     return EXIT_OK if status == "ok" else EXIT_SOME_FAILED
+
+
+def _info_checks(path: Path, model: str | None) -> str:
+    """Screen the one file to show every scope check's verdict and score."""
+    from .screener import Screener
+
+    try:
+        result = next(Screener(model, threads=1).screen([path]))
+    except ModelError as exc:
+        print(f"scope checks: model could not be loaded ({exc})")
+        return "ok"
+    for check in result.checks:
+        print(f"check {check.describe()}")
+    if result.out_of_scope:
+        print(f"scope: out of scope ({result.reason})")
+    elif result.ok:
+        print(
+            f"scope: assessed (probability {result.probability:.3f}, {result.result} at {result.operating_point})"
+        )
+    return result.status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sc.add_argument("--threads", type=int, default=2, help="decode and inference threads")
     sc.add_argument("--model", default=None, help="model manifest (default: the shipped assets/model.json)")
+    sc.add_argument(
+        "--no-scope-gate",
+        action="store_true",
+        help="research use: score images the gate would refuse (every row records that the gate was off)",
+    )
     sc.set_defaults(func=cmd_screen)
-    info = sub.add_parser("info", help="show what the loader sees in one file")
+    info = sub.add_parser("info", help="show what the loader and the scope checks see in one file")
     info.add_argument("file")
+    info.add_argument("--model", default=None, help="model manifest (default: the shipped assets/model.json)")
     info.set_defaults(func=cmd_info)
     return ap
 

@@ -19,6 +19,7 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 from .errors import LoadError, NotScreenable
 from .loader import LoadedImage
 from .raster import MAX_PIXELS
+from .scope.pixels import colour_score
 
 #: Modalities that are projection radiographs; OT (secondary capture) and no
 #: modality are accepted with a note, anything else is not screened.
@@ -97,6 +98,16 @@ def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[s
     if modality in LENIENT_MODALITIES:
         notes.append(f"Modality is {modality or 'missing'}; screened as a chest radiograph.")
     return notes
+
+
+#: Tags the scope gate reads (body part, view, age); kept in the metadata, not in the report.
+SCOPE_TAGS = ("StudyDescription", "SeriesDescription", "ProtocolName", "PatientBirthDate")
+
+
+def colour_of_array(arr: np.ndarray, bits: int) -> dict[str, float]:
+    step = max(1, max(arr.shape[:2]) // 128)
+    sub = arr[::step, ::step, :3].astype(np.float32) * np.float32(255.0 / max(2**bits - 1, 1))
+    return colour_score(np.clip(sub, 0, 255).astype(np.uint8))
 
 
 JPEG_8BIT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
@@ -268,8 +279,10 @@ def load_dicom(
         "transfer_syntax": f"{tsyntax.name} ({tsyntax})",
         "window": win,
     }
-    for tag in REPORT_TAGS:
+    for tag in REPORT_TAGS + SCOPE_TAGS:
         meta[tag] = _text(ds, tag)
+    if arr.ndim == 3 and arr.shape[-1] >= 3:
+        meta["colour"] = colour_of_array(arr, int(ds.get("BitsStored", 8) or 8))
     return LoadedImage(
         pixels=pixels, meta=meta, notes=notes + decode_notes + display_notes, modality=modality
     )

@@ -8,10 +8,21 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import LoadError
+from .scope.pixels import colour_score
 
 #: Decompression-bomb bound: larger images are refused rather than decoded.
 MAX_PIXELS = 120_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+GRAY_MODES = {"1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
+
+
+def colour_of(img: Image.Image) -> dict[str, float]:
+    """How colourful a colour-mode image really is (the scope gate reads it)."""
+    factor = max(1, max(img.size) // 128)
+    small = img.reduce(factor) if factor > 1 and img.mode in ("RGB", "RGBA", "L", "LA") else img
+    return colour_score(np.asarray(small.convert("RGB")))
 
 
 def _to_gray(img: Image.Image) -> np.ndarray:
@@ -68,13 +79,15 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
                 full_w, full_h = img.size
                 if full_w * full_h > MAX_PIXELS:
                     raise LoadError(f"Image is {full_w}x{full_h} pixels, too large to decode safely.")
+                coloured = img.mode not in GRAY_MODES
                 if min_size and fmt == "JPEG":
-                    img.draft("L", (min_size, min_size))
+                    img.draft("RGB" if coloured else "L", (min_size, min_size))
                 img.load()
                 if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # displayed rotated by 90 degrees
                     full_w, full_h = full_h, full_w
                 img = ImageOps.exif_transpose(img)
                 bits = 16 if img.mode.startswith("I") else 8
+                colour = colour_of(img) if coloured else None
                 pixels = _to_gray(img)
     except LoadError:
         raise
@@ -94,4 +107,6 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
         "bits_stored": bits,
         "photometric": "MONOCHROME2",
     }
+    if colour is not None:
+        meta["colour"] = colour
     return pixels, meta

@@ -42,6 +42,10 @@ COLUMNS = (
     "body_part",
     "view_position",
     "notes",
+    "scope_gate",
+    "scope_class",
+    "scope_score",
+    "scope_distance",
 )
 _TAG_COLUMNS = {
     "patient_id": "PatientID",
@@ -64,6 +68,13 @@ def defuse(text: str) -> str:
     if text and (text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START[:4])):
         return "'" + text
     return text
+
+
+_NUMERIC = ("probability", "threshold", "width", "height", "scope_score", "scope_distance")
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
 
 
 def columns(no_phi: bool = False) -> list[str]:
@@ -89,15 +100,15 @@ def row_for(result: ScreenResult, no_phi: bool = False) -> dict[str, str]:
         "source_kind": str(meta.get("source_kind", "")),
         "transfer_syntax": str(meta.get("transfer_syntax", "")),
         "notes": " | ".join(result.notes),
+        "scope_gate": "on" if result.scope_gate else "off",
+        "scope_class": result.scope_class,
+        "scope_score": _num(result.scope_in_score, 4),
+        "scope_distance": _num(result.scope_distance, 2),
     }
     for col, tag in _TAG_COLUMNS.items():
         row[col] = str(meta.get(tag, ""))
     keep = columns(no_phi)
-    return {
-        k: (v if k in ("probability", "threshold", "width", "height") else defuse(v))
-        for k, v in row.items()
-        if k in keep
-    }
+    return {k: (v if k in _NUMERIC else defuse(v)) for k, v in row.items() if k in keep}
 
 
 def render(results: Iterable[ScreenResult], no_phi: bool = False) -> str:

@@ -8,7 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from .scope.result import CheckResult
+
 POSITIVE, NEGATIVE = "PNEUMONIA", "NORMAL"
+OUT_OF_SCOPE = "out_of_scope"
+STATUSES = ("ok", "error", "skipped", OUT_OF_SCOPE)
 
 
 @dataclass
@@ -16,7 +20,7 @@ class ScreenResult:
     """The outcome for one file; the label is derived so thresholds can change later."""
 
     path: Path
-    status: str  # "ok", "error" or "skipped"
+    status: str  # "ok", "error", "skipped" or "out_of_scope"
     reason: str = ""
     probability: float | None = None
     threshold: float | None = None
@@ -24,6 +28,13 @@ class ScreenResult:
     model_version: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Every scope check's verdict, in the order run (see ``pneumoscan.scope``).
+    checks: list[CheckResult] = field(default_factory=list)
+    #: False when the user switched the scope gate off (research use); recorded in every row.
+    scope_gate: bool = True
+    scope_class: str = ""
+    scope_in_score: float | None = None
+    scope_distance: float | None = None
     cam: np.ndarray | None = field(default=None, repr=False)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
 
@@ -36,6 +47,10 @@ class ScreenResult:
         if not self.ok or self.probability is None or self.threshold is None:
             return ""
         return POSITIVE if self.probability >= self.threshold else NEGATIVE
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.status == OUT_OF_SCOPE
 
     @property
     def flagged(self) -> bool:

@@ -22,7 +22,8 @@ from .errors import LoadError, ModelError
 from .loader import load_image
 from .manifest import Manifest, default_assets_dir
 from .preprocess import preprocess
-from .results import ScreenResult
+from .results import OUT_OF_SCOPE, ScreenResult
+from .scope import NOTE, CheckResult, ScopeGate, first_refusal, gate_config_path
 
 THUMB = 96
 
@@ -63,9 +64,12 @@ class Screener:
         batch_size: int = 16,
         operating_point: str | None = None,
         background: bool = False,
+        scope_gate: bool = True,
     ) -> None:
         """``background=True`` (the GUI) trades a little speed for a responsive host:
-        ORT threads do not spin while idle and decode threads run at lower OS priority."""
+        ORT threads do not spin while idle and decode threads run at lower OS priority.
+        ``scope_gate=False`` (research use) still runs every scope check but only notes
+        its verdicts; each result records that the gate was off."""
         import onnxruntime as ort
 
         self.manifest = Manifest.load(manifest or default_assets_dir() / "model.json")
@@ -97,7 +101,15 @@ class Screener:
         # a "probability" output carries the calibration inside the model file
         self.calibrated_output = "probability" in outputs
         first = outputs["probability"] if self.calibrated_output else outputs["logit"]
-        self.output_names = [n for n in (first, outputs.get("cam", "")) if n]
+        self.output_names = [n for n in (first, outputs.get("cam", ""), outputs.get("features", "")) if n]
+        self.has_cam, self.has_features = bool(outputs.get("cam")), bool(outputs.get("features"))
+        self.gate = ScopeGate(
+            gate_config_path(self.manifest.path, self.manifest.data),
+            str(self.manifest.data["sha256"]),
+            threads=self.threads,
+            background=background,
+            enabled=scope_gate,
+        )
 
     @property
     def threshold(self) -> float:
@@ -106,43 +118,78 @@ class Screener:
     def _prepare(self, path: Path, thumbnails: bool) -> _Prepared:
         base = ScreenResult(path=path, status="ok", model_version=self.manifest.version)
         base.with_threshold(self.operating_point, self.threshold)
+        base.scope_gate = self.gate.enabled
         try:
             img = load_image(path, min_size=max(self.spec.height, self.spec.width))
+            base.meta, base.notes = img.meta, img.notes
+            base.thumbnail = make_thumbnail(img.pixels) if thumbnails else None
+            base.checks = self.gate.cheap(img.pixels, img.meta)
+            if self._refuse(base, base.checks):
+                return _Prepared(path, None, base)
             tensor = preprocess(img.pixels, self.spec)
-            thumb = make_thumbnail(img.pixels) if thumbnails else None
         except LoadError as exc:
             base.status, base.reason = exc.status, exc.reason
             return _Prepared(path, None, base)
-        except Exception as exc:  # noqa: BLE001 - one odd image must not stop the batch
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - decoder panics derive from BaseException
             base.status, base.reason = "error", f"Image could not be prepared for the model ({exc})."
             return _Prepared(path, None, base)
-        base.meta, base.notes, base.thumbnail = img.meta, img.notes, thumb
         return _Prepared(path, tensor, base)
+
+    def _refuse(self, result: ScreenResult, checks: list[CheckResult]) -> bool:
+        """Apply the gate's verdicts: notes always, a refusal when the gate is on."""
+        result.notes.extend(c.reason for c in checks if c.verdict == NOTE)
+        refusal = first_refusal(checks)
+        if refusal is None:
+            return False
+        if not self.gate.enabled:
+            result.notes.append(f"Scope gate off: would be out of scope ({refusal.reason}).")
+            return False
+        result.status, result.reason = OUT_OF_SCOPE, f"Not assessed: {refusal.reason}"
+        result.probability, result.cam = None, None
+        return True
 
     def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Calibrated probabilities and class activation maps for a batch."""
+        probs, cams, _ = self.predict_all(batch)
+        return probs, cams
+
+    def predict_all(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Probabilities, CAMs and pooled features (the scope gate's distance reads them)."""
         outs = self.session.run(self.output_names, {self.input_name: batch.astype(np.float32)})
         first = np.asarray(outs[0], dtype=np.float64).reshape(len(batch))
         if self.calibrated_output:
             probs = first
         else:
             probs = sigmoid(first / self.manifest.temperature + self.manifest.bias)
-        cams = np.asarray(outs[1])[..., 0] if len(outs) > 1 else None
-        return probs, cams
+        cams = np.asarray(outs[1])[..., 0] if self.has_cam else None
+        features = np.asarray(outs[-1]) if self.has_features else None
+        return probs, cams, features
 
     def _infer(self, items: list[_Prepared]) -> Iterator[ScreenResult]:
         good = [it for it in items if it.tensor is not None]
         if good:
+            batch = np.stack([it.tensor for it in good])
             try:
-                probs, cams = self.predict(np.stack([it.tensor for it in good]))
+                probs, cams, features = self.predict_all(batch)
+                stages = self.gate.model_stage(batch, features)
             except Exception as exc:  # noqa: BLE001 - report, do not crash the batch
                 for it in good:
                     it.result.status, it.result.reason = "error", f"Model failed on this image: {exc}"
             else:
                 for i, it in enumerate(good):
-                    it.result.probability = float(probs[i])
+                    r, st = it.result, stages[i]
+                    r.probability = float(probs[i])
                     if cams is not None:
-                        it.result.cam = cams[i].astype(np.float32)
+                        r.cam = cams[i].astype(np.float32)
+                    r.checks = r.checks + st.checks
+                    r.scope_class, r.scope_in_score, r.scope_distance = (
+                        st.scope_class,
+                        st.in_scope,
+                        st.distance,
+                    )
+                    self._refuse(r, st.checks)
         for it in items:
             yield it.result
 

@@ -1,0 +1,179 @@
+"""``python -m convert.scope_gate runs/scope-<time>``: ship the scope gate beside the model.
+
+1. the learned gate: Keras -> ONNX (pooling in front, softmax at the end),
+   checked against Keras; INT8 (QDQ, calibrated on training films) is shipped
+   only if it is faster and keeps its decisions;
+2. its threshold, on validation films only: the in-scope probability below
+   which at most ``--reject`` of clean validation films fall;
+3. the distance backstop: mean and shrunk (Ledoit-Wolf) inverse covariance of
+   the shipped model's pooled features on training films; threshold at the
+   ``1 - reject`` quantile of validation distances;
+4. ``assets/scope_gate.json`` pins both files by SHA-256 and names the main
+   model the statistics belong to; ``model.json`` points at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pneumoscan.manifest import sha256_file
+from pneumoscan.scope.classes import GATE_CLASSES, POOL
+
+from .speed import compare, session
+
+
+def export_gate_onnx(keras_path: Path, out_path: Path, opset: int = 17):
+    import keras
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    from training.scope_model import export_gate
+
+    exported = export_gate(keras.models.load_model(keras_path))
+    spec = (tf.TensorSpec((None, 224, 224, 1), tf.float32, name="image"),)
+    model, _ = tf2onnx.convert.from_keras(exported, input_signature=spec, opset=opset)
+    graph = model.graph
+    old = graph.output[0].name
+    for node in graph.node:
+        node.output[:] = ["scope_probs" if n == old else n for n in node.output]
+    graph.output[0].name = "scope_probs"
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out_path))
+    return exported
+
+
+def run_onnx(path: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
+    sess = session(path, 2)
+    name = sess.get_inputs()[0].name
+    return np.concatenate([sess.run(None, {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)])
+
+
+def tensors(paths: list[Path]) -> np.ndarray:
+    from pneumoscan.loader import load_image
+    from pneumoscan.preprocess import preprocess
+
+    return np.stack([preprocess(load_image(p).pixels) for p in tqdm(paths, desc="films", leave=False)])
+
+
+def main_features(manifest: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
+    from pneumoscan.screener import Screener
+
+    s = Screener(manifest, threads=2)
+    return np.concatenate([s.predict_all(x[i : i + batch])[2] for i in range(0, len(x), batch)])
+
+
+def fit_distance(f_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    from sklearn.covariance import LedoitWolf
+
+    lw = LedoitWolf().fit(f_train.astype(np.float64))
+    return lw.location_, lw.precision_, float(lw.shrinkage_)
+
+
+def mahalanobis(f: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    d = f.astype(np.float64) - mean
+    return np.sqrt(np.einsum("ij,jk,ik->i", d, precision, d))
+
+
+def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: bool = False) -> dict:
+    from training import split
+
+    cfg = json.loads((run_dir / "config.json").read_text())
+    items = split.list_images(Path(cfg["data"]))
+    train, val = split.split_items(items, split.load_split())
+    if smoke:
+        train, val = train[:: max(1, len(train) // 40)], val[:: max(1, len(val) // 40)]
+    rng = random.Random(0)
+    x_val = tensors([p for p, _ in val])
+
+    fp32, int8 = run_dir / "gate_fp32.onnx", run_dir / "gate_int8.onnx"
+    exported = export_gate_onnx(run_dir / "gate.keras", fp32)
+    n = min(64, len(x_val))
+    keras_probs = np.asarray(exported(x_val[:n], training=False))
+    fp32_diff = float(np.abs(run_onnx(fp32, x_val[:n]) - keras_probs).max())
+    print(f"gate FP32 ONNX vs Keras max |diff| on {n} films: {fp32_diff:.2e}", flush=True)
+
+    from .quantize import quantize
+
+    cal = tensors([p for p, _ in rng.sample(train, min(calib, len(train)))])
+    quantize(fp32, int8, cal)
+    p32, p8 = run_onnx(fp32, x_val)[:, 0], run_onnx(int8, x_val)[:, 0]
+    speed = compare(fp32, int8, batch=16, threads=2, seconds=0.5 if smoke else 2.0)
+    print(f"gate INT8 speed-up {speed['speedup']:.2f}x at batch 16, 2 threads", flush=True)
+    t32 = float(np.quantile(p32, reject))
+    agree = float(((p32 >= t32) == (p8 >= t32)).mean())
+    ship_int8 = speed["speedup"] >= 1.2 and agree >= 0.995
+    shipped = int8 if ship_int8 else fp32
+    p_val = p8 if ship_int8 else p32
+    threshold = float(np.quantile(p_val, reject))
+
+    manifest = assets / "model.json"
+    main = json.loads(manifest.read_text())
+    x_train = tensors([p for p, _ in train])
+    f_train, f_val = main_features(manifest, x_train), main_features(manifest, x_val)
+    mean, precision, shrinkage = fit_distance(f_train)
+    d_val = mahalanobis(f_val, mean, precision)
+    d_threshold = float(np.quantile(d_val, 1.0 - reject))
+
+    shutil.copyfile(shipped, assets / "scope_gate.onnx")
+    np.savez(assets / "scope_stats.npz", mean=mean.astype(np.float64), precision=precision.astype(np.float64))
+    config = {
+        "version": f"gate-{run_dir.name.removeprefix('scope-')}",
+        "classifier": {
+            "model_file": "scope_gate.onnx",
+            "sha256": sha256_file(assets / "scope_gate.onnx"),
+            "precision": "int8" if ship_int8 else "fp32",
+            "classes": list(GATE_CLASSES),
+            "input": f"the main model's input (224x224x1, histogram-equalised), averaged over {POOL}x{POOL} cells inside the model",
+            "threshold": threshold,
+            "threshold_rule": f"{reject:.1%} quantile of the in-scope probability on clean validation films",
+            "fp32_vs_keras_max_abs_diff": fp32_diff,
+            "int8_speedup_batch16_2threads": speed["speedup"],
+            "int8_decisions_unchanged": agree,
+        },
+        "distance": {
+            "stats_file": "scope_stats.npz",
+            "sha256": sha256_file(assets / "scope_stats.npz"),
+            "main_model_sha256": main["sha256"],
+            "features": "the main model's pooled 'features' output",
+            "fitted_on": f"{len(train)} training films (validation patients excluded)",
+            "ledoit_wolf_shrinkage": shrinkage,
+            "threshold": d_threshold,
+            "threshold_rule": f"{1 - reject:.1%} quantile of validation distances",
+        },
+        "validation": {
+            "films": len(val),
+            "classifier_rejects": int((p_val < threshold).sum()),
+            "distance_rejects": int((d_val > d_threshold).sum()),
+            "either_rejects": int(((p_val < threshold) | (d_val > d_threshold)).sum()),
+        },
+    }
+    (assets / "scope_gate.json").write_text(json.dumps(config, indent=2) + "\n")
+    main["scope_gate"] = "scope_gate.json"
+    manifest.write_text(json.dumps(main, indent=2) + "\n")
+    print(json.dumps(config["validation"]), flush=True)
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Export, quantize and ship the scope gate to assets/.")
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--assets", type=Path, default=Path("assets"))
+    ap.add_argument(
+        "--reject", type=float, default=0.002, help="share of validation films each check may refuse"
+    )
+    ap.add_argument("--calib", type=int, default=300)
+    ap.add_argument("--smoke", action="store_true")
+    args = ap.parse_args(argv)
+    convert_gate(args.run_dir, args.assets, args.reject, args.calib, args.smoke)
+
+
+if __name__ == "__main__":
+    main()

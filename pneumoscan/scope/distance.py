@@ -1,0 +1,47 @@
+"""The backstop: Mahalanobis distance of the main model's pooled features to the training films.
+
+Whatever the learned gate misses, the pneumonia model itself has never seen an
+input whose features sit far from every training film; the statistics (mean,
+shrunk inverse covariance) were fitted on training images only and ship with
+the model they belong to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .result import PASS, REFUSE, CheckResult
+
+NAME = "distance"
+
+
+class FeatureDistance:
+    def __init__(self, mean: np.ndarray, precision: np.ndarray, threshold: float) -> None:
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.precision = np.asarray(precision, dtype=np.float64)
+        self.threshold = float(threshold)
+
+    @classmethod
+    def from_file(cls, path: Path, threshold: float) -> FeatureDistance:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return cls(z["mean"], z["precision"], threshold)
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"Scope-gate statistics {path.name} are unreadable: {exc}") from exc
+
+    def distances(self, features: np.ndarray) -> np.ndarray:
+        diff = np.asarray(features, dtype=np.float64).reshape(len(features), -1) - self.mean
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", diff, self.precision, diff), 0.0))
+
+    def verdict(self, distance: float) -> CheckResult:
+        if not np.isfinite(distance) or distance > self.threshold:
+            return CheckResult(
+                NAME,
+                REFUSE,
+                f"unlike the training films (distance {distance:.0f} > {self.threshold:.0f})",
+                distance,
+            )
+        return CheckResult(NAME, PASS, score=float(distance))

@@ -1,0 +1,122 @@
+"""Pixel checks that need no model: size and shape, blank or saturated, colour, inverted.
+
+Each works on the decoded display pixels (or a small copy of them) and costs
+well under a millisecond, so they run before the model on every image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .result import NOT_RUN, PASS, REFUSE, CheckResult
+
+MIN_SIDE = 64  # pixels: below this a film cannot be judged
+MAX_ASPECT = 3.0  # chest films here are 0.9-2.1 (width / height)
+MIN_STD = 0.01  # of [0, 1] intensities: a blank or constant image
+MAX_EXTREME = 0.95  # share of pure black + pure white pixels
+COLOUR_OFF_HUE = 0.25  # share of pixels off the main hue (films: <= 0.15 with coloured arrows)
+COLOUR_CHROMA = 0.6  # a strong uniform colour (tinted films: <= 0.45)
+
+
+def small_copy(pixels: np.ndarray, side: int = 128) -> np.ndarray:
+    """Strided subsample as float32 in [0, 1] (no copy of the full image)."""
+    step = max(1, max(pixels.shape[:2]) // side)
+    sub = pixels[::step, ::step]
+    top = 255.0 if sub.dtype == np.uint8 else 65535.0 if sub.dtype == np.uint16 else 1.0
+    return sub.astype(np.float32) / np.float32(top)
+
+
+def colour_score(rgb: np.ndarray) -> dict[str, float]:
+    """Share of pixels off the image's main hue, and the main hue's strength.
+
+    Chroma is taken relative to brightness, so a photographed or tinted film
+    keeps one hue however strong the tint (its off-hue share stays near 0),
+    while photos, fundus and histology images vary in hue. Coloured arrows on
+    a published figure touch a few percent of pixels. Computed on a small copy.
+    """
+    sub = small_copy(rgb[..., :3]) * 255.0
+    r, g, b = sub[..., 0], sub[..., 1], sub[..., 2]
+    lum = (r + g + b) / 3.0
+    keep = (lum > 40) & (lum < 235)
+    if keep.sum() < 16:
+        return {"off_hue": 0.0, "chroma": 0.0}
+    rg = (r - g)[keep] / lum[keep]
+    yb = (0.5 * (r + g) - b)[keep] / lum[keep]
+    m_rg, m_yb = float(np.median(rg)), float(np.median(yb))
+    off = float(np.mean(np.hypot(rg - m_rg, yb - m_yb) > 0.15))
+    return {"off_hue": round(off, 4), "chroma": round(float(np.hypot(m_rg, m_yb)), 4)}
+
+
+def check_size(pixels: np.ndarray, meta: dict[str, Any]) -> CheckResult:
+    h, w = int(meta.get("height") or pixels.shape[0]), int(meta.get("width") or pixels.shape[1])
+    if min(h, w) < MIN_SIDE:
+        return CheckResult(
+            "size",
+            REFUSE,
+            f"image too small to judge ({w}x{h}; at least {MIN_SIDE} pixels a side)",
+            min(h, w),
+        )
+    aspect = max(h, w) / min(h, w)
+    if aspect > MAX_ASPECT:
+        return CheckResult("size", REFUSE, f"not the shape of a chest film ({w}x{h})", aspect)
+    return CheckResult("size", PASS, score=float(min(h, w)))
+
+
+def check_exposure(pixels: np.ndarray, meta: dict[str, Any]) -> CheckResult:
+    unit = small_copy(pixels)
+    std = float(unit.std())
+    if not np.isfinite(std) or std < MIN_STD:
+        return CheckResult("exposure", REFUSE, "blank or constant image (no detail to judge)", std)
+    extreme = float(np.mean((unit <= 0.004) | (unit >= 0.996)))
+    if extreme > MAX_EXTREME:
+        return CheckResult(
+            "exposure", REFUSE, f"nearly saturated ({extreme:.0%} of pixels pure black or white)", extreme
+        )
+    return CheckResult("exposure", PASS, score=std)
+
+
+def check_colour(pixels: np.ndarray, meta: dict[str, Any]) -> CheckResult:
+    colour = meta.get("colour")
+    if not colour:
+        return CheckResult("colour", PASS, "grayscale file")
+    off, chroma = float(colour["off_hue"]), float(colour["chroma"])
+    if off > COLOUR_OFF_HUE:
+        return CheckResult(
+            "colour", REFUSE, f"not a radiograph (colour image, {off:.0%} of pixels in colour)", off
+        )
+    if chroma > COLOUR_CHROMA:
+        return CheckResult("colour", REFUSE, "not a radiograph (strongly coloured image)", off)
+    return CheckResult("colour", PASS, "slight tint only" if chroma > 0.05 or off > 0 else "", off)
+
+
+def inverted_score(pixels: np.ndarray) -> float:
+    """Brightness of the mediastinum minus the lung fields, on a squashed 32x32 copy.
+
+    On a film shown the right way the spine and heart (centre) are brighter than
+    the lungs beside them; on an inverted film the sign flips.
+    """
+    from PIL import Image
+
+    unit = small_copy(pixels, 256)
+    img = np.asarray(Image.fromarray(unit).resize((32, 32), Image.Resampling.BILINEAR), dtype=np.float32)
+    centre = img[6:26, 13:19].mean()
+    lungs = 0.5 * (img[6:22, 4:11].mean() + img[6:22, 21:28].mean())
+    return float(centre - lungs)
+
+
+INVERTED_BELOW = -0.05  # set from validation films (see training.scope_eval)
+
+
+def check_inverted(pixels: np.ndarray, meta: dict[str, Any]) -> CheckResult:
+    if pixels.ndim != 2:
+        return CheckResult("inverted", NOT_RUN, "not a grayscale image")
+    score = inverted_score(pixels)
+    if score < INVERTED_BELOW:
+        hint = "check Photometric Interpretation" if meta.get("source_kind") == "DICOM" else "bone looks dark"
+        return CheckResult("inverted", REFUSE, f"looks inverted ({hint})", score)
+    return CheckResult("inverted", PASS, score=score)
+
+
+PIXEL_CHECKS = (check_size, check_exposure, check_colour, check_inverted)

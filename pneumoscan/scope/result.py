@@ -1,0 +1,31 @@
+"""What one scope check concluded about one image, as a value (never an exception)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PASS, REFUSE, NOTE, NOT_RUN = "pass", "refuse", "note", "not_run"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """``verdict`` is pass, refuse (out of scope), note (assessed, with a caveat) or not_run."""
+
+    check: str
+    verdict: str
+    reason: str = ""
+    score: float | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.verdict == REFUSE
+
+    def describe(self) -> str:
+        """One line for the metadata panel and ``pneumoscan info``."""
+        score = "" if self.score is None else f" [{self.score:.3g}]"
+        text = f": {self.reason}" if self.reason else ""
+        return f"{self.check}: {self.verdict.replace('_', ' ')}{score}{text}"
+
+
+def first_refusal(checks: list[CheckResult]) -> CheckResult | None:
+    return next((c for c in checks if c.refused), None)

@@ -1,0 +1,56 @@
+"""The learned scope gate: a small CNN on the main model's input, pooled to 56x56.
+
+It is trained on pooled arrays (cheap) and exported with the pooling in front,
+so the shipped gate takes the very batch the main model takes and runs beside
+it in the same pipeline, not as a second pass over the files.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from pneumoscan.scope.classes import GATE_CLASSES, POOL
+
+from .model import conv_bn_relu
+
+SIZE = 224 // POOL
+
+
+def build_gate(dropout: float = 0.3, n_classes: int = len(GATE_CLASSES)) -> keras.Model:
+    """(56, 56, 1) pooled input -> class logits. Augmentation lives in ``augmenter``."""
+    inp = keras.Input((SIZE, SIZE, 1), name="pooled")
+    x = conv_bn_relu(inp, 24, kernel=5, name="g0")
+    x = layers.MaxPooling2D(2, name="g0_pool")(x)  # 28
+    x = conv_bn_relu(x, 48, name="g1a")
+    x = conv_bn_relu(x, 48, name="g1b")
+    x = layers.MaxPooling2D(2, name="g1_pool")(x)  # 14
+    x = conv_bn_relu(x, 96, name="g2a")
+    x = conv_bn_relu(x, 96, name="g2b")
+    x = layers.MaxPooling2D(2, name="g2_pool")(x)  # 7
+    x = conv_bn_relu(x, 128, name="g3")
+    x = layers.GlobalAveragePooling2D(name="g_gap")(x)
+    x = layers.Dropout(dropout, name="g_drop")(x)
+    out = layers.Dense(n_classes, name="g_logits")(x)
+    return keras.Model(inp, out, name="scope_gate")
+
+
+def augmenter(seed: int) -> keras.Sequential:
+    """Framing changes, so the gate judges content rather than one hospital's framing."""
+    return keras.Sequential(
+        [
+            layers.RandomRotation(0.035, fill_mode="nearest", seed=seed),
+            layers.RandomZoom((-0.2, 0.2), fill_mode="nearest", seed=seed + 1),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="nearest", seed=seed + 2),
+            layers.GaussianNoise(0.05, seed=seed + 3),
+        ],
+        name="gate_aug",
+    )
+
+
+def export_gate(core: keras.Model) -> keras.Model:
+    """Full-size model input -> class probabilities (softmax), pooling included."""
+    inp = keras.Input((224, 224, 1), name="image")
+    pooled = layers.AveragePooling2D(POOL, name="gate_pool")(inp)
+    probs = layers.Softmax(name="gate_probs")(core(pooled))
+    return keras.Model(inp, probs, name="scope_gate_export")

@@ -1,0 +1,181 @@
+"""``python -m training.train_scope``: train the learned scope gate and its leave-one-source-out folds.
+
+Writes ``runs/scope-<time>/``: ``gate.keras`` (trained on every licensed
+source), and ``scores.json`` with the in-scope probability of every validation
+film (clean and the shifted copy) and of every scope-set image, where each
+image's score comes from a model that never saw its source (a fold model for
+trainable sources, the full model for evaluation-only sources). Thresholds are
+chosen later, at conversion, on validation only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pneumoscan.scope.classes import GATE_CLASSES
+
+from . import scope_data, split
+from .scope_data import ScopeItem
+
+
+def _equalize_pool(x_uint8: np.ndarray) -> np.ndarray:
+    from pneumoscan.preprocess import equalize
+
+    return np.stack([scope_data.pool(equalize(img[..., 0] / 255.0)[..., None]) for img in x_uint8])
+
+
+def build_cache(data: Path, scope_dir: Path, cache: Path, limit: int, seed: int) -> dict:
+    """Decode everything once (about a minute); later runs reuse the .npz."""
+    if cache.exists():
+        z = np.load(cache, allow_pickle=False)
+        return {k: z[k] for k in z.files}
+    from pneumoscan.preprocess import InputSpec
+
+    from . import dataset
+
+    items = split.list_images(data)
+    train, val = split.split_items(items, split.load_split())
+    if limit:
+        train, val = train[:: max(1, len(train) // limit)], val[:: max(1, len(val) // limit)]
+    x_train = np.stack([scope_data.tensor_of_file(p) for p, _ in tqdm(train, desc="train films")])
+    x_val = np.stack([scope_data.tensor_of_file(p) for p, _ in tqdm(val, desc="validation films")])
+    xva_u8, _ = dataset.load_arrays(val, InputSpec())
+    x_val_shifted = _equalize_pool(dataset.shifted_copy(xva_u8, seed))
+    s_items = scope_items_limited(scope_dir, limit)
+    x_scope = np.stack([scope_data.tensor_of_file(it.path) for it in tqdm(s_items, desc="scope images")])
+    n_syn = 20 if limit else 180
+    x_syn, syn_kinds = scope_data.synthetic_textures(n_syn, seed)
+    x_alt, alt_kinds = scope_data.altered_films([p for p, _ in train], min(len(train), 4 * n_syn), seed)
+    out = {
+        "x_train": x_train,
+        "x_val": x_val,
+        "x_val_shifted": x_val_shifted,
+        "val_paths": np.array([str(p) for p, _ in val]),
+        "x_scope": x_scope,
+        "scope_paths": np.array([str(it.path) for it in s_items]),
+        "x_syn": x_syn,
+        "syn_kinds": np.array(syn_kinds),
+        "x_alt": x_alt,
+        "alt_kinds": np.array(alt_kinds),
+    }
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **out)
+    return out
+
+
+def scope_items_limited(scope_dir: Path, limit: int) -> list[ScopeItem]:
+    items = scope_data.scope_items(scope_dir)
+    return items[:: max(1, len(items) // limit)] if limit else items
+
+
+def training_set(c: dict, items: list[ScopeItem], exclude_source: str | None) -> tuple[np.ndarray, np.ndarray]:
+    keep = [i for i, it in enumerate(items) if it.train_ok and it.source != exclude_source]
+    xs = [c["x_train"], c["x_scope"][keep], c["x_syn"], c["x_alt"]]
+    ys = [
+        np.zeros(len(c["x_train"])),
+        np.array([items[i].label for i in keep]),
+        np.full(len(c["x_syn"]), GATE_CLASSES.index("not_radiograph")),
+        np.full(len(c["x_alt"]), GATE_CLASSES.index("inverted_or_rotated")),
+    ]
+    return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int64)
+
+
+def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0):
+    """Class-balanced training; returns the core (un-augmented) network."""
+    import keras
+    import tensorflow as tf
+
+    from .scope_model import augmenter, build_gate
+
+    keras.utils.set_random_seed(seed)
+    counts = Counter(y.tolist())
+    weights = {c: min(20.0, len(y) / (len(GATE_CLASSES) * n)) for c, n in counts.items()}
+    weights.update({c: 1.0 for c in range(len(GATE_CLASSES)) if c not in counts})
+    core = build_gate()
+    inp = keras.Input(core.input.shape[1:])
+    model = keras.Model(inp, core(augmenter(seed)(inp)))
+    steps = int(np.ceil(len(x) / 64)) * epochs
+    model.compile(
+        optimizer=keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(2e-3, steps), weight_decay=1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(64)
+    model.fit(ds.prefetch(2), epochs=epochs, class_weight=weights, verbose=verbose)
+    return core
+
+
+def p_in(core, x: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    logits = core.predict(x.astype(np.float32), batch_size=256, verbose=0)
+    return tf.nn.softmax(logits).numpy()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Train the learned scope gate (and leave-one-source-out folds).")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/chest_xray/train"))
+    ap.add_argument("--scope", type=Path, default=Path("../shared/data/scope"))
+    ap.add_argument("--out", type=Path, default=Path("runs"))
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--no-folds", action="store_true", help="skip leave-one-source-out (smoke runs)")
+    ap.add_argument("--limit", type=int, default=0, help=">0: a few images per set (smoke runs)")
+    args = ap.parse_args(argv)
+
+    t0 = time.time()
+    cache = args.out / ("scope-cache-smoke.npz" if args.limit else "scope-cache.npz")
+    c = build_cache(args.data, args.scope, cache, args.limit, args.seed)
+    items = scope_items_limited(args.scope, args.limit)
+    assert [str(it.path) for it in items] == list(c["scope_paths"]), "stale cache: delete it"
+    run_dir = args.out / time.strftime("scope-%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"data ready in {time.time() - t0:.0f}s", flush=True)
+
+    x, y = training_set(c, items, None)
+    print(f"training on {len(x)} examples: {dict(Counter(GATE_CLASSES[i] for i in y))}", flush=True)
+    core = fit(x, y, args.epochs, args.seed, verbose=2)
+    core.save(run_dir / "gate.keras")
+    full_scope = p_in(core, c["x_scope"])
+    scores = {
+        "classes": list(GATE_CLASSES),
+        "val_paths": [str(p) for p in c["val_paths"]],
+        "val": p_in(core, c["x_val"]).tolist(),
+        "val_shifted": p_in(core, c["x_val_shifted"]).tolist(),
+        "synthetic_kinds": [str(k) for k in c["syn_kinds"]],
+        "scope": {},
+    }
+    trainable = sorted({it.source for it in items if it.train_ok})
+    fold_of = {it.source: "full model (source never trained on)" for it in items}
+    per_item = {str(it.path): full_scope[i].tolist() for i, it in enumerate(items)}
+    if not args.no_folds:
+        for source in tqdm(trainable, desc="leave-one-source-out"):
+            xf, yf = training_set(c, items, source)
+            fold = fit(xf, yf, args.epochs, args.seed)
+            idx = [i for i, it in enumerate(items) if it.source == source]
+            probs = p_in(fold, c["x_scope"][idx])
+            for j, i in enumerate(idx):
+                per_item[str(items[i].path)] = probs[j].tolist()
+            fold_of[source] = f"fold without {source}"
+    for it in items:
+        scores["scope"][str(it.path)] = {
+            "class": it.scope_class,
+            "source": it.source,
+            "train_ok": it.train_ok,
+            "probs": per_item[str(it.path)],
+            "scored_by": fold_of[it.source] if not args.no_folds else "full model (no folds run)",
+        }
+    (run_dir / "scores.json").write_text(json.dumps(scores))
+    (run_dir / "config.json").write_text(json.dumps(vars(args), default=str, indent=2))
+    print(f"done in {time.time() - t0:.0f}s: {run_dir}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
