@@ -12,6 +12,7 @@ from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from pneumoscan.dicom import linear_window
+from pneumoscan.display import to_uint8
 from pneumoscan.loader import LoadedImage
 
 MAX_DISPLAY = 2048
@@ -42,13 +43,11 @@ def heat_rgba(cam: np.ndarray) -> np.ndarray:
 def downsample_for_display(img: LoadedImage) -> LoadedImage:
     """Shrink pixels (and modality values) to at most MAX_DISPLAY on the long side."""
     h, w = img.pixels.shape
-    step = int(np.ceil(max(h, w) / MAX_DISPLAY))
-    if step <= 1:
+    step = max(1, int(np.ceil(max(h, w) / MAX_DISPLAY)))
+    if step <= 1 and img.pixels.dtype == np.uint8:
         return img
-    pixels = img.pixels[::step, ::step]
+    pixels = to_uint8(img.pixels[::step, ::step])
     modality = img.modality[::step, ::step] if img.modality is not None else None
-    if pixels.dtype != np.uint8:
-        pixels = (pixels >> 8).astype(np.uint8)
     return LoadedImage(pixels=np.ascontiguousarray(pixels), meta=img.meta, notes=img.notes, modality=modality)
 
 

@@ -67,7 +67,9 @@ class ScreenWorker(QRunnable):
             if pending:
                 self._flush(pending, done, total, time.monotonic() - start)
             self.signals.finished.emit(self.cancel_event.is_set() and done < total)
-        except Exception as exc:  # noqa: BLE001 - reported to the user, never raised into Qt
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - reported to the user, never raised into Qt
             self.signals.failed.emit(f"Screening stopped: {exc}")
             self.signals.finished.emit(True)
 
@@ -96,7 +98,9 @@ class CallTask(QRunnable):
             value = self.fn()
         except LoadError as exc:
             self.signals.failed.emit(self.key, exc.reason)
-        except Exception as exc:  # noqa: BLE001
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - decoder panics derive from BaseException
             self.signals.failed.emit(self.key, f"{type(exc).__name__}: {exc}")
         else:
             self.signals.done.emit(self.key, value)
@@ -115,14 +119,25 @@ def export_csv(path: Path, results: list[ScreenResult], no_phi: bool) -> Path:
 
 
 class Runner:
-    """Starts tasks on a thread pool, or inline when ``sync`` (tests)."""
+    """Starts tasks on a thread pool, or inline when ``sync`` (tests).
+
+    A task (and so its signals object) is kept alive until it has reported:
+    a queued signal whose sender was garbage-collected is silently dropped,
+    which once lost export messages and thumbnails.
+    """
 
     def __init__(self, sync: bool = False, pool: QThreadPool | None = None) -> None:
         self.sync = sync
         self.pool = pool or QThreadPool.globalInstance()
+        self.live: set[QRunnable] = set()
 
     def start(self, task: QRunnable) -> None:
         if self.sync:
             task.run()
-        else:
-            self.pool.start(task)
+            return
+        if isinstance(task, CallTask):
+            task.setAutoDelete(False)
+            self.live.add(task)
+            task.signals.done.connect(lambda *_a, t=task: self.live.discard(t))
+            task.signals.failed.connect(lambda *_a, t=task: self.live.discard(t))
+        self.pool.start(task)

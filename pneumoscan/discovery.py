@@ -2,16 +2,25 @@
 
 Discovery does not judge content (the loader does, per file, so every file
 gets a row); it only leaves out what is never an image: DICOMDIR indexes,
-hidden and OS housekeeping files. Symlink loops are followed once.
+hidden and OS housekeeping files, and PneumoScan's own reports. What cannot be
+walked (unreadable folders, broken links, link loops, names too long) is
+returned as a problem with a reason, so it becomes a row instead of vanishing.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .results import ScreenResult
+
 SYSTEM_FILES = {"dicomdir", "thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db", "icon\r"}
+#: First bytes of a PneumoScan report (UTF-8 BOM, then the first column names).
+REPORT_SIGNATURE = b"\xef\xbb\xbfpath,status,reason,"
+
+Problem = tuple[Path, str]
 
 
 def is_skipped_name(name: str) -> bool:
@@ -19,18 +28,45 @@ def is_skipped_name(name: str) -> bool:
     return name.startswith(".") or name.lower() in SYSTEM_FILES or name.startswith("~$")
 
 
-def _walk(root: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+def is_own_report(path: Path) -> bool:
+    """A report saved inside the screened folder is not an image to screen next time."""
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(REPORT_SIGNATURE)) == REPORT_SIGNATURE
+    except OSError:
+        return False
+
+
+def _reason(exc: OSError, what: str) -> str:
+    if isinstance(exc, PermissionError):
+        return f"Permission denied: PneumoScan may not read this {what}."
+    if exc.errno == errno.ENAMETOOLONG:
+        return "Path too long for this system; move or rename the file."
+    if exc.errno == errno.ELOOP:
+        return "Symbolic link loop (the link points back to itself)."
+    return f"This {what} could not be read ({exc.strerror or exc})."
+
+
+def _walk(root: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> Iterator[Path]:
     try:
         st = root.stat()
-    except OSError:
+    except OSError as exc:
+        problems.append((root, _reason(exc, "folder")))
         return
     key = (st.st_dev, st.st_ino)
     if key in seen:
+        if root.is_symlink():
+            problems.append(
+                (root, "Link to a folder already screened (symbolic link loop); not screened twice.")
+            )
         return
     seen.add(key)
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        problems.append((root, _reason(exc, "folder")))
         return
     for entry in entries:
         if is_skipped_name(entry.name):
@@ -38,39 +74,72 @@ def _walk(root: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
         path = Path(entry.path)
         try:
             if entry.is_dir(follow_symlinks=True):
-                yield from _walk(path, seen)
+                yield from _walk(path, seen, problems)
             elif entry.is_file(follow_symlinks=True):
-                yield path
-        except OSError:
-            continue
+                if not is_own_report(path):
+                    yield path
+            elif entry.is_symlink():
+                try:
+                    os.stat(path)
+                    problems.append((path, "Link to something that is neither a file nor a folder."))
+                except OSError as exc:
+                    loop = exc.errno == errno.ELOOP
+                    problems.append(
+                        (path, _reason(exc, "link") if loop else "Broken link: its target does not exist.")
+                    )
+            else:
+                yield path  # FIFOs, sockets, devices: the loader refuses them with a reason
+        except OSError as exc:
+            problems.append((path, _reason(exc, "file")))
 
 
-def discover(paths: Iterable[str | os.PathLike], recursive: bool = True) -> list[Path]:
-    """Expand files and folders into a de-duplicated, ordered list of files.
+def discover_with_problems(
+    paths: Iterable[str | os.PathLike], recursive: bool = True
+) -> tuple[list[Path], list[Problem]]:
+    """Files to screen (de-duplicated, ordered) and what could not be walked, with reasons.
 
     Files named explicitly are kept even when their name looks hidden: the
     user asked for them. Missing paths are kept too, so they get an error row.
     """
     out: list[Path] = []
+    problems: list[Problem] = []
     seen_files: set[Path] = set()
     seen_dirs: set[tuple[int, int]] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = (
-                _walk(p, seen_dirs)
-                if recursive
-                else (
-                    Path(e.path)
-                    for e in sorted(os.scandir(p), key=lambda e: e.name)
-                    if e.is_file() and not is_skipped_name(e.name)
-                )
-            )
+            found = _walk(p, seen_dirs, problems) if recursive else _flat(p, problems)
         else:
             found = iter([p])
         for f in found:
-            key = f.resolve() if f.exists() else f.absolute()
+            try:
+                key = f.resolve() if f.exists() else f.absolute()
+            except OSError:
+                key = f.absolute()
             if key not in seen_files:
                 seen_files.add(key)
                 out.append(f)
-    return out
+    return out, problems
+
+
+def _flat(folder: Path, problems: list[Problem]) -> Iterator[Path]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        problems.append((folder, _reason(exc, "folder")))
+        return
+    for e in entries:
+        if not is_skipped_name(e.name) and e.is_file() and not is_own_report(Path(e.path)):
+            yield Path(e.path)
+
+
+def discover(paths: Iterable[str | os.PathLike], recursive: bool = True) -> list[Path]:
+    """Only the files (see ``discover_with_problems`` for what could not be walked)."""
+    return discover_with_problems(paths, recursive)[0]
+
+
+def problem_results(problems: list[Problem], model_version: str = "") -> list[ScreenResult]:
+    """One error row per path that could not be walked."""
+    return [
+        ScreenResult(path=p, status="error", reason=why, model_version=model_version) for p, why in problems
+    ]

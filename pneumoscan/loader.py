@@ -7,6 +7,7 @@ without File Meta), never by extension; everything else goes to Pillow.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,22 +40,39 @@ def parse_bare_dicom(path: Path) -> bool:
     Files written without File Meta (old modalities, some exports) start
     straight with a data element; pydicom reads them with ``force``.
     """
+    import io
     import warnings
 
     import pydicom
 
     try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)  # a header without preamble starts in the first kilobytes
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # odd files are expected here; the row says what is wrong
-            ds = pydicom.dcmread(str(path), force=True, stop_before_pixels=True)
-    except Exception:  # noqa: BLE001 - any parse failure just means "not DICOM"
+            ds = pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - any parse failure just means "not DICOM"
         return False
     known = ("SOPClassUID", "Modality", "StudyInstanceUID", "PatientID", "Rows", "SpecificCharacterSet")
     return any(k in ds for k in known)
 
 
+#: How much of a file without preamble is parsed to decide whether it is a bare DICOM
+#: dataset; parsing a whole 200 MB file of zeros took a minute.
+SNIFF_BYTES = 64 * 1024
+
+
 def read_head(path: str | os.PathLike) -> bytes:
+    """The first bytes of a regular file; FIFOs and devices are refused (they can block forever)."""
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "folder" if stat.S_ISDIR(st.st_mode) else "pipe, socket or device"
+            if kind == "folder":
+                raise LoadError("This is a folder, not a file.")
+            raise LoadError(f"Not a regular file (a {kind}): PneumoScan reads only ordinary files.")
         with open(path, "rb") as fh:
             return fh.read(132)
     except PermissionError as exc:
@@ -83,8 +101,20 @@ def load_image(
         raise
     except MemoryError as exc:
         raise LoadError("Not enough memory to decode this image.") from exc
-    except Exception as exc:  # noqa: BLE001 - the batch must go on
-        raise LoadError(f"Unexpected problem reading this file ({type(exc).__name__}: {exc}).") from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - decoder panics (pyo3) derive from BaseException
+        raise LoadError(
+            f"The image data could not be decoded: the file is corrupt ({describe(exc)})."
+        ) from exc
+
+
+def describe(exc: BaseException) -> str:
+    """A decoder's message on one line: its most informative non-empty line, with the error type."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = max(lines, key=len) if lines else ""
+    name = type(exc).__name__
+    return f"{name}: {text[:200]}" if text else name
 
 
 def _load(path: Path, min_size: int | None, check_modality: bool) -> LoadedImage:

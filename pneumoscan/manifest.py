@@ -86,7 +86,7 @@ class Manifest:
         if not self.model_path.is_file():
             raise ModelError(f"Model file not found: {self.model_path}")
         actual = sha256_file(self.model_path)
-        if actual != self.data["sha256"]:
+        if actual != str(self.data["sha256"]).strip().lower():
             raise ModelError(
                 f"Model file {self.model_path.name} does not match its manifest "
                 f"(SHA-256 {actual[:12]}... expected {str(self.data['sha256'])[:12]}...). "

@@ -63,6 +63,23 @@ _TAG_COLUMNS = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
+def printable(text: str) -> str:
+    """Text that UTF-8 can hold: bytes of a non-UTF-8 file name are written as ``\\xNN``.
+
+    Python keeps such bytes as lone surrogates (PEP 383); writing them would raise,
+    and dropping them would change the name. ``M\\xfcller.jpg`` in the report is
+    the Latin-1 file name ``Müller.jpg``, byte for byte.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def defuse(text: str) -> str:
     """Prefix a quote to text a spreadsheet would run as a formula (OWASP CSV injection)."""
     if text and (text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START[:4])):
@@ -127,6 +144,9 @@ def write_report(path: str | os.PathLike, results: Iterable[ScreenResult], no_ph
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        mode = _mode_for(target)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -136,6 +156,26 @@ def write_report(path: str | os.PathLike, results: Iterable[ScreenResult], no_ph
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _mode_for(target: Path) -> int:
+    """Keep an existing report's permissions; a new one gets the usual 0666 minus the umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask without changing it (``os.umask`` would race with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def read_report(path: str | os.PathLike) -> list[dict[str, str]]:

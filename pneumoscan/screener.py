@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .display import to_uint8
 from .errors import LoadError, ModelError
 from .loader import load_image
 from .manifest import Manifest, default_assets_dir
@@ -37,7 +38,7 @@ class _Prepared:
 
 def make_thumbnail(pixels: np.ndarray, size: int = THUMB) -> np.ndarray:
     """A small uint8 preview (aspect kept) so a GUI never re-decodes for its list."""
-    img = Image.fromarray(pixels if pixels.dtype == np.uint8 else (pixels >> 8).astype(np.uint8))
+    img = Image.fromarray(to_uint8(pixels))
     img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(img, dtype=np.uint8).copy()
 

@@ -154,3 +154,18 @@ def write_dicom(
 
 
 __all__ = ["make_dataset", "save", "write_dicom", "gradient", "SYNTAXES", "jpeg_bytes", "pydicom"]
+
+
+def write_rle_overrun(path: Path) -> Path:
+    """16x16 16-bit RLE whose first segment decodes 266 bytes for 256 pixels (pylibjpeg-rle panics)."""
+    import struct
+
+    seg1 = bytes([0x81, 0x12, 0x8B, 0x34, 0xED, 0x56])  # replicate runs of 128, 118 and 20 bytes
+    seg2 = bytes([0x81, 0x00, 0x81, 0x00])  # 256 bytes, valid
+    header = struct.pack("<16I", 2, 64, 64 + len(seg1), *([0] * 13))
+    ds = make_dataset(np.zeros((16, 16), np.uint16))
+    ds.PixelData = encapsulate([header + seg1 + seg2])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    ds.save_as(path, enforce_file_format=True)
+    return path

@@ -55,22 +55,22 @@ def scope_items(scope_dir: Path) -> list[ScopeItem]:
     ]
 
 
-def pool(tensor: np.ndarray) -> np.ndarray:
-    """(224, 224, 1) model input -> (56, 56, 1), the same average the exported gate applies."""
-    h, w = tensor.shape[0] // POOL, tensor.shape[1] // POOL
-    return tensor[: h * POOL, : w * POOL, 0].reshape(h, POOL, w, POOL).mean(axis=(1, 3))[..., None]
+def pool(tensor: np.ndarray, factor: int = POOL) -> np.ndarray:
+    """(224, 224, 1) model input -> (224/f, 224/f, 1), the same average the exported gate applies."""
+    h, w = tensor.shape[0] // factor, tensor.shape[1] // factor
+    return tensor[: h * factor, : w * factor, 0].reshape(h, factor, w, factor).mean(axis=(1, 3))[..., None]
 
 
-def tensor_of_pixels(pixels: np.ndarray) -> np.ndarray:
+def tensor_of_pixels(pixels: np.ndarray, factor: int = POOL) -> np.ndarray:
     from pneumoscan.preprocess import preprocess
 
-    return pool(preprocess(pixels)).astype(np.float32)
+    return pool(preprocess(pixels), factor).astype(np.float32)
 
 
-def tensor_of_file(path: Path) -> np.ndarray:
+def tensor_of_file(path: Path, factor: int = POOL) -> np.ndarray:
     from pneumoscan.loader import load_image
 
-    return tensor_of_pixels(load_image(path).pixels)
+    return tensor_of_pixels(load_image(path).pixels, factor)
 
 
 # --- synthetic negatives: things a wrong folder holds, made here so nothing is copied ---
@@ -92,7 +92,7 @@ def _gradient(rng: np.random.Generator, size: int) -> np.ndarray:
         cx, cy = rng.uniform(0.2, 0.8, 2)
         g = np.hypot(x - cx, y - cy)
     g = (g - g.min()) / max(np.ptp(g), 1e-6)
-    return (g**rng.uniform(0.5, 2.0) * 255).astype(np.uint8)
+    return (g ** rng.uniform(0.5, 2.0) * 255).astype(np.uint8)
 
 
 def _pattern(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -108,7 +108,9 @@ def _pattern(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _text(rng: np.random.Generator, size: int) -> np.ndarray:
-    words = "patient report scan normal image file page total date name value the of and to 0123456789".split()
+    words = (
+        "patient report scan normal image file page total date name value the of and to 0123456789".split()
+    )
     bg = int(rng.choice([255, 240, 20, 0]))
     img = Image.new("L", (size, size), bg)
     draw = ImageDraw.Draw(img)
@@ -141,17 +143,17 @@ SYNTHETIC: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
 }
 
 
-def synthetic_textures(n_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
+def synthetic_textures(n_each: int, seed: int, factor: int = POOL) -> tuple[np.ndarray, list[str]]:
     rng = np.random.default_rng(seed)
     xs, kinds = [], []
     for kind, make in SYNTHETIC.items():
         for _ in range(n_each):
-            xs.append(tensor_of_pixels(make(rng, int(rng.integers(160, 400)))))
+            xs.append(tensor_of_pixels(make(rng, int(rng.integers(160, 400))), factor))
             kinds.append(kind)
     return np.stack(xs), kinds
 
 
-def altered_films(films: list[Path], n: int, seed: int) -> tuple[np.ndarray, list[str]]:
+def altered_films(films: list[Path], n: int, seed: int, factor: int = POOL) -> tuple[np.ndarray, list[str]]:
     """Inverted and rotated (90, 180, 270 degrees) paediatric films: wrong way round for the model."""
     from pneumoscan.loader import load_image
 
@@ -165,6 +167,6 @@ def altered_films(films: list[Path], n: int, seed: int) -> tuple[np.ndarray, lis
             px = (top - px).astype(px.dtype)
         else:
             px = np.ascontiguousarray(np.rot90(px, {"rot90": 1, "rot180": 2, "rot270": 3}[kind]))
-        xs.append(tensor_of_pixels(px))
+        xs.append(tensor_of_pixels(px, factor))
         kinds.append(kind)
     return np.stack(xs), kinds

@@ -14,13 +14,16 @@ from pneumoscan.scope.classes import GATE_CLASSES, POOL
 
 from .model import conv_bn_relu
 
-SIZE = 224 // POOL
 
+def build_gate(
+    size: int = 224 // POOL, dropout: float = 0.3, n_classes: int = len(GATE_CLASSES)
+) -> keras.Model:
+    """(size, size, 1) pooled input -> class logits; a strided stem brings any size to 56.
 
-def build_gate(dropout: float = 0.3, n_classes: int = len(GATE_CLASSES)) -> keras.Model:
-    """(56, 56, 1) pooled input -> class logits. Augmentation lives in ``augmenter``."""
-    inp = keras.Input((SIZE, SIZE, 1), name="pooled")
-    x = conv_bn_relu(inp, 24, kernel=5, name="g0")
+    Augmentation lives in ``augmenter``.
+    """
+    inp = keras.Input((size, size, 1), name="pooled")
+    x = conv_bn_relu(inp, 24, stride=max(1, size // 56), kernel=5, name="g0")
     x = layers.MaxPooling2D(2, name="g0_pool")(x)  # 28
     x = conv_bn_relu(x, 48, name="g1a")
     x = conv_bn_relu(x, 48, name="g1b")
@@ -51,6 +54,6 @@ def augmenter(seed: int) -> keras.Sequential:
 def export_gate(core: keras.Model) -> keras.Model:
     """Full-size model input -> class probabilities (softmax), pooling included."""
     inp = keras.Input((224, 224, 1), name="image")
-    pooled = layers.AveragePooling2D(POOL, name="gate_pool")(inp)
+    pooled = layers.AveragePooling2D(224 // core.input.shape[1], name="gate_pool")(inp)
     probs = layers.Softmax(name="gate_probs")(core(pooled))
     return keras.Model(inp, probs, name="scope_gate_export")

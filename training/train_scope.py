@@ -25,13 +25,13 @@ from . import scope_data, split
 from .scope_data import ScopeItem
 
 
-def _equalize_pool(x_uint8: np.ndarray) -> np.ndarray:
+def _equalize_pool(x_uint8: np.ndarray, factor: int) -> np.ndarray:
     from pneumoscan.preprocess import equalize
 
-    return np.stack([scope_data.pool(equalize(img[..., 0] / 255.0)[..., None]) for img in x_uint8])
+    return np.stack([scope_data.pool(equalize(img[..., 0] / 255.0)[..., None], factor) for img in x_uint8])
 
 
-def build_cache(data: Path, scope_dir: Path, cache: Path, limit: int, seed: int) -> dict:
+def build_cache(data: Path, scope_dir: Path, cache: Path, limit: int, seed: int, factor: int) -> dict:
     """Decode everything once (about a minute); later runs reuse the .npz."""
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
@@ -44,15 +44,19 @@ def build_cache(data: Path, scope_dir: Path, cache: Path, limit: int, seed: int)
     train, val = split.split_items(items, split.load_split())
     if limit:
         train, val = train[:: max(1, len(train) // limit)], val[:: max(1, len(val) // limit)]
-    x_train = np.stack([scope_data.tensor_of_file(p) for p, _ in tqdm(train, desc="train films")])
-    x_val = np.stack([scope_data.tensor_of_file(p) for p, _ in tqdm(val, desc="validation films")])
+    x_train = np.stack([scope_data.tensor_of_file(p, factor) for p, _ in tqdm(train, desc="train films")])
+    x_val = np.stack([scope_data.tensor_of_file(p, factor) for p, _ in tqdm(val, desc="validation films")])
     xva_u8, _ = dataset.load_arrays(val, InputSpec())
-    x_val_shifted = _equalize_pool(dataset.shifted_copy(xva_u8, seed))
+    x_val_shifted = _equalize_pool(dataset.shifted_copy(xva_u8, seed), factor)
     s_items = scope_items_limited(scope_dir, limit)
-    x_scope = np.stack([scope_data.tensor_of_file(it.path) for it in tqdm(s_items, desc="scope images")])
+    x_scope = np.stack(
+        [scope_data.tensor_of_file(it.path, factor) for it in tqdm(s_items, desc="scope images")]
+    )
     n_syn = 20 if limit else 180
-    x_syn, syn_kinds = scope_data.synthetic_textures(n_syn, seed)
-    x_alt, alt_kinds = scope_data.altered_films([p for p, _ in train], min(len(train), 4 * n_syn), seed)
+    x_syn, syn_kinds = scope_data.synthetic_textures(n_syn, seed, factor)
+    x_alt, alt_kinds = scope_data.altered_films(
+        [p for p, _ in train], min(len(train), 4 * n_syn), seed, factor
+    )
     out = {
         "x_train": x_train,
         "x_val": x_val,
@@ -75,7 +79,9 @@ def scope_items_limited(scope_dir: Path, limit: int) -> list[ScopeItem]:
     return items[:: max(1, len(items) // limit)] if limit else items
 
 
-def training_set(c: dict, items: list[ScopeItem], exclude_source: str | None) -> tuple[np.ndarray, np.ndarray]:
+def training_set(
+    c: dict, items: list[ScopeItem], exclude_source: str | None
+) -> tuple[np.ndarray, np.ndarray]:
     keep = [i for i, it in enumerate(items) if it.train_ok and it.source != exclude_source]
     xs = [c["x_train"], c["x_scope"][keep], c["x_syn"], c["x_alt"]]
     ys = [
@@ -98,12 +104,14 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0):
     counts = Counter(y.tolist())
     weights = {c: min(20.0, len(y) / (len(GATE_CLASSES) * n)) for c, n in counts.items()}
     weights.update({c: 1.0 for c in range(len(GATE_CLASSES)) if c not in counts})
-    core = build_gate()
+    core = build_gate(size=x.shape[1])
     inp = keras.Input(core.input.shape[1:])
     model = keras.Model(inp, core(augmenter(seed)(inp)))
     steps = int(np.ceil(len(x) / 64)) * epochs
     model.compile(
-        optimizer=keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(2e-3, steps), weight_decay=1e-4),
+        optimizer=keras.optimizers.AdamW(
+            keras.optimizers.schedules.CosineDecay(2e-3, steps), weight_decay=1e-4
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -126,13 +134,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=Path("runs"))
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument(
+        "--pool", type=int, default=2, help="average 224 input over pool x pool cells (2: 112x112)"
+    )
     ap.add_argument("--no-folds", action="store_true", help="skip leave-one-source-out (smoke runs)")
     ap.add_argument("--limit", type=int, default=0, help=">0: a few images per set (smoke runs)")
     args = ap.parse_args(argv)
 
     t0 = time.time()
-    cache = args.out / ("scope-cache-smoke.npz" if args.limit else "scope-cache.npz")
-    c = build_cache(args.data, args.scope, cache, args.limit, args.seed)
+    cache = args.out / f"scope-cache-pool{args.pool}{'-smoke' if args.limit else ''}.npz"
+    c = build_cache(args.data, args.scope, cache, args.limit, args.seed, args.pool)
     items = scope_items_limited(args.scope, args.limit)
     assert [str(it.path) for it in items] == list(c["scope_paths"]), "stale cache: delete it"
     run_dir = args.out / time.strftime("scope-%Y%m%d-%H%M%S")

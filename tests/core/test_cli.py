@@ -93,9 +93,9 @@ def test_ctrl_c_writes_partial_report(tiny_manifest, mixed_folder, tmp_path, mon
     assert len(read_report(out)) == 2
 
 
-def test_info_prints_what_the_loader_saw(mixed_folder, capsys):
+def test_info_prints_what_the_loader_saw(tiny_manifest, mixed_folder, capsys):
     root, _ = mixed_folder
-    assert cli.main(["info", str(root / "c_dicom_noext")]) == 0
+    assert cli.main(["info", str(root / "c_dicom_noext"), "--model", str(tiny_manifest)]) == 0
     out = capsys.readouterr().out
     assert "source_kind: DICOM" in out and "transfer_syntax" in out and "window" in out
     assert cli.main(["info", str(root / "e_ct.dcm")]) == 1

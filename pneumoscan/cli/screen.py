@@ -1,0 +1,125 @@
+"""``pneumoscan screen PATH... -o report.csv``: screen files and folders to a CSV report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..discovery import discover_with_problems, problem_results
+from ..errors import ModelError
+from ..outputs import OutputError, check_output, fallback_path
+from ..report import write_report
+from ..results import ScreenResult
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from ._console import progress_bar, signals_ignored, stop_signals_interrupt, summarize
+
+#: A long run saves what it has at this interval, so a power cut loses minutes, not hours.
+CHECKPOINT_SECONDS = 60.0
+
+
+def add_parser(sub) -> None:
+    sc = sub.add_parser("screen", help="screen files and folders, write a CSV report")
+    sc.add_argument("paths", nargs="+", help="files and folders (searched recursively)")
+    sc.add_argument("-o", "--output", required=True, help="CSV report to write")
+    sc.add_argument(
+        "--threshold", type=float, default=None, help="probability threshold (overrides the operating point)"
+    )
+    sc.add_argument("--operating-point", default=None, help="high_sensitivity (default) or balanced")
+    sc.add_argument(
+        "--no-phi", action="store_true", help="leave patient name, ID, age, sex and accession out"
+    )
+    sc.add_argument(
+        "--threads", type=int, default=2, help="decode and inference threads (at most the CPU count)"
+    )
+    sc.add_argument("--model", default=None, help="model manifest (default: the shipped assets/model.json)")
+    sc.add_argument(
+        "--no-scope-gate",
+        action="store_true",
+        help="research use: score images the gate would refuse (every row records that the gate was off)",
+    )
+    sc.set_defaults(func=run)
+
+
+def clamp_threads(requested: int) -> int:
+    cpus = os.cpu_count() or 1
+    threads = max(1, min(int(requested), cpus))
+    if threads != requested:
+        print(
+            f"pneumoscan: --threads {requested} clamped to {threads} (this machine has {cpus} CPUs)",
+            file=sys.stderr,
+        )
+    return threads
+
+
+def save(output: Path, results: list[ScreenResult], no_phi: bool) -> Path:
+    """Write the report; if its place fails now, save it elsewhere and say where."""
+    with signals_ignored():
+        try:
+            return write_report(output, results, no_phi=no_phi)
+        except OSError as exc:
+            spare = fallback_path(output)
+            write_report(spare, results, no_phi=no_phi)
+            print(
+                f"pneumoscan: could not write {output} ({exc.strerror or exc}); saved to {spare}",
+                file=sys.stderr,
+            )
+            return spare
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..screener import Screener
+
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        print("pneumoscan: --threshold must be between 0 and 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        screener = Screener(
+            args.model,
+            threads=clamp_threads(args.threads),
+            operating_point=args.operating_point,
+            scope_gate=not args.no_scope_gate,
+        )
+    except ModelError as exc:
+        print(f"pneumoscan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    files, problems = discover_with_problems(args.paths)
+    try:
+        output = check_output(args.output, files, args.paths)
+    except OutputError as exc:
+        print(f"pneumoscan: report not started: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    results: list[ScreenResult] = []
+    cancel = threading.Event()
+    start = last_save = time.monotonic()
+    interrupted = False
+    bar = progress_bar(len(files))
+    try:
+        with stop_signals_interrupt():
+            for result in screener.screen(files, cancel=cancel):
+                if args.threshold is not None and result.ok:
+                    result.with_threshold("custom", args.threshold)
+                results.append(result)
+                bar.update(1)
+                if time.monotonic() - last_save > CHECKPOINT_SECONDS:
+                    save(output, results, args.no_phi)
+                    last_save = time.monotonic()
+    except KeyboardInterrupt:
+        cancel.set()
+        interrupted = True
+    bar.close()
+    results.extend(problem_results(problems, screener.manifest.version))
+    written = save(output, results, args.no_phi)
+    print(summarize(results, time.monotonic() - start), file=sys.stderr)
+    print(f"report: {written}", file=sys.stderr)
+    if interrupted:
+        print(
+            f"interrupted: {len(files) - (len(results) - len(problems))} files not screened", file=sys.stderr
+        )
+        return EXIT_INTERRUPTED
+    if written != output:
+        return EXIT_SOME_FAILED
+    return EXIT_OK if all(r.ok for r in results) else EXIT_SOME_FAILED
