@@ -137,6 +137,9 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     ap = argparse.ArgumentParser(
         description="Export, quantize and verify a training run (or the average of several); ship it to assets/."
     )

@@ -164,6 +164,9 @@ def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: 
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     ap = argparse.ArgumentParser(description="Export, quantize and ship the scope gate to assets/.")
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--assets", type=Path, default=Path("assets"))

@@ -19,6 +19,9 @@ def icon_path() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline(block_downloaders=True)
     ap = argparse.ArgumentParser(prog="pneumoscan-gui", description="PneumoScan screening workstation")
     ap.add_argument("paths", nargs="*", help="files or folders to screen at start")
     ap.add_argument("--model", default=None, help="model manifest (default: the shipped one)")

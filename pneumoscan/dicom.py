@@ -18,7 +18,7 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 
 from .errors import LoadError, NotScreenable
 from .loader import LoadedImage
-from .raster import MAX_PIXELS
+from .raster import MAX_DECODED_BYTES, MAX_PIXELS
 from .scope.pixels import colour_score
 
 #: Modalities that are projection radiographs; OT (secondary capture) and no
@@ -85,6 +85,10 @@ def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[s
     if "DirectoryRecordSequence" in ds:
         raise NotScreenable("DICOMDIR (a media directory index), not an image.")
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        if "Rows" in ds and "Columns" in ds and "Image Storage" in sop_name:
+            raise LoadError(
+                f"DICOM file is truncated: it describes an image ({sop_name}) but its pixel data is missing."
+            )
         raise NotScreenable(f"DICOM object without an image ({sop_name}).")
     modality = _text(ds, "Modality").upper()
     if not check_modality:
@@ -146,8 +150,12 @@ def _jpeg_draft(ds: pydicom.Dataset, frames: int, min_size: int) -> np.ndarray |
 def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tuple[np.ndarray, list[str]]:
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     frames = int(ds.get("NumberOfFrames", 1) or 1)
-    if rows * cols > MAX_PIXELS:
-        raise LoadError(f"Image is {cols}x{rows} pixels, too large to decode safely.")
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    bits = int(ds.get("BitsAllocated", 8) or 8)
+    if rows * cols > MAX_PIXELS or rows * cols * samples * max(bits, 8) // 8 > MAX_DECODED_BYTES:
+        raise LoadError(
+            f"Image is {cols}x{rows} pixels ({samples} sample(s) of {bits} bits), too large to decode safely."
+        )
     if rows == 0 or cols == 0:
         raise LoadError("DICOM image has no rows or columns (corrupt header).")
     notes = [f"Multi-frame image ({frames} frames): the first frame was screened."] if frames > 1 else []
@@ -170,6 +178,33 @@ def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tup
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LoadError(f"DICOM pixel data is truncated or corrupt ({first}).") from exc
     return arr, notes
+
+
+def check_rescale(ds: pydicom.Dataset) -> None:
+    """A NaN, infinite or zero Rescale Slope (or a non-finite intercept) makes every value meaningless."""
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword not in ds or ds[keyword].value in (None, ""):
+            continue
+        try:
+            value = _first(ds[keyword].value)
+        except (TypeError, ValueError, IndexError):
+            value = float("nan")
+        if not np.isfinite(value) or (keyword == "RescaleSlope" and value == 0):
+            raise LoadError(
+                f"DICOM {keyword} is {ds[keyword].value!r}: the pixel values cannot be interpreted (corrupt header)."
+            )
+
+
+def window_values(ds: pydicom.Dataset) -> tuple[float, float] | None:
+    """The file's first window, if it is usable (finite, positive width)."""
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is None or width is None:
+        return None
+    try:
+        c, w = _first(center), _first(width)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (c, w) if np.isfinite(c) and np.isfinite(w) and w > 0 else None
 
 
 def linear_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
@@ -209,13 +244,18 @@ def window(
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         item = ds.VOILUTSequence[0]
         lut_input = values.astype(np.int64) if np.array_equal(values, np.round(values)) else values
-        out = apply_voi(lut_input, ds, index=0).astype(np.float64)
+        out = apply_voi(lut_input, ds, index=0).astype(np.float32)
         bits = int(item.LUTDescriptor[2]) if "LUTDescriptor" in item else 16
         top = max(float(out.max()), 1.0) if bits <= 0 else float(2**bits - 1)
         return np.clip(out / top, 0, 1), {"voi": "VOI LUT Sequence"}, notes
-    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is not None and width is not None and _first(width) > 0:
-        c, w = _first(center), _first(width)
+    center = ds.get("WindowCenter")
+    usable = window_values(ds)
+    if usable is None and center is not None:
+        notes.append(
+            "The file's window is invalid (not a finite, positive width); a percentile window was used."
+        )
+    if usable is not None:
+        c, w = usable
         if isinstance(center, pydicom.multival.MultiValue) and len(center) > 1:
             notes.append(f"File has {len(center)} windows; the first was used.")
         function = _text(ds, "VOILUTFunction").upper() or "LINEAR"
@@ -243,13 +283,14 @@ def to_display(ds: pydicom.Dataset, arr: np.ndarray) -> tuple[np.ndarray, np.nda
             arr = apply_color_lut(arr, ds)
         if arr.ndim == 2:
             arr = np.repeat(arr[..., None], 3, axis=2)
-        rgb = arr[..., :3].astype(np.float64)
+        rgb = arr[..., :3].astype(np.float32)
         top = float(2 ** int(ds.get("BitsStored", 8) or 8) - 1)
-        gray = rgb @ np.array([0.299, 0.587, 0.114])
+        gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         out = np.clip(gray / max(top, 1.0), 0, 1)
         note = [f"Colour image ({photometric}) converted to grayscale."]
         return (out * 255 + 0.5).astype(np.uint8), None, {}, note
-    modality = apply_modality_lut(arr, ds).astype(np.float64)
+    check_rescale(ds)
+    modality = apply_modality_lut(arr, ds).astype(np.float32, copy=False)
     mask = padding_mask(ds, arr)
     unit, win, notes = window(ds, modality, mask)
     if photometric == "MONOCHROME1":

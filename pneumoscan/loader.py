@@ -96,7 +96,12 @@ def load_image(
     """
     path = Path(path)
     try:
-        return _load(path, min_size, check_modality)
+        img = _load(path, min_size, check_modality)
+        if img.pixels.ndim != 2 or img.pixels.size == 0:
+            raise LoadError(
+                f"The decoded image has an unexpected shape {img.pixels.shape}: the file is corrupt."
+            )
+        return img
     except LoadError:
         raise
     except MemoryError as exc:
@@ -127,4 +132,7 @@ def _load(path: Path, min_size: int | None, check_modality: bool) -> LoadedImage
 
         return load_dicom(path, has_preamble=is_part10, check_modality=check_modality, min_size=min_size)
     pixels, meta = load_raster(str(path), min_size=min_size)
-    return LoadedImage(pixels=pixels, meta=meta)
+    notes = []
+    if meta.get("frames", 1) > 1:
+        notes.append(f"Multi-page file ({meta['frames']} pages or frames): the first one was screened.")
+    return LoadedImage(pixels=pixels, meta=meta, notes=notes)

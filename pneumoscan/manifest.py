@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
+from .manifest_schema import validate
 from .preprocess import InputSpec
 
 REQUIRED = ("version", "model_file", "sha256", "input", "outputs", "thresholds", "class_names")
@@ -46,12 +47,12 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ModelError(f"Model manifest not found: {path}") from exc
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"Model manifest {path} is unreadable: {exc}") from exc
-        missing = [k for k in REQUIRED if k not in data]
+        except (OSError, ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
+            raise ModelError(f"Model manifest {path} is unreadable: {str(exc)[:200]}") from exc
+        missing = [k for k in REQUIRED if not isinstance(data, dict) or k not in data]
         if missing:
             raise ModelError(f"Model manifest {path} lacks {', '.join(missing)}")
-        return cls(path, data)
+        return cls(path, validate(data, str(path)))
 
     @property
     def model_path(self) -> Path:

@@ -13,6 +13,10 @@ from .scope.pixels import colour_score
 #: Decompression-bomb bound: larger images are refused rather than decoded.
 MAX_PIXELS = 120_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+#: Bound on the decoded size (samples x bits): keeps one file well under 1.5 GB of memory
+#: (a large 16-bit DR film is about 40 MB; a 10880x11000 RGB file would be 359 MB).
+MAX_DECODED_BYTES = 200_000_000
+_BYTES_PER_SAMPLE = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
 
 
 GRAY_MODES = {"1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
@@ -30,7 +34,7 @@ def _to_gray(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(img, dtype=np.uint16).copy()
     if img.mode in ("I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
+        arr = np.asarray(img, dtype=np.float32)
         lo, hi = float(arr.min()), float(arr.max())
         if hi <= lo:
             return np.zeros(arr.shape, dtype=np.uint16)
@@ -77,8 +81,12 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
             with Image.open(path) as img:
                 fmt = img.format or "raster"
                 full_w, full_h = img.size
-                if full_w * full_h > MAX_PIXELS:
-                    raise LoadError(f"Image is {full_w}x{full_h} pixels, too large to decode safely.")
+                decoded = full_w * full_h * len(img.getbands()) * _BYTES_PER_SAMPLE.get(img.mode, 2)
+                if full_w * full_h > MAX_PIXELS or decoded > MAX_DECODED_BYTES:
+                    raise LoadError(
+                        f"Image is {full_w}x{full_h} pixels ({img.mode}), too large to decode safely."
+                    )
+                frames = int(getattr(img, "n_frames", 1) or 1)
                 coloured = img.mode not in GRAY_MODES
                 if min_size and fmt == "JPEG":
                     img.draft("RGB" if coloured else "L", (min_size, min_size))
@@ -107,6 +115,8 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
         "bits_stored": bits,
         "photometric": "MONOCHROME2",
     }
+    if frames > 1:
+        meta["frames"] = frames
     if colour is not None:
         meta["colour"] = colour
     return pixels, meta

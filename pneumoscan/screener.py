@@ -22,6 +22,8 @@ from .display import to_uint8
 from .errors import LoadError, ModelError
 from .loader import load_image
 from .manifest import Manifest, default_assets_dir
+from .manifest_schema import DIGEST_KEY, decision_digest
+from .offline import ensure_offline
 from .preprocess import preprocess
 from .results import OUT_OF_SCOPE, ScreenResult
 from .scope import NOTE, CheckResult, ScopeGate, first_refusal, gate_config_path
@@ -71,6 +73,7 @@ class Screener:
         ORT threads do not spin while idle and decode threads run at lower OS priority.
         ``scope_gate=False`` (research use) still runs every scope check but only notes
         its verdicts; each result records that the gate was off."""
+        ensure_offline()
         import onnxruntime as ort
 
         self.manifest = Manifest.load(manifest or default_assets_dir() / "model.json")
@@ -111,6 +114,16 @@ class Screener:
             background=background,
             enabled=scope_gate,
         )
+        self._check_pinned_fields()
+
+    def _check_pinned_fields(self) -> None:
+        """Refuse a manifest whose decision fields differ from the digest inside the model file."""
+        pinned = self.session.get_modelmeta().custom_metadata_map.get(DIGEST_KEY)
+        if pinned and pinned != decision_digest(self.manifest.data, self.gate.config or None):
+            raise ModelError(
+                "The manifest's thresholds, calibration, input/output contract or scope-gate settings "
+                "differ from those this model was shipped with; reinstall PneumoScan."
+            )
 
     @property
     def threshold(self) -> float:

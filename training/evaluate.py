@@ -163,6 +163,9 @@ def evaluate_run(run_dir: str | Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1:
         raise SystemExit("usage: python -m training.evaluate RUN_DIR")

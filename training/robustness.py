@@ -66,6 +66,9 @@ PERTURBATIONS = {
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     import keras
 
     from pneumoscan.preprocess import InputSpec

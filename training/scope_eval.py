@@ -116,6 +116,9 @@ def pydicom_files(screener) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     ap = argparse.ArgumentParser(description="Figures of the shipped scope gate.")
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--model", type=Path, default=Path("assets/model.json"))

@@ -132,6 +132,9 @@ def run(cfg: TrainConfig) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse ``--field value`` for every TrainConfig field, train, then evaluate."""
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     ap = argparse.ArgumentParser(description="Train the PneumoScan CNN.")
     for name, default in asdict(TrainConfig()).items():
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)

@@ -128,6 +128,9 @@ def p_in(core, x: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
     ap = argparse.ArgumentParser(description="Train the learned scope gate (and leave-one-source-out folds).")
     ap.add_argument("--data", type=Path, default=Path("../shared/data/chest_xray/train"))
     ap.add_argument("--scope", type=Path, default=Path("../shared/data/scope"))
