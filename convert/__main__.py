@@ -132,6 +132,10 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
         size_ratio=size_ratio,
         n_train=len(train_items),
     )
+    from .pin import pin
+
+    pin(out_dir)  # thresholds and calibration are now pinned inside model.onnx
+    manifest = json.loads((out_dir / "model.json").read_text())
     write_card(out_dir / "MODEL_CARD.md", manifest)
     return manifest
 

@@ -82,17 +82,32 @@ def mahalanobis(f: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.nd
     return np.sqrt(np.einsum("ij,jk,ik->i", d, precision, d))
 
 
-def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: bool = False) -> dict:
+def shifted_tensors(val) -> np.ndarray:
+    """The fixed shifted validation copy (training.augment.SHIFTED), as model inputs."""
+    from pneumoscan.preprocess import InputSpec, equalize
+    from training import dataset
+
+    x_u8, _ = dataset.load_arrays(val, InputSpec())
+    shifted = dataset.shifted_copy(x_u8, 42)
+    return np.stack([equalize(img[..., 0] / 255.0)[..., None] for img in shifted]).astype(np.float32)
+
+
+def convert_gate(
+    run_dir: Path, assets: Path, reject: float, calib: int, smoke: bool = False, shifted_reject: float = 0.005
+) -> dict:
     from training import split
 
     cfg_file = run_dir / "config.json"  # written when the folds are done; the data path is all we need
-    cfg = json.loads(cfg_file.read_text()) if cfg_file.exists() else {"data": "../shared/data/chest_xray/train"}
+    cfg = (
+        json.loads(cfg_file.read_text()) if cfg_file.exists() else {"data": "../shared/data/chest_xray/train"}
+    )
     items = split.list_images(Path(cfg["data"]))
     train, val = split.split_items(items, split.load_split())
     if smoke:
         train, val = train[:: max(1, len(train) // 40)], val[:: max(1, len(val) // 40)]
     rng = random.Random(0)
     x_val = tensors([p for p, _ in val])
+    x_shift = shifted_tensors(val)
 
     fp32, int8 = run_dir / "gate_fp32.onnx", run_dir / "gate_int8.onnx"
     exported = export_gate_onnx(run_dir / "gate.keras", fp32)
@@ -113,7 +128,8 @@ def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: 
     ship_int8 = speed["speedup"] >= 1.2 and agree >= 0.995
     shipped = int8 if ship_int8 else fp32
     p_val = p8 if ship_int8 else p32
-    threshold = float(np.quantile(p_val, reject))
+    p_shift = run_onnx(shipped, x_shift)[:, 0]
+    threshold = min(float(np.quantile(p_val, reject)), float(np.quantile(p_shift, shifted_reject)))
 
     manifest = assets / "model.json"
     main = json.loads(manifest.read_text())
@@ -121,7 +137,10 @@ def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: 
     f_train, f_val = main_features(manifest, x_train), main_features(manifest, x_val)
     mean, precision, shrinkage = fit_distance(f_train)
     d_val = mahalanobis(f_val, mean, precision)
-    d_threshold = float(np.quantile(d_val, 1.0 - reject))
+    d_shift = mahalanobis(main_features(manifest, x_shift), mean, precision)
+    d_threshold = max(
+        float(np.quantile(d_val, 1.0 - reject)), float(np.quantile(d_shift, 1.0 - shifted_reject))
+    )
 
     shutil.copyfile(shipped, assets / "scope_gate.onnx")
     np.savez(assets / "scope_stats.npz", mean=mean.astype(np.float64), precision=precision.astype(np.float64))
@@ -134,7 +153,10 @@ def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: 
             "classes": list(GATE_CLASSES),
             "input": f"the main model's input (224x224x1, histogram-equalised), averaged over {POOL}x{POOL} cells inside the model",
             "threshold": threshold,
-            "threshold_rule": f"{reject:.1%} quantile of the in-scope probability on clean validation films",
+            "threshold_rule": (
+                f"the lower of the {reject:.1%} quantile of the in-scope probability on clean validation "
+                f"films and its {shifted_reject:.1%} quantile on the shifted validation copy"
+            ),
             "fp32_vs_keras_max_abs_diff": fp32_diff,
             "int8_speedup_batch16_2threads": speed["speedup"],
             "int8_decisions_unchanged": agree,
@@ -147,18 +169,25 @@ def convert_gate(run_dir: Path, assets: Path, reject: float, calib: int, smoke: 
             "fitted_on": f"{len(train)} training films (validation patients excluded)",
             "ledoit_wolf_shrinkage": shrinkage,
             "threshold": d_threshold,
-            "threshold_rule": f"{1 - reject:.1%} quantile of validation distances",
+            "threshold_rule": (
+                f"the higher of the {1 - reject:.1%} quantile of clean validation distances "
+                f"and the {1 - shifted_reject:.1%} quantile on the shifted validation copy"
+            ),
         },
         "validation": {
             "films": len(val),
             "classifier_rejects": int((p_val < threshold).sum()),
             "distance_rejects": int((d_val > d_threshold).sum()),
             "either_rejects": int(((p_val < threshold) | (d_val > d_threshold)).sum()),
+            "shifted_either_rejects": int(((p_shift < threshold) | (d_shift > d_threshold)).sum()),
         },
     }
     (assets / "scope_gate.json").write_text(json.dumps(config, indent=2) + "\n")
     main["scope_gate"] = "scope_gate.json"
     manifest.write_text(json.dumps(main, indent=2) + "\n")
+    from .pin import pin
+
+    pin(assets)  # the decision digest inside model.onnx now covers the gate's thresholds
     print(json.dumps(config["validation"]), flush=True)
     return config
 
@@ -173,10 +202,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--reject", type=float, default=0.002, help="share of validation films each check may refuse"
     )
+    ap.add_argument(
+        "--shifted-reject", type=float, default=0.005, help="the same on the shifted validation copy"
+    )
     ap.add_argument("--calib", type=int, default=300)
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args(argv)
-    convert_gate(args.run_dir, args.assets, args.reject, args.calib, args.smoke)
+    convert_gate(args.run_dir, args.assets, args.reject, args.calib, args.smoke, args.shifted_reject)
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def row_for(result: ScreenResult, no_phi: bool = False) -> dict[str, str]:
     for col, tag in _TAG_COLUMNS.items():
         row[col] = str(meta.get(tag, ""))
     keep = columns(no_phi)
-    return {k: (v if k in _NUMERIC else defuse(v)) for k, v in row.items() if k in keep}
+    return {k: (v if k in _NUMERIC else defuse(printable(v))) for k, v in row.items() if k in keep}
 
 
 def render(results: Iterable[ScreenResult], no_phi: bool = False) -> str:

@@ -61,16 +61,25 @@ def pool(tensor: np.ndarray, factor: int = POOL) -> np.ndarray:
     return tensor[: h * factor, : w * factor, 0].reshape(h, factor, w, factor).mean(axis=(1, 3))[..., None]
 
 
-def tensor_of_pixels(pixels: np.ndarray, factor: int = POOL) -> np.ndarray:
-    from pneumoscan.preprocess import preprocess
+def squash(pixels: np.ndarray) -> np.ndarray:
+    """Display pixels -> the 224x224 uint8 film the model input is equalised from (augmentation works on it)."""
+    from pneumoscan.preprocess import InputSpec, resize_to_input
 
-    return pool(preprocess(pixels), factor).astype(np.float32)
+    unit = resize_to_input(pixels, InputSpec())
+    return np.clip(np.floor(unit * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
-def tensor_of_file(path: Path, factor: int = POOL) -> np.ndarray:
+def squash_file(path: Path) -> np.ndarray:
     from pneumoscan.loader import load_image
 
-    return tensor_of_pixels(load_image(path).pixels, factor)
+    return squash(load_image(path).pixels)
+
+
+def to_input(u8: np.ndarray, factor: int = POOL) -> np.ndarray:
+    """Squashed uint8 films (N, 224, 224) -> pooled gate inputs (N, 224/f, 224/f, 1)."""
+    from pneumoscan.preprocess import equalize
+
+    return np.stack([pool(equalize(img / 255.0)[..., None], factor) for img in u8]).astype(np.float32)
 
 
 # --- synthetic negatives: things a wrong folder holds, made here so nothing is copied ---
@@ -143,17 +152,17 @@ SYNTHETIC: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
 }
 
 
-def synthetic_textures(n_each: int, seed: int, factor: int = POOL) -> tuple[np.ndarray, list[str]]:
+def synthetic_textures(n_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
     rng = np.random.default_rng(seed)
     xs, kinds = [], []
     for kind, make in SYNTHETIC.items():
         for _ in range(n_each):
-            xs.append(tensor_of_pixels(make(rng, int(rng.integers(160, 400))), factor))
+            xs.append(squash(make(rng, int(rng.integers(160, 400)))))
             kinds.append(kind)
     return np.stack(xs), kinds
 
 
-def altered_films(films: list[Path], n: int, seed: int, factor: int = POOL) -> tuple[np.ndarray, list[str]]:
+def altered_films(films: list[Path], n: int, seed: int) -> tuple[np.ndarray, list[str]]:
     """Inverted and rotated (90, 180, 270 degrees) paediatric films: wrong way round for the model."""
     from pneumoscan.loader import load_image
 
@@ -167,6 +176,6 @@ def altered_films(films: list[Path], n: int, seed: int, factor: int = POOL) -> t
             px = (top - px).astype(px.dtype)
         else:
             px = np.ascontiguousarray(np.rot90(px, {"rot90": 1, "rot180": 2, "rot270": 3}[kind]))
-        xs.append(tensor_of_pixels(px, factor))
+        xs.append(squash(px))
         kinds.append(kind)
     return np.stack(xs), kinds

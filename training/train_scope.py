@@ -25,14 +25,31 @@ from . import scope_data, split
 from .scope_data import ScopeItem
 
 
-def _equalize_pool(x_uint8: np.ndarray, factor: int) -> np.ndarray:
-    from pneumoscan.preprocess import equalize
+def augmented(u8: np.ndarray, factor: int, copies: int, seed: int) -> np.ndarray:
+    """``copies`` randomly changed versions of each film (framing, exposure, blur, noise, JPEG), as gate inputs.
 
-    return np.stack([scope_data.pool(equalize(img[..., 0] / 255.0)[..., None], factor) for img in x_uint8])
+    The same changes the pneumonia model is trained with: a film from another
+    machine must stay in scope, and an adult film or a photo must stay out.
+    """
+    import tensorflow as tf
+
+    from .augment import TRAIN, augment, equalize_tf
+
+    def one(img, i):
+        unit = tf.cast(img[..., None], tf.float32) / 255.0
+        out = equalize_tf(augment(unit, tf.stack([tf.cast(seed, tf.int64), i]), TRAIN))
+        return tf.nn.avg_pool2d(out[None], factor, factor, "VALID")[0]
+
+    reps = np.repeat(u8, copies, axis=0)
+    ds = tf.data.Dataset.from_tensor_slices((reps, np.arange(len(reps), dtype=np.int64)))
+    ds = ds.map(one, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
+    return np.concatenate([b.numpy() for b in tqdm(ds, desc=f"augmenting {len(reps)}", leave=False)])
 
 
-def build_cache(data: Path, scope_dir: Path, cache: Path, limit: int, seed: int, factor: int) -> dict:
-    """Decode everything once (about a minute); later runs reuse the .npz."""
+def build_cache(
+    data: Path, scope_dir: Path, cache: Path, limit: int, seed: int, factor: int, copies: int
+) -> dict:
+    """Decode everything once (a few minutes); later runs reuse the .npz."""
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
         return {k: z[k] for k in z.files}
@@ -44,30 +61,29 @@ def build_cache(data: Path, scope_dir: Path, cache: Path, limit: int, seed: int,
     train, val = split.split_items(items, split.load_split())
     if limit:
         train, val = train[:: max(1, len(train) // limit)], val[:: max(1, len(val) // limit)]
-    x_train = np.stack([scope_data.tensor_of_file(p, factor) for p, _ in tqdm(train, desc="train films")])
-    x_val = np.stack([scope_data.tensor_of_file(p, factor) for p, _ in tqdm(val, desc="validation films")])
+    u_train = np.stack([scope_data.squash_file(p) for p, _ in tqdm(train, desc="train films")])
+    u_val = np.stack([scope_data.squash_file(p) for p, _ in tqdm(val, desc="validation films")])
     xva_u8, _ = dataset.load_arrays(val, InputSpec())
-    x_val_shifted = _equalize_pool(dataset.shifted_copy(xva_u8, seed), factor)
     s_items = scope_items_limited(scope_dir, limit)
-    x_scope = np.stack(
-        [scope_data.tensor_of_file(it.path, factor) for it in tqdm(s_items, desc="scope images")]
-    )
+    u_scope = np.stack([scope_data.squash_file(it.path) for it in tqdm(s_items, desc="scope images")])
     n_syn = 20 if limit else 180
-    x_syn, syn_kinds = scope_data.synthetic_textures(n_syn, seed, factor)
-    x_alt, alt_kinds = scope_data.altered_films(
-        [p for p, _ in train], min(len(train), 4 * n_syn), seed, factor
-    )
+    u_syn, syn_kinds = scope_data.synthetic_textures(n_syn, seed)
+    u_alt, alt_kinds = scope_data.altered_films([p for p, _ in train], min(len(train), 4 * n_syn), seed)
     out = {
-        "x_train": x_train,
-        "x_val": x_val,
-        "x_val_shifted": x_val_shifted,
+        "x_train": scope_data.to_input(u_train, factor),
+        "x_val": scope_data.to_input(u_val, factor),
+        "x_val_shifted": scope_data.to_input(dataset.shifted_copy(xva_u8, seed)[..., 0], factor),
         "val_paths": np.array([str(p) for p, _ in val]),
-        "x_scope": x_scope,
+        "x_scope": scope_data.to_input(u_scope, factor),
         "scope_paths": np.array([str(it.path) for it in s_items]),
-        "x_syn": x_syn,
+        "x_syn": scope_data.to_input(u_syn, factor),
         "syn_kinds": np.array(syn_kinds),
-        "x_alt": x_alt,
+        "x_alt": scope_data.to_input(u_alt, factor),
         "alt_kinds": np.array(alt_kinds),
+        "a_train": augmented(u_train, factor, copies, seed),
+        "a_scope": augmented(u_scope, factor, 4 * copies, seed + 1),
+        "a_syn": augmented(u_syn, factor, copies, seed + 2),
+        "a_alt": augmented(u_alt, factor, copies, seed + 3),
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **out)
@@ -83,12 +99,17 @@ def training_set(
     c: dict, items: list[ScopeItem], exclude_source: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
     keep = [i for i, it in enumerate(items) if it.train_ok and it.source != exclude_source]
-    xs = [c["x_train"], c["x_scope"][keep], c["x_syn"], c["x_alt"]]
+    per = len(c["a_scope"]) // max(1, len(c["x_scope"]))  # augmented copies per scope image
+    keep_aug = [i * per + k for i in keep for k in range(per)]
+    labels = np.array([items[i].label for i in keep], dtype=np.int64)
+    xs = [c["x_train"], c["a_train"], c["x_scope"][keep], c["a_scope"][keep_aug]]
+    xs += [c["x_syn"], c["a_syn"], c["x_alt"], c["a_alt"]]
     ys = [
-        np.zeros(len(c["x_train"])),
-        np.array([items[i].label for i in keep]),
-        np.full(len(c["x_syn"]), GATE_CLASSES.index("not_radiograph")),
-        np.full(len(c["x_alt"]), GATE_CLASSES.index("inverted_or_rotated")),
+        np.zeros(len(c["x_train"]) + len(c["a_train"])),
+        labels,
+        np.repeat(labels, per),
+        np.full(len(c["x_syn"]) + len(c["a_syn"]), GATE_CLASSES.index("not_radiograph")),
+        np.full(len(c["x_alt"]) + len(c["a_alt"]), GATE_CLASSES.index("inverted_or_rotated")),
     ]
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int64)
 
@@ -140,13 +161,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--pool", type=int, default=2, help="average 224 input over pool x pool cells (2: 112x112)"
     )
+    ap.add_argument("--copies", type=int, default=1, help="augmented copies per film (scope images get 4x)")
+    ap.add_argument("--fold-epochs", type=int, default=0, help="epochs per fold (default: --epochs)")
     ap.add_argument("--no-folds", action="store_true", help="skip leave-one-source-out (smoke runs)")
     ap.add_argument("--limit", type=int, default=0, help=">0: a few images per set (smoke runs)")
     args = ap.parse_args(argv)
 
     t0 = time.time()
-    cache = args.out / f"scope-cache-pool{args.pool}{'-smoke' if args.limit else ''}.npz"
-    c = build_cache(args.data, args.scope, cache, args.limit, args.seed, args.pool)
+    cache = args.out / f"scope-cache-pool{args.pool}-aug{args.copies}{'-smoke' if args.limit else ''}.npz"
+    c = build_cache(args.data, args.scope, cache, args.limit, args.seed, args.pool, args.copies)
     items = scope_items_limited(args.scope, args.limit)
     assert [str(it.path) for it in items] == list(c["scope_paths"]), "stale cache: delete it"
     run_dir = args.out / time.strftime("scope-%Y%m%d-%H%M%S")
@@ -172,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_folds:
         for source in tqdm(trainable, desc="leave-one-source-out"):
             xf, yf = training_set(c, items, source)
-            fold = fit(xf, yf, args.epochs, args.seed)
+            fold = fit(xf, yf, args.fold_epochs or args.epochs, args.seed)
             idx = [i for i, it in enumerate(items) if it.source == source]
             probs = p_in(fold, c["x_scope"][idx])
             for j, i in enumerate(idx):

@@ -44,7 +44,11 @@ def test_parse_age(text, years):
         ({"PatientAge": "005Y"}, PASS, ""),
         ({"PatientAge": "009Y"}, NOTE, "outside the training range"),
         ({"PatientAge": "006M"}, NOTE, "6 months"),
-        ({"PatientAge": "", "PatientBirthDate": "19700101", "StudyDate": "20200101"}, REFUSE, "adult (50 years)"),
+        (
+            {"PatientAge": "", "PatientBirthDate": "19700101", "StudyDate": "20200101"},
+            REFUSE,
+            "adult (50 years)",
+        ),
         ({"PatientAge": "", "PatientBirthDate": "20180301", "StudyDate": "20210301"}, PASS, ""),
         ({"PatientAge": ""}, NOT_RUN, "no age"),
         ({"PatientAge": "old"}, NOT_RUN, "unreadable"),
