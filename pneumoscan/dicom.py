@@ -85,7 +85,7 @@ def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[s
     if "DirectoryRecordSequence" in ds:
         raise NotScreenable("DICOMDIR (a media directory index), not an image.")
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        if "Rows" in ds and "Columns" in ds and "Image Storage" in sop_name:
+        if "Rows" in ds and "Columns" in ds:  # an image header without its pixels
             raise LoadError(
                 f"DICOM file is truncated: it describes an image ({sop_name}) but its pixel data is missing."
             )
@@ -169,14 +169,17 @@ def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tup
             arr = pixel_array(ds, index=0 if frames > 1 else None)
     except (NotImplementedError, RuntimeError) as exc:
         msg = str(exc)
+        if "exceptions were raised by all" in msg:  # a decoder exists and rejected the data
+            raise LoadError(f"DICOM pixel data ({tsyntax.name}) is corrupt: {decoder_detail(msg)}.") from exc
         if "plugin" in msg.lower() or "decod" in msg.lower() or "support" in msg.lower():
             raise LoadError(
-                f"Transfer syntax {tsyntax.name} ({tsyntax}) cannot be decoded here: {msg.splitlines()[0]}"
+                f"Transfer syntax {tsyntax.name} ({tsyntax}) cannot be decoded here: {decoder_detail(msg)}"
             ) from exc
-        raise LoadError(f"DICOM pixel data could not be decoded ({msg.splitlines()[0]}).") from exc
+        raise LoadError(f"DICOM pixel data could not be decoded ({decoder_detail(msg)}).") from exc
     except (ValueError, EOFError, KeyError, AttributeError, TypeError, IndexError, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LoadError(f"DICOM pixel data is truncated or corrupt ({first}).") from exc
+        raise LoadError(
+            f"DICOM pixel data is truncated or corrupt ({decoder_detail(str(exc)) or type(exc).__name__})."
+        ) from exc
     return arr, notes
 
 
@@ -205,6 +208,21 @@ def window_values(ds: pydicom.Dataset) -> tuple[float, float] | None:
     except (TypeError, ValueError, IndexError):
         return None
     return (c, w) if np.isfinite(c) and np.isfinite(w) and w > 0 else None
+
+
+def decoder_detail(message: str) -> str:
+    """The informative part of a decoder's (often multi-line) message, on one line.
+
+    pydicom lists each plugin's failure after a generic first line ending in a
+    colon; the first line alone would leave the reason empty.
+    """
+    lines = [ln.strip(" -:") for ln in message.splitlines() if ln.strip(" -:")]
+    specific = (
+        [ln for ln in lines[1:] if ln]
+        if len(lines) > 1 and message.splitlines()[0].rstrip().endswith(":")
+        else lines
+    )
+    return "; ".join(specific)[:240] if specific else ""
 
 
 def linear_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
