@@ -170,7 +170,10 @@ def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tup
     except (NotImplementedError, RuntimeError) as exc:
         msg = str(exc)
         if "exceptions were raised by all" in msg:  # a decoder exists and rejected the data
-            raise LoadError(f"DICOM pixel data ({tsyntax.name}) is corrupt: {decoder_detail(msg)}.") from exc
+            raise LoadError(
+                f"Transfer syntax {tsyntax.name} ({tsyntax}): the pixel data could not be decoded "
+                f"(corrupt, or a variant the decoders here do not accept): {decoder_detail(msg)}"
+            ) from exc
         if "plugin" in msg.lower() or "decod" in msg.lower() or "support" in msg.lower():
             raise LoadError(
                 f"Transfer syntax {tsyntax.name} ({tsyntax}) cannot be decoded here: {decoder_detail(msg)}"
