@@ -47,20 +47,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def scope_checks(path: Path, model: str | None) -> str:
-    """Screen the one file to show every scope check's verdict and score."""
+    """Run every scope check on the one file (screening would stop at the first refusal)."""
+    from ..scope import first_refusal
     from ..screener import Screener
 
     try:
-        result = next(Screener(model, threads=1).screen([path]))
+        result = next(Screener(model, threads=1, scope_gate=False).screen([path]))
     except ModelError as exc:
         print(f"scope checks: model could not be loaded ({exc})")
         return "ok"
     for check in result.checks:
         print(f"check {check.describe()}")
-    if result.out_of_scope:
-        print(f"scope: {result.reason}")
-    elif result.ok:
-        print(
-            f"scope: assessed (probability {result.probability:.3f}, {result.result} at {result.operating_point})"
-        )
+    refusal = first_refusal(result.checks)
+    if refusal is not None:
+        print(f"scope: Not assessed: {refusal.reason}")
+        return "out_of_scope"
+    if result.ok:
+        print(f"scope: assessed (probability {result.probability:.3f}, {result.result} at {result.operating_point})")
     return result.status

@@ -1,0 +1,82 @@
+"""``python -m benchmarks.bench_scope``: what the scope gate adds to end-to-end screening time.
+
+Screens the same files with the shipped Screener (every scope check, the
+learned gate on the model batch, the feature distance) and with the same
+Screener whose gate is replaced by one that checks nothing (and whose model
+is not asked for its features). Runs alternate, best of ``--rounds`` each, so
+machine noise hits both alike. Prints images/s and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from pneumoscan.discovery import discover
+from pneumoscan.scope.gate import ModelStage
+
+
+class NoGate:
+    """A stand-in that runs no check at all (the baseline)."""
+
+    enabled = True
+    config: dict = {}
+
+    def cheap(self, pixels, meta):
+        return []
+
+    def model_stage(self, batch, features):
+        return [ModelStage(checks=[]) for _ in range(len(batch))]
+
+
+def screener(gate: bool, threads: int):
+    from pneumoscan.screener import Screener
+
+    s = Screener(threads=threads)
+    if not gate:
+        s.gate = NoGate()
+        s.output_names = s.output_names[:2]  # probability and CAM: no features to fetch
+        s.has_features = False
+    return s
+
+
+def seconds(s, files: list[Path]) -> float:
+    start = time.perf_counter()
+    n = sum(1 for _ in s.screen(files))
+    assert n == len(files)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args(argv)
+    sets = {
+        "fullres (160 full-size JPEGs)": discover([args.data / "fullres"]),
+        "training images (5,216 224x224 JPEGs)": discover([args.data / "chest_xray" / "train"]),
+    }
+    with_gate, without = screener(True, args.threads), screener(False, args.threads)
+    print("| files | without gate img/s | with gate img/s | time added by the gate |")
+    print("| --- | --- | --- | --- |")
+    for name, files in sets.items():
+        seconds(with_gate, files[:64])  # warm both sessions and the page cache
+        seconds(without, files[:64])
+        a, b = [], []
+        for _ in range(args.rounds):
+            b.append(seconds(without, files))
+            a.append(seconds(with_gate, files))
+        ta, tb = min(a), min(b)
+        print(
+            f"| {name} | {len(files) / tb:.0f} | {len(files) / ta:.0f} | {100 * (ta / tb - 1):+.1f}% |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
