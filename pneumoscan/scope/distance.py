@@ -18,6 +18,15 @@ from .result import PASS, REFUSE, CheckResult
 NAME = "distance"
 
 
+def symmetric_from_upper(upper: np.ndarray, n: int) -> np.ndarray:
+    """Rebuild the symmetric (n, n) matrix stored as its upper triangle (row-major, with the diagonal)."""
+    full = np.zeros((n, n), dtype=np.float64)
+    rows, cols = np.triu_indices(n)
+    full[rows, cols] = upper
+    full[cols, rows] = upper
+    return full
+
+
 class FeatureDistance:
     def __init__(self, mean: np.ndarray, precision: np.ndarray, threshold: float) -> None:
         self.mean = np.asarray(mean, dtype=np.float64)
@@ -28,7 +37,8 @@ class FeatureDistance:
     def from_file(cls, path: Path, threshold: float) -> FeatureDistance:
         try:
             with np.load(path, allow_pickle=False) as z:
-                return cls(z["mean"], z["precision"], threshold)
+                mean = np.asarray(z["mean"], dtype=np.float64)
+                return cls(mean, symmetric_from_upper(z["precision_upper"], len(mean)), threshold)
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"Scope-gate statistics {path.name} are unreadable: {exc}") from exc
 

@@ -82,7 +82,8 @@ def test_frozen_cli_report_equals_source_install(frozen, study, tmp_path):
     text = frozen_csv.read_text(encoding="utf-8-sig")
     for name in SYNTAXES:  # every transfer syntax decoded in the bundle (plugins were found)
         line = next(row for row in text.splitlines() if row.startswith(f"study/{name}.dcm"))
-        assert ",ok," in line, line
+        # synthetic gradients are decoded, then refused by the scope gate's learned check
+        assert ",ok," in line or ",out_of_scope," in line, line
 
 
 def test_frozen_cli_version_offline(frozen):
