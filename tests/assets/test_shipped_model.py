@@ -57,7 +57,8 @@ def test_shipped_model_reproduces_its_validation_auc(manifest):
     _, val = split.split_items(items, split.load_split())
     rng = random.Random(0)
     sample = rng.sample(val, 300)
-    results = list(Screener(ASSETS / "model.json").screen([p for p, _ in sample]))
+    # the scope gate is off here: this measures the model itself on every sampled film
+    results = list(Screener(ASSETS / "model.json", scope_gate=False).screen([p for p, _ in sample]))
     assert all(r.ok for r in results)
     y = np.array([label for _, label in sample])
     p = np.array([r.probability for r in results])
