@@ -9,6 +9,26 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+SECTION_START, SECTION_END = "<!-- scope-gate:start -->", "<!-- scope-gate:end -->"
+
+
+def kept_section(path: Path) -> str:
+    """The scope-gate section written by ``training.scope_eval``; regenerating the card keeps it."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    if SECTION_START in text and SECTION_END in text:
+        return text[text.index(SECTION_START) : text.index(SECTION_END) + len(SECTION_END)]
+    return ""
+
+
+def replace_section(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    old = kept_section(path)
+    text = text.replace(old, section) if old else text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
 def write_card(path: Path, m: dict) -> None:
     shipped = m["metrics"]["shipped"]
     val, sh = shipped["validation"], shipped["validation_shifted"]
@@ -86,7 +106,8 @@ validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, deci
 - Children aged 1-5 only; adults, neonates, lateral views, portable ICU films with lines and tubes are out of scope.
 - The high-sensitivity threshold rests on the lowest-scored 1% of about {val["positives"]} validation positives; its
   bootstrap interval above shows how much it could move.
-- Images that are not chest X-rays are not detected by the model itself; the loader refuses non-radiograph DICOM
-  modalities, but a photo or a JPEG of another body part will still get a score.
+- The network itself answers every input with confidence, including photos and other body parts; what it
+  is not given is decided by the scope gate (section below), which has its own limits.
 """
-    path.write_text(text)
+    scope = kept_section(path)
+    path.write_text(text.rstrip("\n") + ("\n\n" + scope + "\n" if scope else "\n"))
