@@ -106,3 +106,18 @@ def test_viewer_scales_16_bit_images_by_their_range(scale):
     px = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % (4096 if scale == 1 else 256)) * scale
     shown = downsample_for_display(LoadedImage(pixels=px.astype(np.uint16)))
     assert shown.pixels.dtype == np.uint8 and shown.pixels.max() == 255 and shown.pixels.min() == 0
+
+
+@pytest.mark.parametrize("text", ['{"thresholds": NaN}', "null", "42", '{"version": "\\u0000"'])
+def test_a_bad_manifest_is_a_message_not_a_crash(qtbot, settings, tmp_path, text, monkeypatch):
+    from desktop import main_window as mw
+
+    bad = tmp_path / "model.json"
+    bad.write_text(text)
+    w = mw.MainWindow(bad, sync=True, settings=settings)
+    qtbot.addWidget(w)
+    assert w.screener is None and "Model not loaded" in w.statusBar().currentMessage()
+    shown = []
+    monkeypatch.setattr(mw.QMessageBox, "critical", lambda *a: shown.append(a))
+    w.open_paths([tmp_path])
+    assert shown and "could not be loaded" in shown[0][2]
