@@ -55,7 +55,8 @@ def read_dataset(path: Path) -> pydicom.Dataset:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(str(path), force=True)
+            # Pixel Data is read when needed, so a multi-frame file never sits whole in memory
+            ds = pydicom.dcmread(str(path), force=True, defer_size="1 MB")
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OverflowError) as exc:
         raise LoadError(f"DICOM file is truncated or corrupt ({exc}).") from exc
     except OSError as exc:
@@ -147,7 +148,21 @@ def _jpeg_draft(ds: pydicom.Dataset, frames: int, min_size: int) -> np.ndarray |
         return None
 
 
-def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tuple[np.ndarray, list[str]]:
+def _first_frame(ds: pydicom.Dataset, path: Path | None, frames: int) -> np.ndarray:
+    """Frame 1 only: from the file by path (pydicom reads just that frame's bytes) when it can."""
+    if frames > 1 and path is not None and "TransferSyntaxUID" in getattr(ds, "file_meta", {}):
+        try:
+            return pixel_array(str(path), index=0)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - fall back to the dataset already read
+            pass
+    return pixel_array(ds, index=0 if frames > 1 else None)
+
+
+def _decode_first_frame(
+    ds: pydicom.Dataset, min_size: int | None = None, path: Path | None = None
+) -> tuple[np.ndarray, list[str]]:
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
@@ -166,7 +181,7 @@ def _decode_first_frame(ds: pydicom.Dataset, min_size: int | None = None) -> tup
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = pixel_array(ds, index=0 if frames > 1 else None)
+            arr = _first_frame(ds, path, frames)
     except (NotImplementedError, RuntimeError) as exc:
         msg = str(exc)
         if "exceptions were raised by all" in msg:  # a decoder exists and rejected the data
@@ -329,7 +344,7 @@ def load_dicom(
     notes = check_screenable(ds, check_modality)
     if not has_preamble:
         notes.append("No DICOM preamble/File Meta: read with inferred transfer syntax.")
-    arr, decode_notes = _decode_first_frame(ds, min_size)
+    arr, decode_notes = _decode_first_frame(ds, min_size, path if has_preamble else None)
     pixels, modality, win, display_notes = to_display(ds, arr)
     tsyntax = transfer_syntax(ds)
     meta = {

@@ -217,3 +217,20 @@ def test_pinned_decision_fields_cannot_be_edited(tmp_path):
     with pytest.raises(ModelError, match="differ from those this model was shipped with"):
         Screener(path)
     assert data["sha256"] == sha256_file(path.parent / "model.onnx")  # the model file itself is intact
+
+
+def test_multi_frame_file_is_not_read_whole_to_screen_frame_one(tmp_path):
+    """180 frames of 512x512 16-bit (94 MB): only frame 1 is read, so peak memory stays far below the file size."""
+    ds = make_dataset(np.zeros((512, 512), np.uint16), bits_stored=12)
+    ds.NumberOfFrames = 180
+    ds.PixelData = np.random.default_rng(0).integers(0, 4096, (180, 512, 512), dtype=np.uint16).tobytes()
+    ds.save_as(tmp_path / "multi.dcm", enforce_file_format=True)
+    code = (
+        "import resource; from pneumoscan.loader import load_image; "
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        f"img = load_image({str(tmp_path / 'multi.dcm')!r}); assert img.pixels.shape == (512, 512); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    grew_mb = int(out.stdout.strip()) / 1024
+    assert grew_mb < 60, f"loading frame 1 grew the process by {grew_mb:.0f} MB (file: 94 MB)"
