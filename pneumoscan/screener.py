@@ -26,7 +26,7 @@ from .manifest_schema import DIGEST_KEY, decision_digest
 from .offline import ensure_offline
 from .preprocess import preprocess
 from .results import OUT_OF_SCOPE, ScreenResult
-from .scope import NOTE, CheckResult, ScopeGate, first_refusal, gate_config_path
+from .scope import NOTE, ScopeGate, first_refusal, gate_config_path
 
 THUMB = 96
 
@@ -138,7 +138,8 @@ class Screener:
             base.meta, base.notes = img.meta, img.notes
             base.thumbnail = make_thumbnail(img.pixels) if thumbnails else None
             base.checks = self.gate.cheap(img.pixels, img.meta)
-            if self._refuse(base, base.checks):
+            base.notes.extend(c.reason for c in base.checks if c.verdict == NOTE)
+            if self._refuse(base, final=False):
                 return _Prepared(path, None, base)
             tensor = preprocess(img.pixels, self.spec)
         except LoadError as exc:
@@ -151,11 +152,14 @@ class Screener:
             return _Prepared(path, None, base)
         return _Prepared(path, tensor, base)
 
-    def _refuse(self, result: ScreenResult, checks: list[CheckResult]) -> bool:
-        """Apply the gate's verdicts: notes always, a refusal when the gate is on."""
-        result.notes.extend(c.reason for c in checks if c.verdict == NOTE)
-        refusal = first_refusal(checks)
-        if refusal is None:
+    def _refuse(self, result: ScreenResult, final: bool) -> bool:
+        """Apply the gate's verdict so far; ``final`` once the model-stage checks are in.
+
+        Before the model, only a firm refusal stops the image (a deferred one waits for the
+        learned gate's reason); with the gate off, the verdict becomes a note at the end.
+        """
+        refusal = first_refusal(result.checks, include_deferred=final)
+        if refusal is None or (not final and not self.gate.enabled):
             return False
         if not self.gate.enabled:
             result.notes.append(f"Scope gate off: would be out of scope ({refusal.reason}).")

@@ -27,5 +27,14 @@ class CheckResult:
         return f"{self.check}: {self.verdict.replace('_', ' ')}{score}{text}"
 
 
-def first_refusal(checks: list[CheckResult]) -> CheckResult | None:
+#: Checks whose refusal waits for the learned gate: "looks inverted" is a chest-film heuristic, so
+#: on a dental or hand film the gate's "another body part" is the truer reason.
+DEFERRED = frozenset({"inverted"})
+
+
+def first_refusal(checks: list[CheckResult], include_deferred: bool = True) -> CheckResult | None:
+    """The refusal that decides: the first non-deferred one, else (if allowed) the first deferred one."""
+    firm = next((c for c in checks if c.refused and c.check not in DEFERRED), None)
+    if firm is not None or not include_deferred:
+        return firm
     return next((c for c in checks if c.refused), None)
