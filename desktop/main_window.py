@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         tools.addWidget(QLabel("  Operating point: "))
         self.op_box = QComboBox(self)
         if self.screener:
-            for name, t in self.screener.manifest.thresholds.items():
+            for name, t in self.screener.thresholds.items():
                 self.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)
         self.op_box.currentIndexChanged.connect(
             lambda _i: self.set_operating_point(self.op_box.currentData())

@@ -139,15 +139,19 @@ def render(results: Iterable[ScreenResult], no_phi: bool = False) -> str:
 
 def write_report(path: str | os.PathLike, results: Iterable[ScreenResult], no_phi: bool = False) -> Path:
     """Write atomically: a temporary file beside the target, fsync, then rename."""
+    return atomic_write_text(path, render(results, no_phi), encoding="utf-8-sig")
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Temporary file beside the target, fsync, rename: a crash never leaves half a file."""
     target = Path(path)
-    text = render(results, no_phi)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         mode = _mode_for(target)
         if hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from .manifest import Manifest, default_assets_dir
 from .manifest_schema import DIGEST_KEY, decision_digest
 from .offline import ensure_offline
 from .preprocess import preprocess
+from .profiles import SiteProfile
 from .results import OUT_OF_SCOPE, ScreenResult
 from .scope import NOTE, ScopeGate, first_refusal, gate_config_path
 
@@ -68,6 +69,7 @@ class Screener:
         operating_point: str | None = None,
         background: bool = False,
         scope_gate: bool = True,
+        profiles: Sequence[SiteProfile] = (),
     ) -> None:
         """``background=True`` (the GUI) trades a little speed for a responsive host:
         ORT threads do not spin while idle and decode threads run at lower OS priority.
@@ -81,11 +83,15 @@ class Screener:
         self.spec = self.manifest.input_spec
         self.threads = max(1, int(threads))
         self.batch_size = max(1, int(batch_size))
+        # site profiles add operating points ("site:NAME"); one made for another model is refused
+        self.site_thresholds: dict[str, float] = {}
+        for profile in profiles:
+            profile.check_model(self.manifest.version, str(self.manifest.data["sha256"]))
+            self.site_thresholds[profile.operating_point] = profile.threshold
         self.operating_point = operating_point or self.manifest.default_operating_point
-        if self.operating_point not in self.manifest.thresholds:
+        if self.operating_point not in self.thresholds:
             raise ModelError(
-                f"Unknown operating point {self.operating_point!r}; "
-                f"choose one of {', '.join(self.manifest.thresholds)}"
+                f"Unknown operating point {self.operating_point!r}; choose one of {', '.join(self.thresholds)}"
             )
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
@@ -126,8 +132,13 @@ class Screener:
             )
 
     @property
+    def thresholds(self) -> dict[str, float]:
+        """The shipped operating points, then any adopted site profiles."""
+        return {**self.manifest.thresholds, **self.site_thresholds}
+
+    @property
     def threshold(self) -> float:
-        return self.manifest.thresholds[self.operating_point]
+        return self.thresholds[self.operating_point]
 
     def _prepare(self, path: Path, thumbnails: bool) -> _Prepared:
         base = ScreenResult(path=path, status="ok", model_version=self.manifest.version)

@@ -63,5 +63,7 @@ def scope_checks(path: Path, model: str | None) -> str:
         print(f"scope: Not assessed: {refusal.reason}")
         return "out_of_scope"
     if result.ok:
-        print(f"scope: assessed (probability {result.probability:.3f}, {result.result} at {result.operating_point})")
+        print(
+            f"scope: assessed (probability {result.probability:.3f}, {result.result} at {result.operating_point})"
+        )
     return result.status

@@ -29,6 +29,7 @@ def add_parser(sub) -> None:
         "--threshold", type=float, default=None, help="probability threshold (overrides the operating point)"
     )
     sc.add_argument("--operating-point", default=None, help="high_sensitivity (default) or balanced")
+    sc.add_argument("--profile", default=None, help="use the site profile NAME adopted with validate --adopt")
     sc.add_argument(
         "--no-phi", action="store_true", help="leave patient name, ID, age, sex and accession out"
     )
@@ -76,14 +77,18 @@ def run(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         print("pneumoscan: --threshold must be between 0 and 1", file=sys.stderr)
         return EXIT_USAGE
+    from ..profiles import ProfileError, load_profile
+
     try:
+        profiles = [load_profile(args.profile)] if args.profile else []
         screener = Screener(
             args.model,
             threads=clamp_threads(args.threads),
-            operating_point=args.operating_point,
+            operating_point=args.operating_point or (profiles[0].operating_point if profiles else None),
             scope_gate=not args.no_scope_gate,
+            profiles=profiles,
         )
-    except ModelError as exc:
+    except (ModelError, ProfileError) as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     files, problems = discover_with_problems(args.paths)

@@ -1,0 +1,121 @@
+"""Site profiles: a clinic's own operating point, adopted from its local validation.
+
+A profile is a small JSON file in the user's configuration folder. It names
+the model it was measured with (version and SHA-256): a profile made for
+another model is refused, because its threshold means nothing there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message says why."""
+
+
+def profiles_dir() -> Path:
+    """``$PNEUMOSCAN_CONFIG_DIR/profiles``, else the platform's per-user configuration folder."""
+    base = os.environ.get("PNEUMOSCAN_CONFIG_DIR")
+    if base:
+        return Path(base) / "profiles"
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("APPDATA", Path.home())) / "PneumoScan" / "profiles"
+    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "PneumoScan" / "profiles"
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    name: str
+    threshold: float
+    rule: str
+    model_version: str
+    model_sha256: str
+    created: str
+    labelled_files_sha256: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def operating_point(self) -> str:
+        return f"site:{self.name}"
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SiteProfile:
+        if not isinstance(data, dict):
+            raise ProfileError("a profile must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ProfileError(f"unknown profile field(s): {', '.join(unknown)}")
+        missing = sorted(
+            f.name for f in fields(cls) if f.name not in data and f.name not in ("counts", "figures")
+        )
+        if missing:
+            raise ProfileError(f"profile lacks {', '.join(missing)}")
+        t = data["threshold"]
+        if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t) or not 0 <= t <= 1:
+            raise ProfileError(f"profile threshold must be a number from 0 to 1 (got {t!r})")
+        if not isinstance(data["name"], str) or not _NAME.match(data["name"]):
+            raise ProfileError("profile name: letters, digits, '-', '_' or '.', at most 64")
+        return cls(**data)
+
+    def check_model(self, version: str, sha256: str) -> None:
+        if self.model_sha256.lower() != sha256.lower():
+            raise ModelError(
+                f"Site profile {self.name!r} was measured with model {self.model_version}, not the installed "
+                f"{version}; its threshold does not apply. Validate again with this model."
+            )
+
+
+def _path(name: str) -> Path:
+    if not _NAME.match(name):
+        raise ProfileError(f"invalid profile name {name!r}: letters, digits, '-', '_' or '.', at most 64")
+    return profiles_dir() / f"{name}.json"
+
+
+def save_profile(profile: SiteProfile) -> Path:
+    from .report import atomic_write_text
+
+    path = _path(profile.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(asdict(profile), indent=2) + "\n")
+    return path
+
+
+def load_profile(name: str) -> SiteProfile:
+    path = _path(name)
+    try:
+        return SiteProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise ProfileError(f"no site profile named {name!r} (see: pneumoscan profiles)") from exc
+    except (OSError, ValueError) as exc:
+        raise ProfileError(f"site profile {name!r} is unreadable: {exc}") from exc
+
+
+def list_profiles() -> list[SiteProfile]:
+    out = []
+    for path in sorted(profiles_dir().glob("*.json")):
+        try:
+            out.append(load_profile(path.stem))
+        except ProfileError:
+            continue
+    return out
+
+
+def remove_profile(name: str) -> None:
+    path = _path(name)
+    if not path.exists():
+        raise ProfileError(f"no site profile named {name!r}")
+    path.unlink()

@@ -1,0 +1,107 @@
+"""The validation report as one self-contained HTML file (figures inline), plus its JSON twin."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from ..report import atomic_write_text
+from . import plots
+from .run import ValidationReport
+
+
+def _pct(rate: dict) -> str:
+    v, (lo, hi) = rate["value"], rate["ci95"]
+    if v != v:  # nan: no films in the denominator
+        return "n/a"
+    return f"{100 * v:.1f}% ({100 * lo:.1f}-{100 * hi:.1f}) <small>{rate['k']}/{rate['n']}</small>"
+
+
+def points_table(report: ValidationReport) -> str:
+    head = (
+        "<tr><th>operating point</th><th>threshold</th><th>sensitivity (95% CI)</th><th>specificity</th>"
+        "<th>PPV</th><th>NPV</th><th>TP / FN / TN / FP</th></tr>"
+    )
+    rows = []
+    for op in report.operating_points:
+        c = op["confusion"]
+        rows.append(
+            f"<tr><td>{html.escape(op['name'])}<br><small>{html.escape(str(op['rule']))}</small></td>"
+            f"<td>{op['threshold']:.4f}</td><td>{_pct(op['sensitivity'])}</td><td>{_pct(op['specificity'])}</td>"
+            f"<td>{_pct(op['ppv'])}</td><td>{_pct(op['npv'])}</td>"
+            f"<td>{c['tp']} / {c['fn']} / {c['tn']} / {c['fp']}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def guarantee_text(report: ValidationReport) -> str:
+    g = report.proposals["guaranteed"]
+    need, n, target = g["positives_needed_with_no_miss"], g["positives"], report.target_sensitivity
+    if g["threshold"] is None:
+        return (
+            f"A threshold that guarantees sensitivity &ge; {target:.2f} with 95% confidence needs at least "
+            f"{need} pneumonia films (and then no miss below it); you have {n}. Label more pneumonia films "
+            "before relying on such a guarantee; the bootstrap threshold above is an estimate, not a guarantee."
+        )
+    return (
+        f"With {n} pneumonia films, the threshold at the {g['misses_allowed_below'] + 1}th lowest pneumonia score "
+        f"({g['threshold']:.4f}) keeps sensitivity &ge; {target:.2f} with 95% confidence (Neyman-Pearson order "
+        f"statistic; {need} films with no miss is the least that allows any such guarantee)."
+    )
+
+
+def render(report: ValidationReport) -> str:
+    figures = ""
+    if plots.available():
+        imgs = plots.draw(report.scores, report.operating_points)
+        figures = "".join(
+            f"<img alt='{k}' src='data:image/png;base64,{base64.b64encode(v).decode()}'>"
+            for k, v in imgs.items()
+        )
+    else:
+        figures = (
+            "<p><i>Figures need matplotlib (pip install 'pneumoscan[report]'); every number is above.</i></p>"
+        )
+    c = report.counts
+    site = report.proposals["site_target"]
+    lists = "".join(
+        f"<details><summary>{html.escape(k.replace('_', ' '))}: {len(v)}</summary><ul>"
+        + "".join(f"<li>{html.escape(x)}</li>" for x in v[:2000])
+        + "</ul></details>"
+        for k, v in report.not_used.items()
+    )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>PneumoScan site validation</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}img{{margin:6px}}
+.summary{{background:#f3f6fa;padding:1em;border-left:4px solid #1565c0}}</style></head><body>
+<h1>PneumoScan: validation on your films</h1>
+<p class="summary">{html.escape(report.summary)}</p>
+<p>Model {html.escape(report.model_version)} (SHA-256 {report.model_sha256[:16]}...), {html.escape(report.created)}.
+Not a diagnosis: these figures describe the second reader on these films only.</p>
+<h2>Films</h2>
+<p>{c["films"]} assessed, labelled films of {c["patients"]} patients: {c["pneumonia"]} pneumonia
+({c["patients_pneumonia"]} patients), {c["normal"]} normal ({c["patients_normal"]} patients), out of
+{report.files} files. Not used (listed below): {", ".join(f"{k.replace('_', ' ')} {len(v)}" for k, v in report.not_used.items())}.</p>
+<h2>Ranking</h2><p>AUC {report.auc["value"]:.3f} (95% CI {report.auc["ci95"][0]:.3f}-{report.auc["ci95"][1]:.3f},
+{html.escape(report.auc["method"])}).</p>
+<h2>Operating points</h2>{points_table(report)}
+<p>Intervals are exact (Clopper-Pearson) binomial intervals on these films.</p>
+<h2>Proposed site thresholds</h2>
+<ul><li><b>Target sensitivity {report.target_sensitivity:.2f}</b>: threshold {site["threshold"]:.4f}
+(95% bootstrap interval {site["ci95"][0]:.4f}-{site["ci95"][1]:.4f}); at it, the lower 95% confidence bound on
+sensitivity is {100 * site["sensitivity_lower_bound"]:.1f}%. {html.escape(site["rule"])}.</li>
+<li><b>Guaranteed</b>: {guarantee_text(report)}</li>
+<li><b>Balanced</b> (Youden's J): {report.proposals["balanced"]["threshold"]:.4f}.</li></ul>
+<h2>Figures</h2>{figures}
+<h2>Films not used</h2>{lists}
+</body></html>"""
+
+
+def write(report: ValidationReport, out_html: str | Path) -> tuple[Path, Path]:
+    out_html = Path(out_html)
+    atomic_write_text(out_html, render(report))
+    out_json = out_html.with_suffix(".json")
+    atomic_write_text(out_json, json.dumps(report.to_json(), indent=2) + "\n")
+    return out_html, out_json

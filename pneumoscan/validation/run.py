@@ -1,0 +1,232 @@
+"""``validate(...)``: screen a clinic's labelled films and measure the model there.
+
+Returns a ``ValidationReport`` (plain data) that the CLI writes as HTML and
+JSON, the GUI shows, and ``adopt()`` turns into a site profile. Out-of-scope,
+unlabelled and unreadable films are counted and listed, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..discovery import discover_with_problems
+from ..profiles import SiteProfile
+from . import stats as S
+from .labels import LabelTable, label_from_folders, patient_of, read_labels
+
+
+@dataclass
+class ValidationReport:
+    created: str
+    model_version: str
+    model_sha256: str
+    target_sensitivity: float
+    files: int
+    counts: dict[str, Any]
+    not_used: dict[str, list[str]]
+    auc: dict[str, Any]
+    operating_points: list[dict[str, Any]]
+    proposals: dict[str, Any]
+    summary: str
+    labelled_files_sha256: str
+    scores: dict[str, list] = field(default_factory=dict, repr=False)  # y, p, patient: for plots
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def collect(
+    results: Sequence, labels: LabelTable | None, roots: Sequence[Path]
+) -> tuple[list[tuple[Path, int, float, str]], dict[str, list[str]]]:
+    """(path, label, probability, patient) for assessed labelled films, and the lists of the others."""
+    used, not_used = [], {"out_of_scope": [], "unlabelled": [], "unreadable": []}
+    for r in results:
+        if r.out_of_scope:
+            not_used["out_of_scope"].append(f"{r.path}: {r.reason}")
+            continue
+        if not r.ok or r.probability is None:
+            not_used["unreadable"].append(f"{r.path}: {r.reason}")
+            continue
+        label = labels.lookup(r.path, r.meta) if labels is not None else None
+        if label is None and labels is None:
+            root = next((Path(x) for x in roots if Path(x) in r.path.parents or Path(x) == r.path), None)
+            label = label_from_folders(r.path, root)
+        if label is None:
+            not_used["unlabelled"].append(str(r.path))
+            continue
+        used.append((r.path, label, float(r.probability), patient_of(r.path, r.meta)))
+    return used, not_used
+
+
+def proposals(
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, target: float, n_boot: int, seed: int
+) -> dict:
+    pos = p[y == 1]
+
+    def thr(idx: np.ndarray) -> float:
+        yy, pp = y[idx], p[idx]
+        return S.sensitivity_threshold(pp[yy == 1], target) if (yy == 1).any() else np.nan
+
+    boot = S.patient_bootstrap(groups, thr, n_boot, seed)
+    boot = boot[np.isfinite(boot)]
+    median = float(np.median(boot))
+    at = S.at_threshold(y, p, median)
+    return {
+        "site_target": {
+            "threshold": median,
+            "ci95": [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))],
+            "rule": f"bootstrap median of the highest threshold keeping sensitivity >= {target:.2f} "
+            f"({n_boot} patient-level resamples), the rule of the shipped thresholds",
+            "sensitivity_lower_bound": at["sensitivity"]["ci95"][0],
+        },
+        "guaranteed": S.guaranteed_threshold(pos, target),
+        "balanced": {"threshold": S.youden_threshold(y, p), "rule": "Youden's J on these films"},
+    }
+
+
+def summarize(report_counts: dict, auc: dict, points: list[dict], files: int) -> str:
+    n = report_counts["films"]
+    shipped = next(op for op in points if op["name"] == "shipped default")
+    c = shipped["confusion"]
+    text = (
+        f"On your {n} films (of {files} files) the model reached AUC {_fmt(auc['value'])} "
+        f"({_fmt(auc['ci95'][0])}-{_fmt(auc['ci95'][1])}). At the shipped threshold ({shipped['threshold']:.3f}) "
+        f"it missed {c['fn']} of {c['fn'] + c['tp']} pneumonias and flagged {c['fp']} of {c['fp'] + c['tn']} normals."
+    )
+    site = next((op for op in points if op["name"] == "proposed site threshold"), None)
+    if site:
+        c = site["confusion"]
+        text += (
+            f" At the proposed site threshold ({site['threshold']:.3f}) it would have missed {c['fn']} and "
+            f"flagged {c['fp']} normals."
+        )
+    return text
+
+
+def validate(
+    paths: Sequence[str | Path],
+    screener,
+    labels_csv: str | Path | None = None,
+    target: float = 0.99,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> ValidationReport:
+    labels = read_labels(labels_csv) if labels_csv else None
+    files, problems = discover_with_problems(paths)
+    results = []
+    for i, r in enumerate(screener.screen(files, cancel=cancel)):
+        results.append(r)
+        if progress:
+            progress(i + 1, len(files))
+    used, not_used = collect(results, labels, [Path(p) for p in paths])
+    not_used["unreadable"] += [f"{p}: {why}" for p, why in problems]
+    if labels is not None:
+        not_used["unknown_labels"] = list(labels.unknown)
+    if not used or len({u[1] for u in used}) < 2:
+        raise ValueError("validation needs labelled films of both classes (NORMAL and PNEUMONIA)")
+    y = np.array([u[1] for u in used])
+    p = np.array([u[2] for u in used])
+    groups = np.array([u[3] for u in used])
+    boot_auc = S.patient_bootstrap(groups, lambda idx: S.roc_auc(y[idx], p[idx]), n_boot, seed)
+    boot_auc = boot_auc[np.isfinite(boot_auc)]
+    auc = {
+        "value": S.roc_auc(y, p),
+        "ci95": [float(np.quantile(boot_auc, 0.025)), float(np.quantile(boot_auc, 0.975))],
+        "method": f"{n_boot} patient-level bootstrap resamples",
+    }
+    prop = proposals(y, p, groups, target, n_boot, seed)
+    m = screener.manifest
+    points = [
+        {
+            "name": "shipped default",
+            "rule": m.default_operating_point,
+            **S.at_threshold(y, p, screener.threshold),
+        }
+    ]
+    for name, t in m.thresholds.items():
+        if name != m.default_operating_point:
+            points.append({"name": f"shipped {name}", "rule": name, **S.at_threshold(y, p, t)})
+    points.append(
+        {
+            "name": "proposed site threshold",
+            "rule": prop["site_target"]["rule"],
+            **S.at_threshold(y, p, prop["site_target"]["threshold"]),
+        }
+    )
+    if prop["guaranteed"]["threshold"] is not None:
+        points.append(
+            {
+                "name": "guaranteed (Neyman-Pearson)",
+                "rule": f"sensitivity >= {target} with 95% confidence",
+                **S.at_threshold(y, p, prop["guaranteed"]["threshold"]),
+            }
+        )
+    points.append(
+        {
+            "name": "proposed balanced",
+            "rule": prop["balanced"]["rule"],
+            **S.at_threshold(y, p, prop["balanced"]["threshold"]),
+        }
+    )
+    counts = {
+        "films": len(used),
+        "pneumonia": int(y.sum()),
+        "normal": int((1 - y).sum()),
+        "patients": len(set(groups)),
+        "patients_pneumonia": len(set(groups[y == 1])),
+        "patients_normal": len(set(groups[y == 0])),
+    }
+    digest = hashlib.sha256("".join(f"{u[0]}\t{u[1]}\n" for u in sorted(used)).encode()).hexdigest()
+    return ValidationReport(
+        created=dt.datetime.now().isoformat(timespec="seconds"),
+        model_version=m.version,
+        model_sha256=str(m.data["sha256"]),
+        target_sensitivity=target,
+        files=len(files) + len(problems),
+        counts=counts,
+        not_used=not_used,
+        auc=auc,
+        operating_points=points,
+        proposals=prop,
+        summary=summarize(counts, auc, points, len(files) + len(problems)),
+        labelled_files_sha256=digest,
+        scores={"y": y.tolist(), "p": p.tolist(), "patient": groups.tolist()},
+    )
+
+
+def adopt(report: ValidationReport, name: str, which: str = "site_target") -> SiteProfile:
+    """A profile from a report: the proposed site threshold by default ('guaranteed' or 'balanced' too)."""
+    chosen = report.proposals[which]
+    if chosen.get("threshold") is None:
+        raise ValueError(f"no {which} threshold: {report.proposals[which]}")
+    point = next(op for op in report.operating_points if abs(op["threshold"] - chosen["threshold"]) < 1e-12)
+    return SiteProfile(
+        name=name,
+        threshold=float(chosen["threshold"]),
+        rule=str(chosen.get("rule", which)),
+        model_version=report.model_version,
+        model_sha256=report.model_sha256,
+        created=report.created,
+        labelled_files_sha256=report.labelled_files_sha256,
+        counts=dict(report.counts),
+        figures={
+            "auc": report.auc,
+            "sensitivity": point["sensitivity"],
+            "specificity": point["specificity"],
+            "target_sensitivity": report.target_sensitivity,
+        },
+    )
