@@ -19,7 +19,8 @@ def _log_pmf(n: int, p: float) -> np.ndarray:
     i = np.arange(n + 1)
     with np.errstate(divide="ignore"):
         lp, lq = (math.log(p) if p > 0 else -np.inf), (math.log1p(-p) if p < 1 else -np.inf)
-    comb = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in range(n + 1)])
+    logfact = np.r_[0.0, np.cumsum(np.log(np.arange(1, n + 1)))]
+    comb = logfact[n] - logfact - logfact[::-1]
     with np.errstate(invalid="ignore"):
         out = comb + np.where(i > 0, i * lp, 0.0) + np.where(n - i > 0, (n - i) * lq, 0.0)
     return out
@@ -149,9 +150,13 @@ def guaranteed_threshold(pos_scores: np.ndarray, target: float, conf: float = 0.
     P(Binomial(n, 1 - target) >= j + 1) >= conf. ``threshold`` is None when n is too small."""
     s = np.sort(np.asarray(pos_scores, dtype=np.float64))
     n = len(s)
-    j = -1
-    while j + 1 < n and binom_sf(j + 2, n, 1.0 - target) >= conf:
-        j += 1
+    if n == 0:
+        j = -1
+    else:
+        pmf = np.exp(_log_pmf(n, 1.0 - target))
+        sf = 1.0 - np.r_[0.0, np.cumsum(pmf)][:-1]  # sf[k] = P(X >= k), k = 0..n
+        ok_j = np.flatnonzero(sf[1:] >= conf)  # j such that P(X >= j + 1) >= conf
+        j = int(ok_j.max()) if len(ok_j) else -1
     ok = j >= 0
     return {
         "threshold": float(s[j]) if ok else None,

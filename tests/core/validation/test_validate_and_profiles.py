@@ -1,0 +1,166 @@
+"""End to end: validate a labelled folder, read the report, adopt a profile, screen with it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pneumoscan import cli
+from pneumoscan.errors import ModelError
+from pneumoscan.profiles import ProfileError, SiteProfile, list_profiles, load_profile, save_profile
+from pneumoscan.report import read_report
+from pneumoscan.screener import Screener
+from pneumoscan.validation import adopt, validate
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PNEUMOSCAN_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def labelled_folder(root, n_normal=40, n_pneumonia=60):
+    """The tiny test model scores the mean brightness of the top-left corner: brighter = pneumonia."""
+    rng = np.random.default_rng(0)
+    for label, n, level in (("NORMAL", n_normal, 60), ("PNEUMONIA", n_pneumonia, 150)):
+        d = root / label
+        d.mkdir(parents=True)
+        for i in range(n):
+            img = np.clip(rng.normal(level, 40, (240, 240)) + np.arange(240)[None, :] * 0.3, 0, 255)
+            Image.fromarray(img.astype(np.uint8)).save(d / f"p{i:03d}_{label.lower()}.png")
+    (root / "misc").mkdir()
+    Image.fromarray(np.full((240, 240), 90, np.uint8) + np.arange(240, dtype=np.uint8)[None, :] // 4).save(
+        root / "misc" / "unlabelled.png"
+    )
+    (root / "NORMAL" / "broken.png").write_bytes(b"\x89PNG broken")
+    return root
+
+
+def test_validate_reports_every_film_and_proposes_thresholds(tiny_manifest, tmp_path):
+    root = labelled_folder(tmp_path / "site")
+    report = validate([root], Screener(tiny_manifest), n_boot=200)
+    assert report.counts["films"] == 100 and report.counts["pneumonia"] == 60
+    assert report.not_used["unlabelled"] == [str(root / "misc" / "unlabelled.png")]
+    assert len(report.not_used["unreadable"]) == 1
+    names = [op["name"] for op in report.operating_points]
+    assert names[0] == "shipped default" and "proposed site threshold" in names
+    assert report.proposals["guaranteed"]["threshold"] is None  # 60 positives cannot prove 0.99
+    assert report.summary.startswith("On your 100 films")
+
+
+def test_cli_validate_writes_html_json_and_adopts(tiny_manifest, tmp_path, capsys):
+    root = labelled_folder(tmp_path / "site")
+    out = tmp_path / "v" / "validation.html"
+    code = cli.main(
+        [
+            "validate",
+            str(root),
+            "--model",
+            str(tiny_manifest),
+            "--adopt",
+            "clinic-a",
+            "-o",
+            str(out),
+            "--bootstrap",
+            "200",
+        ]
+    )
+    assert code == 0
+    html = out.read_text()
+    for words in (
+        "On your 100 films",
+        "Proposed site thresholds",
+        "needs at least 299 pneumonia films",
+        "unlabelled: 1",
+        "Clopper-Pearson",
+    ):
+        assert words in html
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["counts"]["films"] == 100
+    profile = load_profile("clinic-a")
+    assert profile.threshold == pytest.approx(data["proposals"]["site_target"]["threshold"])
+    assert "clinic-a: threshold" in (cli.main(["profiles"]) == 0 and capsys.readouterr().out)
+
+
+def test_screen_with_a_profile_records_it_in_every_row(tiny_manifest, tmp_path):
+    root = labelled_folder(tmp_path / "site")
+    report = validate([root], Screener(tiny_manifest), n_boot=100)
+    save_profile(adopt(report, "clinic-b"))
+    out = tmp_path / "r.csv"
+    cli.main(
+        [
+            "screen",
+            str(root / "PNEUMONIA"),
+            "-o",
+            str(out),
+            "--model",
+            str(tiny_manifest),
+            "--profile",
+            "clinic-b",
+        ]
+    )
+    rows = read_report(out)
+    assert {r["operating_point"] for r in rows} == {"site:clinic-b"}
+    expected = report.proposals["site_target"]["threshold"]
+    assert all(float(r["threshold"]) == pytest.approx(expected, abs=1e-6) for r in rows)
+
+
+def test_profile_for_another_model_is_refused(tiny_manifest, tmp_path):
+    bad = SiteProfile(
+        name="old",
+        threshold=0.4,
+        rule="r",
+        model_version="0",
+        model_sha256="0" * 64,
+        created="x",
+        labelled_files_sha256="y",
+    )
+    save_profile(bad)
+    with pytest.raises(ModelError, match="was measured with model 0"):
+        Screener(tiny_manifest, profiles=[load_profile("old")])
+    out = tmp_path / "r.csv"
+    assert (
+        cli.main(["screen", str(tmp_path), "-o", str(out), "--model", str(tiny_manifest), "--profile", "old"])
+        == 2
+    )
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"extra": 1}, "unknown profile field"),
+        ({"threshold": float("nan")}, "from 0 to 1"),
+        ({"threshold": "0.3"}, "from 0 to 1"),
+        ({"name": "../x"}, "profile name"),
+    ],
+)
+def test_profile_from_dict_rejects_bad_content(change, words):
+    base = {
+        "name": "a",
+        "threshold": 0.3,
+        "rule": "r",
+        "model_version": "v",
+        "model_sha256": "s",
+        "created": "c",
+        "labelled_files_sha256": "h",
+    }
+    with pytest.raises(ProfileError, match=words):
+        SiteProfile.from_dict({**base, **change})
+
+
+def test_profiles_list_and_remove(tmp_path):
+    p = SiteProfile(
+        name="x",
+        threshold=0.2,
+        rule="r",
+        model_version="v",
+        model_sha256="s",
+        created="c",
+        labelled_files_sha256="h",
+    )
+    save_profile(p)
+    assert [q.name for q in list_profiles()] == ["x"] and load_profile("x") == p
+    assert cli.main(["profiles", "--remove", "x"]) == 0 and list_profiles() == []
+    assert cli.main(["profiles", "--remove", "x"]) == 2
