@@ -27,7 +27,7 @@ def ask_export_path(parent: QWidget, start_dir: str) -> tuple[Path, bool] | None
     return (Path(files[0]), no_phi.isChecked()) if files else None
 
 
-def about_html(manifest: Manifest | None) -> str:
+def about_html(manifest: Manifest | None, profiles: list | None = None) -> str:
     if manifest is None:
         return "<p>PneumoScan: no model is loaded.</p>"
     m = manifest.data
@@ -53,9 +53,21 @@ def about_html(manifest: Manifest | None) -> str:
         f"<h3>PneumoScan</h3><p>Model {html.escape(manifest.version)} ({html.escape(str(m.get('precision', '')))})</p>"
         f"{auc}{table}<p><b>Intended use.</b> {html.escape(str(m.get('intended_use', '')))}</p>"
         "<p><b>The output is not a diagnosis.</b> Every image must be read by a qualified clinician.</p>"
+        f"{profiles_html(profiles or [])}"
         "<p>PneumoScan runs entirely on this computer and sends nothing over the network.</p>"
     )
 
 
-def show_about(parent: QWidget, manifest: Manifest | None) -> None:
-    QMessageBox.about(parent, "About PneumoScan", about_html(manifest))
+def profiles_html(profiles: list) -> str:
+    if not profiles:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(p.name)}: threshold {p.threshold:.3f}, measured on {p.counts.get('films', '?')} local films "
+        f"({html.escape(p.created)})</li>"
+        for p in profiles
+    )
+    return f"<p><b>Site operating points</b> (adopted from local validation):</p><ul>{items}</ul>"
+
+
+def show_about(parent: QWidget, manifest: Manifest | None, profiles: list | None = None) -> None:
+    QMessageBox.about(parent, "About PneumoScan", about_html(manifest, profiles))

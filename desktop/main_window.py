@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.act_cancel.triggered.connect(self.cancel)
         self.act_heat.triggered.connect(self.viewer_panel.toggle_heatmap)
         self.act_about.triggered.connect(
-            lambda: show_about(self, self.screener.manifest if self.screener else None)
+            lambda: show_about(self, self.screener.manifest if self.screener else None, self.site_profiles)
         )
         self.act_quit.triggered.connect(self.close)
         self.act_cancel.setEnabled(False)
@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         screen_menu.addAction(self.act_cancel)
         screen_menu.addAction(self.act_heat)
         screen_menu.addSeparator()
+        self.act_validate = QAction("&Validate on local cases...", self)
+        self.act_validate.triggered.connect(self.open_validation)
+        screen_menu.addAction(self.act_validate)
         self.act_gate = QAction("Scope &gate (refuse images the model cannot judge)", self, checkable=True)
         self.act_gate.setChecked(True)
         self.act_gate.toggled.connect(self.set_scope_gate)
@@ -159,6 +162,8 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.filter_box)
         tools.addWidget(QLabel("  Operating point: "))
         self.op_box = QComboBox(self)
+        self.site_profiles: list = []
+        self._load_site_profiles()
         if self.screener:
             for name, t in self.screener.thresholds.items():
                 self.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)
@@ -299,6 +304,43 @@ class MainWindow(QMainWindow):
             f"Screened {s['screened']}   Flagged {s['flagged']}   Not assessed {s['out_of_scope']}   "
             f"Errors {s['errors']}   Skipped {s['skipped']}{gate}"
         )
+
+    # --- site validation and profiles ------------------------------------------------------
+    def _load_site_profiles(self) -> None:
+        """Adopted profiles measured with this model join the operating points; others are left out."""
+        from pneumoscan.profiles import list_profiles
+
+        if self.screener is None:
+            return
+        for profile in list_profiles():
+            try:
+                profile.check_model(
+                    self.screener.manifest.version, str(self.screener.manifest.data["sha256"])
+                )
+            except ModelError:
+                continue
+            self.site_profiles.append(profile)
+            self.screener.site_thresholds[profile.operating_point] = profile.threshold
+
+    def open_validation(self) -> None:
+        from .validation_dialog import ValidationDialog
+
+        if self.screener is None:
+            QMessageBox.critical(self, "PneumoScan", f"The model could not be loaded:\n{self.model_problem}")
+            return
+        self.validation_dialog = ValidationDialog(self, self.screener, self.runner)
+        self.validation_dialog.profile_adopted.connect(self.add_site_profile)
+        self.validation_dialog.show()
+
+    def add_site_profile(self, profile) -> None:
+        self.site_profiles = [p for p in self.site_profiles if p.name != profile.name] + [profile]
+        self.screener.site_thresholds[profile.operating_point] = profile.threshold
+        label = f"{profile.operating_point.replace('_', ' ')} ({profile.threshold:.3f})"
+        idx = self.op_box.findData(profile.operating_point)
+        if idx >= 0:
+            self.op_box.setItemText(idx, label)
+        else:
+            self.op_box.addItem(label, profile.operating_point)
 
     def set_scope_gate(self, on: bool) -> None:
         """Research switch: takes effect from the next screening; every row records it."""

@@ -131,3 +131,9 @@ def mixed_folder(tmp_path) -> tuple[Path, dict[str, str]]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory, monkeypatch):
+    """Site profiles go to a fresh folder per test, never to the user's configuration."""
+    monkeypatch.setenv("PNEUMOSCAN_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))

@@ -1,0 +1,35 @@
+"""Validate on local cases from the workstation: figures, plots, adopting a site operating point."""
+
+from __future__ import annotations
+
+from desktop.dialogs import about_html
+from desktop.validation_dialog import ValidationDialog
+from pneumoscan.profiles import list_profiles
+from tests.core.validation.test_validate_and_profiles import labelled_folder
+
+
+def test_validate_and_adopt_from_the_dialog(window, tmp_path, qtbot):
+    root = labelled_folder(tmp_path / "site")
+    dialog = ValidationDialog(window, window.screener, window.runner, n_boot=100)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(root))
+    dialog.start()  # the window's runner is synchronous in tests
+    assert dialog.report is not None and dialog.summary.text().startswith("On your 100 films")
+    assert "proposed site threshold" in dialog.table.toPlainText()
+    assert dialog.figure_row.count() == 3  # ROC, histograms, calibration
+    dialog.profile_adopted.connect(window.add_site_profile)
+    profile = dialog.adopt("clinic-a")
+    assert [p.name for p in list_profiles()] == ["clinic-a"]
+    assert window.op_box.findData("site:clinic-a") >= 0
+    window.op_box.setCurrentIndex(window.op_box.findData("site:clinic-a"))
+    assert window.screener.threshold == profile.threshold
+    assert "clinic-a" in about_html(window.screener.manifest, window.site_profiles)
+    dialog.grab().save(str(tmp_path / "dialog.png"))
+
+
+def test_a_folder_without_labels_says_why(window, mixed_folder, qtbot):
+    dialog = ValidationDialog(window, window.screener, window.runner, n_boot=50)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(mixed_folder[0]))
+    dialog.start()
+    assert dialog.report is None and "both classes" in dialog.summary.text()
