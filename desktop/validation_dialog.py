@@ -229,7 +229,11 @@ class ValidationDialog(QDialog):
                 self.figure_row.addWidget(label)
         else:
             self.figure_row.addWidget(
-                QLabel("Figures need matplotlib; every number is in the table.", self.figures)
+                QLabel(
+                    "No figures in this installation (matplotlib is left out of the installable folder); "
+                    "every number is in the table.",
+                    self.figures,
+                )
             )
         self.save_button.setEnabled(True)
         self.adopt_button.setEnabled(True)

@@ -62,7 +62,9 @@ def render(report: ValidationReport) -> str:
         )
     else:
         figures = (
-            "<p><i>Figures need matplotlib (pip install 'pneumoscan[report]'); every number is above.</i></p>"
+            "<p><i>No figures: this installation has no plotting library (the installable folder leaves "
+            "matplotlib out to stay small). Every number is above; a Python install with "
+            "<code>pip install 'pneumoscan[report]'</code> draws the ROC, histograms and calibration.</i></p>"
         )
     c = report.counts
     site = report.proposals["site_target"]

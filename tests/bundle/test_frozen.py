@@ -109,3 +109,27 @@ def test_bundle_holds_no_training_stack(frozen):
     names = {p.name.lower() for p in (frozen / "_internal").iterdir()}
     assert not names & {"tensorflow", "keras", "tf2onnx", "onnx", "pytest", "matplotlib", "scipy"}
     assert (frozen / "_internal" / "assets" / "model.onnx").exists()
+
+
+def test_frozen_validate_and_profile_offline(frozen, tmp_path):
+    """Site validation works in the frozen app (numbers; no figures, matplotlib is left out) and the
+    profile it adopts is listed by the frozen program."""
+    from tests.conftest import data_dir
+
+    films = data_dir() / "fullres"  # labelled NORMAL/ and PNEUMONIA/ folders
+    env = {**os.environ, "PNEUMOSCAN_CONFIG_DIR": str(tmp_path / "config")}
+    out = tmp_path / "v.html"
+    a = subprocess.run(
+        offline([str(frozen / "pneumoscan"), "validate", str(films), "-o", str(out), "--adopt", "s1"]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert a.returncode == 0, a.stderr
+    html = out.read_text()
+    assert "On your 1" in html and "No figures" in html and "Proposed site thresholds" in html
+    b = subprocess.run(
+        offline([str(frozen / "pneumoscan"), "profiles"]), capture_output=True, text=True, env=env
+    )
+    assert "s1: threshold" in b.stdout
