@@ -64,10 +64,11 @@ def tensors(paths: list[Path]) -> np.ndarray:
 
 
 def main_features(manifest: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
-    from pneumoscan.screener import Screener
-
-    s = Screener(manifest, threads=2)
-    return np.concatenate([s.predict_all(x[i : i + batch])[2] for i in range(0, len(x), batch)])
+    """The shipped model's pooled features (its own ONNX session: no scope gate needed yet)."""
+    data = json.loads(manifest.read_text())
+    sess = session(manifest.parent / data["model_file"], 2)
+    name, out = sess.get_inputs()[0].name, data["outputs"]["features"]
+    return np.concatenate([sess.run([out], {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)])
 
 
 def fit_distance(f_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

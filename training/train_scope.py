@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--copies", type=int, default=1, help="augmented copies per film (scope images get 4x)")
     ap.add_argument("--fold-epochs", type=int, default=0, help="epochs per fold (default: --epochs)")
     ap.add_argument("--no-folds", action="store_true", help="skip leave-one-source-out (smoke runs)")
+    ap.add_argument("--resume", type=Path, default=None, help="a run folder: keep its gate, finish its folds")
     ap.add_argument("--limit", type=int, default=0, help=">0: a few images per set (smoke runs)")
     args = ap.parse_args(argv)
 
@@ -172,14 +173,20 @@ def main(argv: list[str] | None = None) -> None:
     c = build_cache(args.data, args.scope, cache, args.limit, args.seed, args.pool, args.copies)
     items = scope_items_limited(args.scope, args.limit)
     assert [str(it.path) for it in items] == list(c["scope_paths"]), "stale cache: delete it"
-    run_dir = args.out / time.strftime("scope-%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
     print(f"data ready in {time.time() - t0:.0f}s", flush=True)
+    if args.resume:
+        import keras
 
-    x, y = training_set(c, items, None)
-    print(f"training on {len(x)} examples: {dict(Counter(GATE_CLASSES[i] for i in y))}", flush=True)
-    core = fit(x, y, args.epochs, args.seed, verbose=2)
-    core.save(run_dir / "gate.keras")
+        run_dir = args.resume
+        core = keras.models.load_model(run_dir / "gate.keras")
+    else:
+        run_dir = args.out / time.strftime("scope-%Y%m%d-%H%M%S")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        x, y = training_set(c, items, None)
+        print(f"training on {len(x)} examples: {dict(Counter(GATE_CLASSES[i] for i in y))}", flush=True)
+        core = fit(x, y, args.epochs, args.seed, verbose=2)
+        core.save(run_dir / "gate.keras")
+    (run_dir / "config.json").write_text(json.dumps(vars(args), default=str, indent=2))
     full_scope = p_in(core, c["x_scope"])
     scores = {
         "classes": list(GATE_CLASSES),
@@ -189,28 +196,35 @@ def main(argv: list[str] | None = None) -> None:
         "synthetic_kinds": [str(k) for k in c["syn_kinds"]],
         "scope": {},
     }
+    per_item = {
+        str(it.path): (full_scope[i].tolist(), "full model (source never trained on)")
+        for i, it in enumerate(items)
+    }
+    folds = run_dir / "loso"
+    folds.mkdir(exist_ok=True)
     trainable = sorted({it.source for it in items if it.train_ok})
-    fold_of = {it.source: "full model (source never trained on)" for it in items}
-    per_item = {str(it.path): full_scope[i].tolist() for i, it in enumerate(items)}
-    if not args.no_folds:
-        for source in tqdm(trainable, desc="leave-one-source-out"):
+    for source in [] if args.no_folds else tqdm(trainable, desc="leave-one-source-out"):
+        done = folds / f"{source}.json"
+        if not done.exists():  # each fold is saved as it ends, so an interrupted run resumes
             xf, yf = training_set(c, items, source)
             fold = fit(xf, yf, args.fold_epochs or args.epochs, args.seed)
             idx = [i for i, it in enumerate(items) if it.source == source]
             probs = p_in(fold, c["x_scope"][idx])
-            for j, i in enumerate(idx):
-                per_item[str(items[i].path)] = probs[j].tolist()
-            fold_of[source] = f"fold without {source}"
+            done.write_text(json.dumps({str(items[i].path): probs[j].tolist() for j, i in enumerate(idx)}))
+        for path, probs in json.loads(done.read_text()).items():
+            per_item[path] = (probs, f"fold without {source}")
     for it in items:
+        probs, scored_by = per_item[str(it.path)]
+        if it.train_ok and scored_by.startswith("full"):
+            scored_by = "full model (trained on this source: no fold run)"
         scores["scope"][str(it.path)] = {
             "class": it.scope_class,
             "source": it.source,
             "train_ok": it.train_ok,
-            "probs": per_item[str(it.path)],
-            "scored_by": fold_of[it.source] if not args.no_folds else "full model (no folds run)",
+            "probs": probs,
+            "scored_by": scored_by,
         }
     (run_dir / "scores.json").write_text(json.dumps(scores))
-    (run_dir / "config.json").write_text(json.dumps(vars(args), default=str, indent=2))
     print(f"done in {time.time() - t0:.0f}s: {run_dir}", flush=True)
 
 

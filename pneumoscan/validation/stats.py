@@ -129,12 +129,15 @@ def patient_bootstrap(
     groups: np.ndarray, fn: Callable[[np.ndarray], float], n_boot: int = 2000, seed: int = 0
 ) -> np.ndarray:
     """``fn(indices)`` over resamples of whole patients (images of one patient stay together)."""
-    rng = np.random.default_rng(seed)
+    import random  # the standard library's: numpy.random is left out of the installable folder
+
+    rng = random.Random(seed)
     uniq, inverse = np.unique(groups, return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
     out = np.empty(n_boot)
+    patients = range(len(uniq))
     for b in range(n_boot):
-        pick = rng.integers(0, len(uniq), len(uniq))
+        pick = rng.choices(patients, k=len(uniq))
         out[b] = fn(np.concatenate([members[g] for g in pick]))
     return out
 
