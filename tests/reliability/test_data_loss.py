@@ -162,3 +162,24 @@ def test_to_uint8_shows_12_bit_and_8_bit_times_256_data():
     assert to_uint8(twelve).max() == 255 and to_uint8(twelve)[32, 0] == round(2048 * 255 / 4095)
     scaled = (np.arange(256, dtype=np.uint16) * 256).reshape(16, 16)
     assert np.array_equal(to_uint8(scaled), np.arange(256, dtype=np.uint8).reshape(16, 16))
+
+
+def test_path_over_the_os_limit_becomes_a_row(tiny_manifest, folder, tmp_path):
+    """A folder chain deeper than PATH_MAX (4096 bytes) is built with directory descriptors."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        depth = 0
+        while len(str(folder)) + depth * 201 < 4200:
+            os.mkdir("d" * 200, dir_fd=fd)
+            nxt = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd, depth = nxt, depth + 1
+        leaf = os.open("deep.png", os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+        os.write(leaf, b"\x89PNG")
+        os.close(leaf)
+    finally:
+        os.close(fd)
+    out = tmp_path / "r.csv"
+    assert cli.main(["screen", str(folder), "-o", str(out), "--model", str(tiny_manifest)]) == 1
+    reasons = [r["reason"] for r in read_report(out) if r["status"] == "error"]
+    assert any("too long" in r for r in reasons), reasons
