@@ -63,12 +63,7 @@ def _walk(root: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> It
             )
         return
     seen.add(key)
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError as exc:
-        problems.append((root, _reason(exc, "folder")))
-        return
-    for entry in entries:
+    for entry in _entries(root, problems):
         if is_skipped_name(entry.name):
             continue
         path = Path(entry.path)
@@ -122,13 +117,17 @@ def discover_with_problems(
     return out, problems
 
 
-def _flat(folder: Path, problems: list[Problem]) -> Iterator[Path]:
+def _entries(folder: Path, problems: list[Problem]) -> list[os.DirEntry]:
+    """A folder's entries by name; an unreadable folder is a problem with its reason."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        return sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
         problems.append((folder, _reason(exc, "folder")))
-        return
-    for e in entries:
+        return []
+
+
+def _flat(folder: Path, problems: list[Problem]) -> Iterator[Path]:
+    for e in _entries(folder, problems):
         if not is_skipped_name(e.name) and e.is_file() and not is_own_report(Path(e.path)):
             yield Path(e.path)
 
