@@ -44,7 +44,7 @@ class ValidationReport:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.2f}"
+    return f"{x:.3f}"
 
 
 def collect(
