@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
         job.signals.failed.connect(lambda msg: gen == self.generation and self.statusBar().showMessage(msg))
         self.current = job
         self.act_cancel.setEnabled(True)
+        self.act_gate.setEnabled(False)  # one setting per screening: every row of it records the same
         self.runner.start(job)
 
     def cancel(self) -> None:
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
     def _finished(self, cancelled: bool) -> None:
         self.current = None
         self.act_cancel.setEnabled(False)
+        self.act_gate.setEnabled(True)
         self.progress.hide()
         self.rate_label.setText("Cancelled: results so far are kept" if cancelled else "Done")
         self._update_summary()
