@@ -203,8 +203,10 @@ def main(argv: list[str] | None = None) -> None:
     folds = run_dir / "loso"
     folds.mkdir(exist_ok=True)
     trainable = sorted({it.source for it in items if it.train_ok})
-    for source in [] if args.no_folds else tqdm(trainable, desc="leave-one-source-out"):
+    for source in tqdm(trainable, desc="leave-one-source-out"):
         done = folds / f"{source}.json"
+        if args.no_folds and not done.exists():
+            continue  # --no-folds: use the folds already saved, train none
         if not done.exists():  # each fold is saved as it ends, so an interrupted run resumes
             xf, yf = training_set(c, items, source)
             fold = fit(xf, yf, args.fold_epochs or args.epochs, args.seed)
