@@ -24,8 +24,8 @@ class LearnedGate:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
-        if background:
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # never spin: this small session shares the CPU with the main model's and the decoders
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - ORT raises several private types
