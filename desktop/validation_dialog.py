@@ -70,7 +70,7 @@ class ValidateJob(QRunnable):
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - shown to the user
-            self.signals.failed.emit(str(exc) if self.cancel_event.is_set() is False else "Cancelled.")
+            self.signals.failed.emit("Cancelled." if self.cancel_event.is_set() else str(exc))
             return
         if self.cancel_event.is_set():
             self.signals.failed.emit("Cancelled: no figures were computed from a partial folder.")

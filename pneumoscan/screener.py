@@ -57,7 +57,7 @@ def lower_thread_priority() -> None:
 def single_threaded_blas() -> None:
     """One BLAS thread: numpy's OpenBLAS threads busy-wait after each small matrix product (the
     scope gate's feature distance) and took the cores from ONNX Runtime and the decoders; with one
-    thread the gate's end-to-end cost fell from about +60% to about +20% (benchmarks.bench_scope)."""
+    thread the gate's cost on 224x224 JPEGs fell from about +60% to +26.5% (benchmarks.bench_scope)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional: without it BLAS keeps its default threads
@@ -129,7 +129,6 @@ class Screener:
             gate_config_path(self.manifest.path, self.manifest.data),
             str(self.manifest.data["sha256"]),
             threads=self.threads,
-            background=background,
             enabled=scope_gate,
         )
         self._check_pinned_fields()
@@ -230,7 +229,8 @@ class Screener:
                         st.in_scope,
                         st.distance,
                     )
-                    self._refuse(r, st.checks)
+                    r.notes.extend(c.reason for c in st.checks if c.verdict == NOTE)
+                    self._refuse(r, final=True)
         for it in items:
             yield it.result
 

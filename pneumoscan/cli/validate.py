@@ -8,7 +8,7 @@ import threading
 
 from ..errors import ModelError
 from ..outputs import OutputError, check_output
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from ._console import progress_bar, stop_signals_interrupt
 
 
@@ -75,13 +75,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     bar.close()
-    html_path, json_path = write(report, args.output)
+    try:
+        html_path, json_path = write(report, args.output)
+    except OSError as exc:
+        print(f"pneumoscan: the report could not be written ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_SOME_FAILED
     print(report.summary)
     print(f"report: {html_path} (and {json_path.name})", file=sys.stderr)
     if args.adopt:
         try:
             path = save_profile(adopt(report, args.adopt))
-        except (ProfileError, ValueError) as exc:
+        except (ProfileError, ValueError, OSError) as exc:
             print(f"pneumoscan: profile not adopted: {exc}", file=sys.stderr)
             return EXIT_USAGE
         print(f"site profile {args.adopt!r} adopted ({path}); use: pneumoscan screen --profile {args.adopt}")

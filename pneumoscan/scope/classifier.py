@@ -16,9 +16,7 @@ NAME = "classifier"
 class LearnedGate:
     """Owns its ONNX Runtime session; ``threshold`` is on the in-scope class probability."""
 
-    def __init__(
-        self, model_path: Path, threshold: float, threads: int = 2, background: bool = False
-    ) -> None:
+    def __init__(self, model_path: Path, threshold: float, threads: int = 2) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()

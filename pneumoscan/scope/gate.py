@@ -62,7 +62,6 @@ class ScopeGate:
         config_path: Path | None,
         main_model_sha256: str = "",
         threads: int = 2,
-        background: bool = False,
         enabled: bool = True,
     ) -> None:
         self.enabled = enabled
@@ -81,9 +80,7 @@ class ScopeGate:
                 raise ModelError(
                     "Scope-gate statistics were fitted for another pneumonia model; reinstall PneumoScan."
                 )
-            self.classifier = LearnedGate(
-                base / cls_cfg["model_file"], float(cls_cfg["threshold"]), threads, background
-            )
+            self.classifier = LearnedGate(base / cls_cfg["model_file"], float(cls_cfg["threshold"]), threads)
             self.distance = FeatureDistance.from_file(
                 base / dist_cfg["stats_file"], float(dist_cfg["threshold"])
             )
@@ -91,10 +88,6 @@ class ScopeGate:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"Scope-gate configuration {config_path} is invalid: {exc}") from exc
-
-    @property
-    def version(self) -> str:
-        return str(self.config.get("version", "none"))
 
     def cheap(self, pixels: np.ndarray, meta: dict[str, Any]) -> list[CheckResult]:
         return cheap_checks(pixels, meta)

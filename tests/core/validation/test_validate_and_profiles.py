@@ -164,3 +164,30 @@ def test_profiles_list_and_remove(tmp_path):
     assert [q.name for q in list_profiles()] == ["x"] and load_profile("x") == p
     assert cli.main(["profiles", "--remove", "x"]) == 0 and list_profiles() == []
     assert cli.main(["profiles", "--remove", "x"]) == 2
+
+
+def test_a_report_that_cannot_be_written_at_the_end_is_a_message(
+    tiny_manifest, tmp_path, monkeypatch, capsys
+):
+    from pneumoscan.validation import html
+
+    root = labelled_folder(tmp_path / "site")
+
+    def full_disk(report, out):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(html, "write", full_disk)
+    code = cli.main(
+        [
+            "validate",
+            str(root),
+            "--model",
+            str(tiny_manifest),
+            "-o",
+            str(tmp_path / "v.html"),
+            "--bootstrap",
+            "50",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "could not be written (No space left on device)" in err and "Traceback" not in err
