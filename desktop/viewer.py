@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from pneumoscan.dicom import linear_window
-from pneumoscan.display import to_uint8
+from pneumoscan.display import heat_rgba, to_uint8
 from pneumoscan.loader import LoadedImage
 
 MAX_DISPLAY = 2048
@@ -24,20 +24,6 @@ def gray_qimage(arr: np.ndarray) -> QImage:
     return QImage(
         arr.data, arr.shape[1], arr.shape[0], arr.strides[0], QImage.Format.Format_Grayscale8
     ).copy()
-
-
-def heat_rgba(cam: np.ndarray) -> np.ndarray:
-    """Colour the positive evidence of a class activation map (red-yellow), alpha by strength."""
-    c = np.asarray(cam, dtype=np.float32)
-    c = c - np.median(c)
-    top = float(c.max())
-    unit = np.clip(c / top, 0, 1) if top > 0 else np.zeros_like(c)
-    rgba = np.zeros((*unit.shape, 4), dtype=np.uint8)
-    rgba[..., 0] = 255
-    rgba[..., 1] = (unit * 220).astype(np.uint8)
-    rgba[..., 2] = 0
-    rgba[..., 3] = (unit * 255).astype(np.uint8)
-    return rgba
 
 
 def downsample_for_display(img: LoadedImage) -> LoadedImage:

@@ -63,6 +63,10 @@ class Manifest:
         return str(self.data["version"])
 
     @property
+    def sha256(self) -> str:
+        return str(self.data["sha256"]).strip().lower()
+
+    @property
     def input_spec(self) -> InputSpec:
         return InputSpec.from_manifest(self.data["input"])
 

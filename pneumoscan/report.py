@@ -162,6 +162,23 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
     return target
 
 
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Bytes written like ``atomic_write_text``: a watcher on the folder never sees half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 def _mode_for(target: Path) -> int:
     """Keep an existing report's permissions; a new one gets the usual 0666 minus the umask."""
     try:

@@ -35,6 +35,10 @@ class ScreenResult:
     scope_class: str = ""
     scope_in_score: float | None = None
     scope_distance: float | None = None
+    #: Research aid (issue 12): calibrated probability that a flagged film shows viral, not bacterial, pneumonia.
+    viral_probability: float | None = None
+    #: Viral at or above this probability (the subtype head's operating point).
+    subtype_threshold: float | None = None
     cam: np.ndarray | None = field(default=None, repr=False)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
 
@@ -55,6 +59,22 @@ class ScreenResult:
     @property
     def flagged(self) -> bool:
         return self.result == POSITIVE
+
+    @property
+    def subtype(self) -> str:
+        """``viral`` or ``bacterial``, only for flagged films (the head never saw normal ones)."""
+        if not self.flagged or self.viral_probability is None or self.subtype_threshold is None:
+            return ""
+        return "viral" if self.viral_probability >= self.subtype_threshold else "bacterial"
+
+    @property
+    def subtype_words(self) -> str:
+        """The subtype with its uncertainty in words: ``leans viral, 0.72``."""
+        if not self.subtype:
+            return ""
+        p = self.viral_probability if self.subtype == "viral" else 1.0 - self.viral_probability
+        strength = "likely" if p >= 0.85 else "leans" if p >= 0.6 else "uncertain, leans"
+        return f"{strength} {self.subtype}, {p:.2f}"
 
     def with_threshold(self, operating_point: str, threshold: float) -> ScreenResult:
         """Relabel without re-running the model (the probability does not change)."""

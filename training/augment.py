@@ -37,11 +37,26 @@ class AugParams:
     p_jpeg: float = 0.3
     min_jpeg_quality: int = 40
     p_edge_fill: float = 0.5  # fill uncovered borders by edge replication instead of black
+    p_erase: float = 0.0  # random erasing: one rectangle of flat grey
+    erase_max_area: float = 0.2
 
 
 TRAIN = AugParams()
 STRONG = AugParams(rotate_deg=20.0, log_scale=0.35, p_blur=0.5, max_blur=2.5, p_noise=0.5, max_noise=0.05)
-PRESETS = {"default": TRAIN, "strong": STRONG}
+# Round 2: wider zoom and random erasing, so no single region (the mediastinum,
+# a marker, a border) can carry the decision alone.
+ROUND2 = AugParams(
+    rotate_deg=20.0,
+    log_scale=0.35,
+    shift=0.12,
+    p_blur=0.5,
+    max_blur=2.5,
+    p_noise=0.5,
+    max_noise=0.05,
+    p_erase=0.5,
+    erase_max_area=0.2,
+)
+PRESETS = {"default": TRAIN, "strong": STRONG, "round2": ROUND2}
 SHIFTED = AugParams(
     rotate_deg=12.0,
     log_scale=0.22,
@@ -118,11 +133,30 @@ def _blur(img: tf.Tensor, sigma: tf.Tensor) -> tf.Tensor:
     return tf.nn.conv2d(y, kv, 1, "SAME")[0]
 
 
+def _erase(img: tf.Tensor, seed: tf.Tensor, max_area: float) -> tf.Tensor:
+    """One rectangle (2% to max_area of the image, aspect 1:3 to 3:1) set to a random grey."""
+    h = tf.cast(tf.shape(img)[0], tf.float32)
+    w = tf.cast(tf.shape(img)[1], tf.float32)
+    u = tf.random.stateless_uniform([5], seed)
+    area = (0.02 + u[0] * (max_area - 0.02)) * h * w
+    aspect = tf.exp((u[1] * 2.0 - 1.0) * math.log(3.0))
+    eh = tf.minimum(tf.sqrt(area * aspect), h)
+    ew = tf.minimum(tf.sqrt(area / aspect), w)
+    y0 = u[2] * (h - eh)
+    x0 = u[3] * (w - ew)
+    ys = tf.range(h)[:, None, None]
+    xs = tf.range(w)[None, :, None]
+    inside = (ys >= y0) & (ys < y0 + eh) & (xs >= x0) & (xs < x0 + ew)
+    return tf.where(inside, u[4], img)
+
+
 def augment(img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN) -> tf.Tensor:
-    """Random geometry, exposure, blur, noise and JPEG re-compression for one image."""
-    seeds = tf.random.experimental.stateless_split(seed, 8)
+    """Random geometry, erasing, exposure, blur, noise and JPEG re-compression for one image."""
+    seeds = tf.random.experimental.stateless_split(seed, 8)  # 8: the shifted copy stays as it was
     p = tf.random.stateless_uniform([8], seeds[1])
     img = _affine(img, seeds[0], a, p[3] < a.p_edge_fill)
+    if a.p_erase > 0:
+        img = tf.cond(p[4] < a.p_erase, lambda: _erase(img, tf.random.experimental.stateless_fold_in(seeds[0], 9), a.erase_max_area), lambda: img)
     gamma = tf.exp(tf.random.stateless_uniform([], seeds[2], -a.gamma, a.gamma))
     img = tf.pow(tf.clip_by_value(img, 1e-6, 1.0), gamma)
     contrast = 1.0 + tf.random.stateless_uniform([], seeds[3], -a.contrast, a.contrast)

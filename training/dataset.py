@@ -33,23 +33,42 @@ def _to_unit(img: tf.Tensor) -> tf.Tensor:
     return tf.cast(img, tf.float32) / 255.0
 
 
+def head_targets(y: np.ndarray, subtype: np.ndarray, train_y: np.ndarray, train_sub: np.ndarray):
+    """Targets and per-sample weights for the two heads, balanced on the training set.
+
+    The subtype head learns only from pneumonia films whose name says bacterial
+    or viral (weight 0 elsewhere); each head's classes weigh half of its loss.
+    """
+    pos = float(train_y.mean())
+    known = ~np.isnan(train_sub)
+    viral = float(train_sub[known].mean()) if known.any() else 0.5
+    w_cls = np.where(y > 0.5, 0.5 / pos, 0.5 / (1 - pos)).astype(np.float32)
+    sub = np.nan_to_num(subtype, nan=0.0).astype(np.float32)
+    w_sub = np.where(np.isnan(subtype), 0.0, np.where(sub > 0.5, 0.5 / viral, 0.5 / (1 - viral)))
+    return {"logit": y.astype(np.float32), "subtype": sub}, {"logit": w_cls, "subtype": w_sub.astype(np.float32)}
+
+
 def train_dataset(
-    x: np.ndarray, y: np.ndarray, batch: int, seed: int, aug: AugParams = TRAIN
+    x: np.ndarray, targets, weights, batch: int, seed: int, aug: AugParams = TRAIN
 ) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
 
-    def _map(img: tf.Tensor, label: tf.Tensor) -> tuple:
+    def _map(img: tf.Tensor, label, weight) -> tuple:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)
-        return equalize_tf(augment(_to_unit(img), s, aug)), label
+        return equalize_tf(augment(_to_unit(img), s, aug)), label, weight
 
     ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 
-def eval_dataset(x: np.ndarray, y: np.ndarray, batch: int) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    ds = ds.map(lambda img, label: (equalize_tf(_to_unit(img)), label))
+def eval_dataset(x: np.ndarray, targets=None, weights=None, batch: int = 64) -> tf.data.Dataset:
+    """Equalised images, with targets and weights when given (for Keras validation)."""
+    if targets is None:
+        ds = tf.data.Dataset.from_tensor_slices(x).map(lambda img: equalize_tf(_to_unit(img)))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
+        ds = ds.map(lambda img, t, w: (equalize_tf(_to_unit(img)), t, w))
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 

@@ -1,9 +1,14 @@
-"""The from-scratch CNN: plain Conv-BN-ReLU blocks, global average pooling, one unit.
+"""The from-scratch CNN: plain Conv-BN-ReLU blocks, pooled features, two heads.
 
 Plain blocks fold into Conv+ReLU at export and quantize well; 32-256 channels
 with two convs a block keep the INT8 kernels busy (thin nets ran INT8 slower
-than FP32 here). GAP + a single dense unit makes the class activation map exact:
-the logit is the spatial mean of the map.
+than FP32 here).
+
+The heads read the global averages of the last two stages (stride 16, 14x14,
+and stride 32, 7x7), concatenated. Because each head is linear in those
+averages, the class activation map stays exact at 14x14: the stride-16 stage's
+map plus the stride-32 stage's map repeated over its 2x2 cells has the logit as
+its spatial mean. A 7x7 map could not tell a hilum from the heart.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import keras
 from keras import layers
 
 WIDTHS = (32, 64, 128, 256)
+MID_LAYER = "b2b_relu"  # stride 16
+LAST_LAYER = "b3b_relu"  # stride 32
 
 
 def conv_bn_relu(x, filters: int, stride: int = 1, kernel: int = 3, name: str = ""):
@@ -20,41 +27,68 @@ def conv_bn_relu(x, filters: int, stride: int = 1, kernel: int = 3, name: str = 
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build_model(height: int = 224, width: int = 224, dropout: float = 0.3, widths=WIDTHS) -> keras.Model:
-    """Return the training model: image (H, W, 1) in [-1, 1] -> pneumonia logit."""
+def build_model(
+    height: int = 224, width: int = 224, dropout: float = 0.3, widths=WIDTHS, subtype: bool = True
+) -> keras.Model:
+    """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}."""
     inp = keras.Input((height, width, 1), name="image")
     x = conv_bn_relu(inp, widths[0], stride=2, kernel=5, name="stem")  # 112
     x = layers.MaxPooling2D(2, name="stem_pool")(x)  # 56
+    mid = None
     for i, w in enumerate(widths):
         x = conv_bn_relu(x, w, name=f"b{i}a")
         x = conv_bn_relu(x, w, name=f"b{i}b")
+        if i == len(widths) - 2:
+            mid = x
         if i < len(widths) - 1:
             x = layers.MaxPooling2D(2, name=f"b{i}_pool")(x)  # 28, 14, 7
-    features = x
-    pooled = layers.GlobalAveragePooling2D(name="gap")(features)
+    pooled = layers.Concatenate(name="pooled")(
+        [layers.GlobalAveragePooling2D(name="gap_mid")(mid), layers.GlobalAveragePooling2D(name="gap")(x)]
+    )
     drop = layers.Dropout(dropout, name="dropout")(pooled)
-    logit = layers.Dense(1, name="logit")(drop)
-    return keras.Model(inp, logit, name="pneumoscan_cnn")
+    outputs = {"logit": layers.Dense(1, name="logit")(drop)}
+    if subtype:
+        outputs["subtype"] = layers.Dense(1, name="subtype")(drop)
+    return keras.Model(inp, outputs, name="pneumoscan_cnn")
+
+
+def _split_dense_as_convs(dense, n_mid: int, name: str):
+    """The dense unit as two 1x1 convs: one per stage, the bias on the first."""
+    kernel, bias = (w.numpy() if hasattr(w, "numpy") else w for w in dense.get_weights())
+    mid = layers.Conv2D(1, 1, use_bias=True, name=f"{name}_mid")
+    last = layers.Conv2D(1, 1, use_bias=False, name=f"{name}_last")
+    mid.build((None, None, None, n_mid))
+    last.build((None, None, None, kernel.shape[0] - n_mid))
+    mid.set_weights([kernel[:n_mid].reshape(1, 1, n_mid, 1), bias])
+    last.set_weights([kernel[n_mid:].reshape(1, 1, -1, 1)])
+    return mid, last
 
 
 def export_model(model: keras.Model, name: str = "pneumoscan_export") -> keras.Model:
-    """Inference graph with three outputs: logit, class activation map, pooled features.
+    """Inference graph: logit, 14x14 class activation map, pooled features, subtype logit.
 
-    The CAM applies the dense unit at every position of the last feature map
-    (same weights and bias), so mean(CAM) == logit exactly.
+    mean(CAM) == logit exactly: the mid-stage map has mean w_mid . mean(f_mid) + b,
+    the last-stage map repeated 2x2 has the last stage's mean.
     """
-    features = model.get_layer("b3b_relu").output
-    pooled = model.get_layer("gap").output
+    mid = model.get_layer(MID_LAYER).output
+    last = model.get_layer(LAST_LAYER).output
+    pooled = model.get_layer("pooled").output
     dense = model.get_layer("logit")
+    conv_mid, conv_last = _split_dense_as_convs(dense, mid.shape[-1], f"{name}_cam")
+    up = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_cam_up")(conv_last(last))
+    cam = layers.Add(name=f"{name}_cam")([conv_mid(mid), up])
     logit = dense(pooled)
-    cam = dense(features)
-    return keras.Model(model.input, [logit, cam, pooled], name=name)
+    try:
+        subtype = model.get_layer("subtype")(pooled)
+    except ValueError:
+        subtype = layers.Lambda(lambda t: t[:, :1] * 0.0, name=f"{name}_no_subtype")(pooled)
+    return keras.Model(model.input, [logit, cam, pooled, subtype], name=name)
 
 
 def ensemble_export(models: list[keras.Model]) -> keras.Model:
     """Average of several trained CNNs, as one inference graph.
 
-    The logit and the CAM are averaged (the CAM stays exact: its mean is the
+    The logits and CAMs are averaged (the CAM stays exact: its mean is the
     averaged logit); the pooled features are concatenated.
     """
     if len(models) == 1:
@@ -65,4 +99,5 @@ def ensemble_export(models: list[keras.Model]) -> keras.Model:
     logit = layers.Average(name="logit_mean")([o[0] for o in outs])
     cam = layers.Average(name="cam_mean")([o[1] for o in outs])
     features = layers.Concatenate(name="features_concat")([o[2] for o in outs])
-    return keras.Model(inp, [logit, cam, features], name="pneumoscan_ensemble")
+    subtype = layers.Average(name="subtype_mean")([o[3] for o in outs])
+    return keras.Model(inp, [logit, cam, features, subtype], name="pneumoscan_ensemble")

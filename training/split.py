@@ -58,6 +58,24 @@ def load_split(path: Path = SPLIT_FILE) -> set[str]:
     return {line.strip() for line in path.read_text().splitlines() if line.strip()}
 
 
+def subtype_label(filename: str) -> float:
+    """1 viral, 0 bacterial, NaN when the name does not say (normal films)."""
+    name = Path(filename).name.lower()
+    if "_virus_" in name:
+        return 1.0
+    if "_bacteria_" in name:
+        return 0.0
+    return float("nan")
+
+
+def acquisition_batch(filename: str) -> str:
+    """The batch a film's name reveals: ``NORMAL2`` and ``IM`` normals, ``person`` pneumonia."""
+    name = Path(filename).name
+    if name.startswith("NORMAL2-"):
+        return "NORMAL2"
+    return "IM" if name.startswith("IM-") else "person"
+
+
 def save_split(val: set[str], path: Path = SPLIT_FILE) -> None:
     path.write_text("".join(f"{pid}\n" for pid in sorted(val)))
 

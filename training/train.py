@@ -30,7 +30,9 @@ class TrainConfig:
     dropout: float = 0.3
     patience: int = 8
     seed: int = 42
-    aug: str = "default"  # augmentation preset in training.augment.PRESETS
+    aug: str = "round2"  # augmentation preset in training.augment.PRESETS
+    subtype_weight: float = 0.5  # share of the loss for the bacterial-vs-viral head
+    hold_out_batch: str = ""  # e.g. "NORMAL2": never train or select on that batch; predict it at the end
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -75,35 +77,42 @@ def run(cfg: TrainConfig) -> Path:
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
 
     items = split.list_images(Path(cfg.data))
+    held = [it for it in items if cfg.hold_out_batch and split.acquisition_batch(it[0].name) == cfg.hold_out_batch]
+    items = [it for it in items if it not in held]
     train_items, val_items = split.split_items(items, split.load_split())
     train_items = _subset(train_items, cfg.limit, cfg.seed)
     val_items = _subset(val_items, cfg.limit, cfg.seed)
+    held = _subset(held, cfg.limit, cfg.seed) if held and cfg.limit else held
     t0 = time.time()
     xtr, ytr = dataset.load_arrays(train_items, spec)
     xva, yva = dataset.load_arrays(val_items, spec)
     xsh = dataset.shifted_copy(xva, cfg.seed)
     print(f"loaded {len(xtr)} train / {len(xva)} val images in {time.time() - t0:.0f}s", flush=True)
 
-    pos = float(ytr.mean())
-    class_weight = {0: 0.5 / (1 - pos), 1: 0.5 / pos}
+    sub_tr = np.array([split.subtype_label(p.name) for p, _ in train_items], dtype=np.float64)
+    sub_va = np.array([split.subtype_label(p.name) for p, _ in val_items], dtype=np.float64)
+    t_tr, w_tr = dataset.head_targets(ytr, sub_tr, ytr, sub_tr)
+    t_va, w_va = dataset.head_targets(yva, sub_va, ytr, sub_tr)
     model = build_model(spec.height, spec.width, cfg.dropout)
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
     model.compile(
         optimizer=keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-        metrics=[keras.metrics.AUC(name="auc", from_logits=True)],
+        loss={"logit": bce, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)},
+        loss_weights={"logit": 1.0, "subtype": cfg.subtype_weight},
+        metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
+        weighted_metrics={"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]},
     )
     from .augment import PRESETS
 
-    train_ds = dataset.train_dataset(xtr, ytr, cfg.batch, cfg.seed, PRESETS[cfg.aug]).repeat()
-    shifted_ds = dataset.eval_dataset(xsh, yva, 64)
+    train_ds = dataset.train_dataset(xtr, t_tr, w_tr, cfg.batch, cfg.seed, PRESETS[cfg.aug]).repeat()
+    shifted_ds = dataset.eval_dataset(xsh, t_va, w_va, 64)
     ckpt = run_dir / "best.keras"
+    monitor = "val_logit_auc"
     callbacks = [
-        keras.callbacks.ModelCheckpoint(str(ckpt), monitor="val_auc", mode="max", save_best_only=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_auc", mode="max", factor=0.5, patience=3, min_lr=1e-5),
-        keras.callbacks.EarlyStopping(
-            monitor="val_auc", mode="max", patience=cfg.patience, restore_best_weights=True
-        ),
+        keras.callbacks.ModelCheckpoint(str(ckpt), monitor=monitor, mode="max", save_best_only=True),
+        keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=cfg.patience, restore_best_weights=True),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
     model.fit(
@@ -111,23 +120,35 @@ def run(cfg: TrainConfig) -> Path:
         epochs=cfg.epochs,
         steps_per_epoch=steps,
         validation_data=shifted_ds,
-        class_weight=class_weight,
         callbacks=callbacks,
         verbose=2,
     )
     model = keras.models.load_model(ckpt)
-    preds = {}
-    for name, xs in (("val", xva), ("val_shifted", xsh)):
-        preds[name] = model.predict(dataset.eval_dataset(xs, yva, 64), verbose=0)[:, 0]
-    with open(run_dir / "val_predictions.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "label", "logit", "logit_shifted"])
-        for (p, y), a, b in zip(val_items, preds["val"], preds["val_shifted"]):
-            w.writerow([str(p), int(y), f"{a:.6f}", f"{b:.6f}"])
+    write_predictions(model, run_dir / "val_predictions.csv", val_items, {"": xva, "_shifted": xsh})
+    if held:
+        xhe, _ = dataset.load_arrays(held, spec)
+        write_predictions(model, run_dir / "heldout_predictions.csv", held, {"": xhe})
     (run_dir / "train_files.txt").write_text("".join(f"{p}\n" for p, _ in train_items))
     print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
     tf.keras.backend.clear_session()
     return run_dir
+
+
+def write_predictions(model, path: Path, items, arrays: dict[str, np.ndarray]) -> None:
+    """One row per film: label, subtype label and both heads' logits for each copy."""
+    from . import dataset, split
+
+    cols = {}
+    for suffix, xs in arrays.items():
+        out = model.predict(dataset.eval_dataset(xs), verbose=0)
+        cols[f"logit{suffix}"] = out["logit"][:, 0]
+        cols[f"subtype_logit{suffix}"] = out["subtype"][:, 0]
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "subtype", *cols])
+        for i, (p, y) in enumerate(items):
+            sub = split.subtype_label(p.name)
+            w.writerow([str(p), int(y), "" if np.isnan(sub) else int(sub), *(f"{c[i]:.6f}" for c in cols.values())])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,37 @@
+"""The one-line verdict every output prints (SC banner, PDF, SR text).
+
+Same words everywhere, so a radiologist who reads the banner in the PACS and
+a ward nurse who reads the PDF see the same statement.
+"""
+
+from __future__ import annotations
+
+from ..results import ScreenResult
+
+DISCLAIMER = "not a diagnosis"
+
+
+def operating_label(result: ScreenResult) -> str:
+    """``high sensitivity``, ``balanced``, ``site profile X`` or ``custom threshold 0.40``."""
+    op = result.operating_point or ""
+    if op.startswith("site:"):
+        return f"site profile {op[5:]}"
+    if op == "custom" and result.threshold is not None:
+        return f"custom threshold {result.threshold:.2f}"
+    return op.replace("_", " ")
+
+
+def verdict(result: ScreenResult) -> str:
+    """``PNEUMONIA suspected, p=0.97, high sensitivity`` and the like (no patient data)."""
+    if result.out_of_scope:
+        return f"NOT ASSESSED: {result.reason.removeprefix('Not assessed: ')}"
+    if not result.ok or result.probability is None:
+        return f"no result ({result.reason or result.status})"
+    head = "PNEUMONIA suspected" if result.flagged else "no pneumonia flagged"
+    text = f"{head}, p={result.probability:.2f}, {operating_label(result)}"
+    subtype = result.subtype_words
+    return f"{text}; {subtype}" if subtype else text
+
+
+def banner(result: ScreenResult) -> str:
+    return f"PneumoScan: {verdict(result)}; {DISCLAIMER}"
