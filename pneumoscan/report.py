@@ -46,6 +46,9 @@ COLUMNS = (
     "scope_class",
     "scope_score",
     "scope_distance",
+    "subtype",
+    "viral_probability",
+    "screened_at",
 )
 _TAG_COLUMNS = {
     "patient_id": "PatientID",
@@ -87,7 +90,15 @@ def defuse(text: str) -> str:
     return text
 
 
-_NUMERIC = ("probability", "threshold", "width", "height", "scope_score", "scope_distance")
+_NUMERIC = (
+    "probability",
+    "threshold",
+    "width",
+    "height",
+    "scope_score",
+    "scope_distance",
+    "viral_probability",
+)
 
 
 def _num(value: float | None, digits: int) -> str:
@@ -121,6 +132,9 @@ def row_for(result: ScreenResult, no_phi: bool = False) -> dict[str, str]:
         "scope_class": result.scope_class,
         "scope_score": _num(result.scope_in_score, 4),
         "scope_distance": _num(result.scope_distance, 2),
+        "subtype": result.subtype,
+        "viral_probability": _num(result.viral_probability, 4) if result.subtype else "",
+        "screened_at": result.screened_at,
     }
     for col, tag in _TAG_COLUMNS.items():
         row[col] = str(meta.get(tag, ""))
@@ -134,6 +148,16 @@ def render(results: Iterable[ScreenResult], no_phi: bool = False) -> str:
     writer.writeheader()
     for r in results:
         writer.writerow(row_for(r, no_phi))
+    return buf.getvalue()
+
+
+def render_rows(rows: Iterable[dict[str, str]], no_phi: bool = False) -> str:
+    """Rows already formatted by ``row_for`` (or read back from a report), as report text."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns(no_phi), lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
     return buf.getvalue()
 
 

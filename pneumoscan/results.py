@@ -39,6 +39,8 @@ class ScreenResult:
     viral_probability: float | None = None
     #: Viral at or above this probability (the subtype head's operating point).
     subtype_threshold: float | None = None
+    #: Local time the file was screened (ISO 8601, seconds): a watched folder's PDF is per day.
+    screened_at: str = ""
     cam: np.ndarray | None = field(default=None, repr=False)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,10 @@ class Screener:
         first = outputs["probability"] if self.calibrated_output else outputs["logit"]
         self.output_names = [n for n in (first, outputs.get("cam", ""), outputs.get("features", "")) if n]
         self.has_cam, self.has_features = bool(outputs.get("cam")), bool(outputs.get("features"))
+        # bacterial vs viral (a research aid): a calibrated output and its own operating point
+        subtype = self.manifest.data.get("subtype") or {}
+        self.subtype_output = outputs.get("viral_probability", "") if subtype else ""
+        self.subtype_threshold = float(subtype["threshold"]) if self.subtype_output else None
         self.gate = ScopeGate(
             gate_config_path(self.manifest.path, self.manifest.data),
             str(self.manifest.data["sha256"]),
@@ -153,6 +158,7 @@ class Screener:
 
     def _prepare(self, path: Path, thumbnails: bool) -> _Prepared:
         base = ScreenResult(path=path, status="ok", model_version=self.manifest.version)
+        base.screened_at = datetime.now().isoformat(timespec="seconds")
         base.with_threshold(self.operating_point, self.threshold)
         base.scope_gate = self.gate.enabled
         try:
@@ -197,7 +203,14 @@ class Screener:
 
     def predict_all(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Probabilities, CAMs and pooled features (the scope gate's distance reads them)."""
-        outs = self.session.run(self.output_names, {self.input_name: batch.astype(np.float32)})
+        probs, cams, features, _ = self.predict_heads(batch)
+        return probs, cams, features
+
+    def predict_heads(self, batch: np.ndarray):
+        """``predict_all`` plus the viral probability of each film (None without a subtype head)."""
+        names = self.output_names + ([self.subtype_output] if self.subtype_output else [])
+        outs = self.session.run(names, {self.input_name: batch.astype(np.float32)})
+        viral = np.asarray(outs.pop(), dtype=np.float64).reshape(len(batch)) if self.subtype_output else None
         first = np.asarray(outs[0], dtype=np.float64).reshape(len(batch))
         if self.calibrated_output:
             probs = first
@@ -205,14 +218,14 @@ class Screener:
             probs = sigmoid(first / self.manifest.temperature + self.manifest.bias)
         cams = np.asarray(outs[1])[..., 0] if self.has_cam else None
         features = np.asarray(outs[-1]) if self.has_features else None
-        return probs, cams, features
+        return probs, cams, features, viral
 
     def _infer(self, items: list[_Prepared]) -> Iterator[ScreenResult]:
         good = [it for it in items if it.tensor is not None]
         if good:
             batch = np.stack([it.tensor for it in good])
             try:
-                probs, cams, features = self.predict_all(batch)
+                probs, cams, features, viral = self.predict_heads(batch)
                 stages = self.gate.model_stage(batch, features)
             except Exception as exc:  # noqa: BLE001 - report, do not crash the batch
                 for it in good:
@@ -221,6 +234,8 @@ class Screener:
                 for i, it in enumerate(good):
                     r, st = it.result, stages[i]
                     r.probability = float(probs[i])
+                    if viral is not None:
+                        r.viral_probability, r.subtype_threshold = float(viral[i]), self.subtype_threshold
                     if cams is not None:
                         r.cam = cams[i].astype(np.float32)
                     r.checks = r.checks + st.checks

@@ -42,6 +42,8 @@ def add_parser(sub) -> None:
         action="store_true",
         help="research use: score images the gate would refuse (every row records that the gate was off)",
     )
+    sc.add_argument("--dicom-out", default=None, help="folder for DICOM results (SC + SR) of DICOM inputs")
+    sc.add_argument("--pdf", default=None, help="printable PDF summary of the batch")
     sc.set_defaults(func=run)
 
 
@@ -69,6 +71,28 @@ def save(output: Path, results: list[ScreenResult], no_phi: bool) -> Path:
                 file=sys.stderr,
             )
             return spare
+
+
+def write_dicom_outputs(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> None:
+    """SC + SR per DICOM input; what happened goes into each row's notes."""
+    from ..dicom_results import write_dicom_results
+
+    n = 0
+    for r in results:
+        outcome = write_dicom_results(r, out, manifest.version, manifest.sha256, no_phi)
+        r.notes.append(outcome.note)
+        n += len(outcome.written)
+    print(f"DICOM results: {n} files in {out}", file=sys.stderr)
+
+
+def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -> None:
+    from ..pdf_summary import SummaryInfo, write_summary
+
+    info = SummaryInfo(screener.manifest.version, screener.manifest.sha256, screener.operating_point)
+    try:
+        print(f"PDF summary: {write_summary(path, results, info, no_phi)}", file=sys.stderr)
+    except OSError as exc:
+        print(f"pneumoscan: PDF summary not written ({exc.strerror or exc})", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,7 +141,11 @@ def run(args: argparse.Namespace) -> int:
         interrupted = True
     bar.close()
     results.extend(problem_results(problems, screener.manifest.version))
+    if args.dicom_out and not interrupted:
+        write_dicom_outputs(results, Path(args.dicom_out), screener.manifest, args.no_phi)
     written = save(output, results, args.no_phi)
+    if args.pdf:
+        write_pdf(Path(args.pdf), results, screener, args.no_phi)
     print(summarize(results, time.monotonic() - start), file=sys.stderr)
     print(f"report: {written}", file=sys.stderr)
     if interrupted:

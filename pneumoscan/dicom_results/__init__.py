@@ -59,7 +59,12 @@ def _source_dataset(path: Path, no_phi: bool):
     if no_phi:
         for keyword in PHI_ATTRIBUTES:
             if keyword in ds:
-                if keyword in ("OtherPatientIDs", "OtherPatientNames", "InstitutionName", "InstitutionAddress"):
+                if keyword in (
+                    "OtherPatientIDs",
+                    "OtherPatientNames",
+                    "InstitutionName",
+                    "InstitutionAddress",
+                ):
                     delattr(ds, keyword)
                 else:
                     setattr(ds, keyword, "")

@@ -53,7 +53,9 @@ def capture_pixels(pixels: np.ndarray, result: ScreenResult) -> np.ndarray:
     return draw_banner(overlay(gray, cam), banner(result), kind)
 
 
-def build_secondary_capture(source: Dataset, pixels: np.ndarray, result: ScreenResult, sha256: str) -> Dataset:
+def build_secondary_capture(
+    source: Dataset, pixels: np.ndarray, result: ScreenResult, sha256: str
+) -> Dataset:
     """highdicom SC image in the source's study (patient and study modules copied from it)."""
     from highdicom import sc
 

@@ -33,11 +33,15 @@ def build_structured_report(source: Dataset, result: ScreenResult, version: str,
     series_uid, sop_uid = output_uids(source.StudyInstanceUID, source.SOPInstanceUID, sha256, "sr")
     measurements = []
     if result.ok and result.probability is not None:
-        measurements.append(sr.Measurement(codes.PROBABILITY, result.probability, codes.UNITLESS, algorithm_id=algorithm))
+        measurements.append(
+            sr.Measurement(codes.PROBABILITY, result.probability, codes.UNITLESS, algorithm_id=algorithm)
+        )
         if result.threshold is not None:
             measurements.append(sr.Measurement(codes.THRESHOLD, result.threshold, codes.UNITLESS))
         if result.subtype and result.viral_probability is not None:
-            measurements.append(sr.Measurement(codes.VIRAL_PROBABILITY, result.viral_probability, codes.UNITLESS))
+            measurements.append(
+                sr.Measurement(codes.VIRAL_PROBABILITY, result.viral_probability, codes.UNITLESS)
+            )
     group = sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=sr.TrackingIdentifier(uid=hd.UID(), identifier="PneumoScan screening result"),
         finding_type=codes.PNEUMONIA,

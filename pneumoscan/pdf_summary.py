@@ -1,0 +1,208 @@
+"""The printable batch summary (reportlab): what the ward reads on paper.
+
+Flagged films first (thumbnail with heatmap, probability), then the films the
+scope gate did not assess and why, then files that could not be read. Every
+page says it is not a diagnosis. reportlab is imported only here, only when a
+PDF is asked for, so screening never pays for it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from .dicom_results.wording import DISCLAIMER, operating_label
+from .report import printable
+from .results import ScreenResult
+
+THUMB = 200  # pixels on the long side of each flagged film's picture
+FOOTER = f"PneumoScan is a second reader for chest X-rays; {DISCLAIMER}. A radiologist decides."
+
+
+@dataclass
+class SummaryInfo:
+    """What the header states: when, with which model, at which operating point."""
+
+    model_version: str
+    model_sha256: str = ""
+    operating_point: str = ""
+    when: datetime | None = None
+    title: str = "PneumoScan batch summary"
+
+
+def counts(results: Sequence[ScreenResult]) -> dict[str, int]:
+    c = Counter()
+    for r in results:
+        c["files"] += 1
+        if r.ok:
+            c["assessed"] += 1
+            c["flagged" if r.flagged else "not flagged"] += 1
+        else:
+            c["not assessed" if r.out_of_scope else r.status] += 1
+    return {
+        k: c.get(k, 0)
+        for k in ("files", "assessed", "flagged", "not flagged", "not assessed", "error", "skipped")
+    }
+
+
+def _picture(result: ScreenResult) -> bytes | None:
+    """PNG of the film with its heatmap: from the kept thumbnail, or decoded again."""
+    from PIL import Image
+
+    from .display import overlay, shrink
+
+    pixels = result.thumbnail
+    if pixels is None:
+        try:
+            from .loader import load_image
+
+            pixels = load_image(result.path).pixels
+        except Exception:  # noqa: BLE001 - the row still prints, without its picture
+            return None
+    rgb = overlay(shrink(np.asarray(pixels), THUMB), result.cam)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _name(result: ScreenResult, no_phi: bool) -> str:
+    text = printable(str(Path(result.path).name))
+    pid = str(result.meta.get("PatientID", "") or "")
+    return text if no_phi or not pid else f"{text}<br/>Patient ID {printable(pid)}"
+
+
+def write_summary(
+    path: str | os.PathLike, results: Sequence[ScreenResult], info: SummaryInfo, no_phi: bool = False
+) -> Path:
+    """Write the PDF atomically (built in memory, then the report module's atomic write)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas as rl_canvas
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from .report import atomic_write_bytes
+
+    styles = getSampleStyleSheet()
+    body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8, leading=10)
+
+    def esc(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        """Two-pass page numbers ("page 2 of 5"), the reportlab recipe."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.setFont("Helvetica", 8)
+                self.drawString(15 * mm, 10 * mm, FOOTER)
+                self.drawRightString(A4[0] - 15 * mm, 10 * mm, f"Page {self._pageNumber} of {total}")
+                super().showPage()
+            super().save()
+
+    when = info.when or datetime.now()
+    tally = counts(results)
+    story = [
+        Paragraph(esc(info.title), styles["Title"]),
+        Paragraph(
+            esc(
+                f"{when:%Y-%m-%d %H:%M} · operating point: {info.operating_point.replace('_', ' ') or 'default'} · "
+                f"model {info.model_version}"
+                + (f" (SHA-256 {info.model_sha256[:12]}…)" if info.model_sha256 else "")
+            ),
+            body,
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    count_table = Table([list(tally.keys()), [str(v) for v in tally.values()]])
+    count_table.setStyle(
+        TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("FONTSIZE", (0, 0), (-1, -1), 9)])
+    )
+    story += [count_table, Spacer(1, 6 * mm)]
+
+    flagged = sorted((r for r in results if r.flagged), key=lambda r: -(r.probability or 0))
+    story.append(Paragraph(f"Flagged films ({len(flagged)}), most suspicious first", styles["Heading2"]))
+    if flagged:
+        rows = [["Film", "File", "Probability", "Operating point", "Subtype (research aid)"]]
+        for r in flagged:
+            png = _picture(r)
+            pic = Image(io.BytesIO(png), width=38 * mm, height=38 * mm, kind="proportional") if png else ""
+            rows.append(
+                [
+                    pic,
+                    Paragraph(esc(_name(r, no_phi)).replace("&lt;br/&gt;", "<br/>"), small),
+                    f"{r.probability:.2f}",
+                    Paragraph(esc(operating_label(r)), small),
+                    Paragraph(esc(r.subtype_words or "-"), small),
+                ]
+            )
+        table = Table(rows, colWidths=[42 * mm, 50 * mm, 22 * mm, 30 * mm, 36 * mm], repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                ]
+            )
+        )
+        story.append(table)
+    else:
+        story.append(Paragraph("None.", body))
+
+    for title, chosen in (
+        ("Not assessed (outside what PneumoScan judges)", [r for r in results if r.out_of_scope]),
+        ("Errors (files that could not be read)", [r for r in results if r.status == "error"]),
+    ):
+        story += [Spacer(1, 6 * mm), Paragraph(f"{title}: {len(chosen)}", styles["Heading2"])]
+        if chosen:
+            rows = [["File", "Reason"]] + [
+                [
+                    Paragraph(esc(_name(r, no_phi)).replace("&lt;br/&gt;", "<br/>"), small),
+                    Paragraph(esc(r.reason), small),
+                ]
+                for r in chosen
+            ]
+            table = Table(rows, colWidths=[60 * mm, 120 * mm], repeatRows=1)
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                    ]
+                )
+            )
+            story.append(table)
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=info.title,
+        author="PneumoScan",
+        subject=FOOTER,
+    )
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return atomic_write_bytes(path, buf.getvalue())

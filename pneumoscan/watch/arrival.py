@@ -1,0 +1,110 @@
+"""When is a file that is still arriving complete enough to read?
+
+A modality or a PACS export writes a study over seconds (network shares: much
+longer). Reading early gives a truncated-file error for a film that is fine a
+second later. A file is ready when its size and time stamp have not changed
+for ``settle`` seconds and its format says it is whole (JPEG end marker, PNG
+end chunk, DICOM parses to the end). A file that stays incomplete for
+``give_up`` seconds is screened anyway, so it gets its error row.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_JPEG_END = b"\xff\xd9"
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def _tail(path: Path, n: int = 64) -> bytes:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - n))
+        return fh.read()
+
+
+def dicom_complete(path: Path) -> bool:
+    """The dataset parses to its end and the pixel data is all there."""
+    import warnings
+
+    import pydicom
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(str(path), force=True)
+    except Exception:  # noqa: BLE001 - any parse failure means "not yet"
+        return False
+    if "PixelData" not in ds:
+        return True  # nothing more to wait for (the loader will say what it is)
+    data = ds.PixelData
+    if ds.file_meta.get("TransferSyntaxUID", pydicom.uid.ExplicitVRLittleEndian).is_compressed:
+        return len(data) > 8
+    try:
+        expected = (
+            int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1)) * int(ds.BitsAllocated) // 8
+        )
+    except (AttributeError, TypeError, ValueError):
+        return True
+    return len(data) >= expected * int(ds.get("NumberOfFrames", 1) or 1)
+
+
+def looks_complete(path: Path) -> bool:
+    """Format-specific end check; formats without one count as complete."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+        if head[:3] == b"\xff\xd8\xff":
+            return _JPEG_END in _tail(path, 64)
+        if head[:8] == b"\x89PNG\r\n\x1a\n":
+            return _tail(path, 12).endswith(_PNG_END)
+        if len(head) >= 132 and head[128:132] == b"DICM" or path.suffix.lower() in (".dcm", ".dicom"):
+            return dicom_complete(path)
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    since: float  # when this size/mtime was first seen
+    first: float  # when the path was first offered
+
+
+class Settler:
+    """Candidates in, complete files out; a file is offered as often as events come."""
+
+    def __init__(self, settle: float = 2.0, give_up: float = 120.0) -> None:
+        self.settle, self.give_up = settle, give_up
+        self._seen: dict[Path, _Seen] = {}
+
+    def offer(self, path: Path, now: float) -> None:
+        self._seen.setdefault(path, _Seen(-1, -1, now, now))
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def ready(self, now: float) -> list[Path]:
+        """Paths stable for ``settle`` seconds and complete (or past ``give_up``), oldest first."""
+        out = []
+        for path, s in list(self._seen.items()):
+            try:
+                st = path.stat()
+            except OSError:
+                if now - s.first > self.settle:
+                    del self._seen[path]  # gone again (a temporary file renamed away)
+                continue
+            if (st.st_size, st.st_mtime_ns) != (s.size, s.mtime_ns):
+                s.size, s.mtime_ns, s.since = st.st_size, st.st_mtime_ns, now
+                continue
+            if now - s.since < self.settle:
+                continue
+            if looks_complete(path) or now - s.first > self.give_up:
+                out.append(path)
+                del self._seen[path]
+        return out
