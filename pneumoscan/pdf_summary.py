@@ -141,7 +141,7 @@ def write_summary(
     flagged = sorted((r for r in results if r.flagged), key=lambda r: -(r.probability or 0))
     story.append(Paragraph(f"Flagged films ({len(flagged)}), most suspicious first", styles["Heading2"]))
     if flagged:
-        rows = [["Film", "File", "Probability", "Operating point", "Subtype (research aid)"]]
+        rows = [["Film", "File", "Probability", "Operating point", "Subtype (research)"]]
         for r in flagged:
             png = _picture(r)
             pic = Image(io.BytesIO(png), width=38 * mm, height=38 * mm, kind="proportional") if png else ""

@@ -156,7 +156,11 @@ def augment(img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN) -> tf.Tensor:
     p = tf.random.stateless_uniform([8], seeds[1])
     img = _affine(img, seeds[0], a, p[3] < a.p_edge_fill)
     if a.p_erase > 0:
-        img = tf.cond(p[4] < a.p_erase, lambda: _erase(img, tf.random.experimental.stateless_fold_in(seeds[0], 9), a.erase_max_area), lambda: img)
+        img = tf.cond(
+            p[4] < a.p_erase,
+            lambda: _erase(img, tf.random.experimental.stateless_fold_in(seeds[0], 9), a.erase_max_area),
+            lambda: img,
+        )
     gamma = tf.exp(tf.random.stateless_uniform([], seeds[2], -a.gamma, a.gamma))
     img = tf.pow(tf.clip_by_value(img, 1e-6, 1.0), gamma)
     contrast = 1.0 + tf.random.stateless_uniform([], seeds[3], -a.contrast, a.contrast)

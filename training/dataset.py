@@ -45,7 +45,10 @@ def head_targets(y: np.ndarray, subtype: np.ndarray, train_y: np.ndarray, train_
     w_cls = np.where(y > 0.5, 0.5 / pos, 0.5 / (1 - pos)).astype(np.float32)
     sub = np.nan_to_num(subtype, nan=0.0).astype(np.float32)
     w_sub = np.where(np.isnan(subtype), 0.0, np.where(sub > 0.5, 0.5 / viral, 0.5 / (1 - viral)))
-    return {"logit": y.astype(np.float32), "subtype": sub}, {"logit": w_cls, "subtype": w_sub.astype(np.float32)}
+    return {"logit": y.astype(np.float32), "subtype": sub}, {
+        "logit": w_cls,
+        "subtype": w_sub.astype(np.float32),
+    }
 
 
 def train_dataset(

@@ -77,7 +77,9 @@ def run(cfg: TrainConfig) -> Path:
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
 
     items = split.list_images(Path(cfg.data))
-    held = [it for it in items if cfg.hold_out_batch and split.acquisition_batch(it[0].name) == cfg.hold_out_batch]
+    held = [
+        it for it in items if cfg.hold_out_batch and split.acquisition_batch(it[0].name) == cfg.hold_out_batch
+    ]
     items = [it for it in items if it not in held]
     train_items, val_items = split.split_items(items, split.load_split())
     train_items = _subset(train_items, cfg.limit, cfg.seed)
@@ -112,7 +114,9 @@ def run(cfg: TrainConfig) -> Path:
     callbacks = [
         keras.callbacks.ModelCheckpoint(str(ckpt), monitor=monitor, mode="max", save_best_only=True),
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
-        keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=cfg.patience, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="max", patience=cfg.patience, restore_best_weights=True
+        ),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
     model.fit(
@@ -148,7 +152,9 @@ def write_predictions(model, path: Path, items, arrays: dict[str, np.ndarray]) -
         w.writerow(["path", "label", "subtype", *cols])
         for i, (p, y) in enumerate(items):
             sub = split.subtype_label(p.name)
-            w.writerow([str(p), int(y), "" if np.isnan(sub) else int(sub), *(f"{c[i]:.6f}" for c in cols.values())])
+            w.writerow(
+                [str(p), int(y), "" if np.isnan(sub) else int(sub), *(f"{c[i]:.6f}" for c in cols.values())]
+            )
 
 
 def main(argv: list[str] | None = None) -> None:

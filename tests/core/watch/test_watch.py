@@ -1,0 +1,174 @@
+"""Watch mode: files written slowly, duplicates, restarts, a burst of 500, real events, the CLI."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pneumoscan.report import read_report
+from pneumoscan.screener import Screener
+from pneumoscan.watch import FolderWatch, WatchOptions
+from pneumoscan.watch.arrival import looks_complete
+from tests.dicom_factory import gradient, write_dicom
+
+
+@pytest.fixture(scope="module")
+def screener(tiny_manifest) -> Screener:
+    return Screener(tiny_manifest, threads=1)
+
+
+def png_bytes(seed: int = 0) -> bytes:
+    img = gradient(256, 200)
+    img[seed % 256, :] = seed % 251  # distinct content per seed
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def make_watch(screener, tmp_path, **kw) -> FolderWatch:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    options = WatchOptions(report=tmp_path / "report.csv", settle=1.0, give_up=60.0, rescan=0.0, **kw)
+    return FolderWatch(inbox, screener, options)
+
+
+def test_file_written_slowly_in_chunks_is_screened_once_whole(screener, tmp_path):
+    watch = make_watch(screener, tmp_path)
+    data = png_bytes()
+    target = watch.folder / "slow.png"
+    with open(target, "wb") as fh:
+        fh.write(data[: len(data) // 3])
+    assert watch.step(now=0.0) == []
+    assert watch.step(now=5.0) == []  # stable but no PNG end chunk: still arriving
+    with open(target, "ab") as fh:
+        fh.write(data[len(data) // 3 :])
+    assert watch.step(now=6.0) == []  # size changed: wait again
+    (result,) = watch.step(now=8.0)
+    assert result.ok and Path(result.path).name == "slow.png"
+    assert watch.step(now=20.0) == []
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "dicom"])
+def test_completeness_by_format(tmp_path, kind):
+    path = tmp_path / f"f.{kind}"
+    if kind == "dicom":
+        write_dicom(path, gradient(256, 200), "explicit")
+    else:
+        Image.fromarray(gradient(256, 200)).save(path, format=kind.upper())
+    whole = path.read_bytes()
+    assert looks_complete(path)
+    path.write_bytes(whole[: len(whole) - 200])
+    assert not looks_complete(path)
+
+
+def test_duplicates_by_uid_and_by_content(screener, tmp_path):
+    watch = make_watch(screener, tmp_path)
+    dcm = write_dicom(watch.folder / "a.dcm", gradient(256, 200), "explicit")
+    shutil.copy(dcm, watch.folder / "a_resent.dcm")
+    (watch.folder / "b.png").write_bytes(png_bytes(1))
+    (watch.folder / "b_copy.png").write_bytes(png_bytes(1))
+    watch.step(now=0.0)
+    results = watch.step(now=2.0)
+    assert len(results) == 2
+    assert watch.stats.duplicates == 2
+    assert len(read_report(watch.options.report)) == 2
+
+
+def test_restart_screens_nothing_twice_and_keeps_rows(screener, tmp_path):
+    watch = make_watch(screener, tmp_path)
+    for i in range(3):
+        (watch.folder / f"f{i}.png").write_bytes(png_bytes(i))
+    watch.step(now=0.0)
+    assert len(watch.step(now=2.0)) == 3
+    again = make_watch(screener, tmp_path)
+    again.step(now=0.0)
+    assert again.step(now=2.0) == []
+    (again.folder / "new.png").write_bytes(png_bytes(9))
+    again.step(now=3.0)
+    assert [Path(r.path).name for r in again.step(now=5.0)] == ["new.png"]
+    rows = read_report(watch.options.report)
+    assert sorted(Path(r["path"]).name for r in rows) == ["f0.png", "f1.png", "f2.png", "new.png"]
+
+
+def test_burst_of_500_files(screener, tmp_path):
+    watch = make_watch(screener, tmp_path)
+    for i in range(500):
+        (watch.folder / f"burst_{i:03d}.png").write_bytes(png_bytes(i))
+    watch.step(now=0.0)
+    results = watch.step(now=2.0)
+    assert len(results) == 500 and all(r.ok for r in results)
+    rows = read_report(watch.options.report)
+    assert len(rows) == 500 and len({r["path"] for r in rows}) == 500
+    assert len(watch.state.keys) <= 500 and watch.stats.screened == 500
+
+
+def test_own_outputs_inside_the_folder_are_not_screened(screener, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    options = WatchOptions(
+        report=inbox / "report.csv",
+        dicom_out=inbox / "results",
+        pdf=inbox / "summary.pdf",
+        settle=1.0,
+        rescan=0.0,
+    )
+    watch = FolderWatch(inbox, screener, options)
+    write_dicom(inbox / "film.dcm", gradient(256, 200), "explicit")
+    watch.step(now=0.0)
+    assert len(watch.step(now=2.0)) == 1
+    assert any((inbox / "results").iterdir()) and list(inbox.glob("summary-*.pdf"))
+    watch.step(now=3.0)
+    assert watch.step(now=10.0) == []  # report, state, PDF and DICOM results are ours
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_real_events_and_stop(screener, tmp_path, poll):
+    watch = make_watch(screener, tmp_path, poll=poll)
+    watch.options.settle, watch.options.rescan = 0.3, 3600.0
+    watch.settler.settle = 0.3
+    watch.start()
+    stop = threading.Event()
+    runner = threading.Thread(target=watch.run, args=(stop, 0.1))
+    runner.start()
+    try:
+        for i in range(5):
+            (watch.folder / f"arrived_{i}.png").write_bytes(png_bytes(i))
+        deadline = time.monotonic() + 30
+        while watch.stats.screened < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+        watch.close()
+    assert not runner.is_alive()
+    assert watch.stats.screened == 5
+    assert watch.observer_kind == ("polling" if poll else "events")
+
+
+def test_cli_watch_stops_cleanly_on_sigint(tiny_manifest, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "first.png").write_bytes(png_bytes(3))
+    report = tmp_path / "report.csv"
+    cmd = [sys.executable, "-m", "pneumoscan", "watch", str(inbox), "-o", str(report), "--settle", "0.2"]
+    proc = subprocess.Popen([*cmd, "--model", str(tiny_manifest)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (report.exists() and len(read_report(report)) == 1) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "1 screened" in err
+    assert len(read_report(report)) == 1
