@@ -123,9 +123,15 @@ class MainWindow(QMainWindow):
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addAction(self.act_heat)
 
+        from .clinic import ClinicActions
+
+        self.clinic = ClinicActions(self)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for act in (self.act_open_folder, self.act_open_files, self.act_export):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        for act in self.clinic.actions:
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
@@ -148,6 +154,7 @@ class MainWindow(QMainWindow):
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for act in (self.act_open_folder, self.act_open_files, self.act_export, self.act_cancel):
             tools.addAction(act)
+        tools.addAction(self.clinic.act_watch)
         tools.addSeparator()
         tools.addWidget(QLabel(" Show: "))
         self.filter_box = QComboBox(self)
@@ -180,6 +187,8 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel("")
         self.summary_label = QLabel("Ready")
         self.statusBar().addWidget(self.summary_label, 1)
+        self.statusBar().addPermanentWidget(self.clinic.notice)
+        self.statusBar().addPermanentWidget(self.clinic.state_label)
         self.statusBar().addPermanentWidget(self.rate_label)
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -205,6 +214,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.cancel()
+        self.clinic.stop_watch()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("columns", self.table.horizontalHeader().saveState())
         self.settings.setValue("splitter", self.splitter.saveState())
@@ -269,6 +279,7 @@ class MainWindow(QMainWindow):
         self.model.add_results(results)
         self._update_summary()
         self.act_export.setEnabled(True)
+        self.clinic.results_changed(True)
         if not had_rows and self.proxy.rowCount():
             self.select_top()
             self.table.setFocus()
