@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pneumoscan.preprocess import equalize
+from training import metrics as M
 
 from . import verify
 from .calibrated_output import add_probability_output
@@ -71,8 +72,8 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
     # 1. FP32 ONNX vs Keras on 64 validation images
     n = min(64, len(clean))
     k_out = keras_outputs(exported, clean[:n])
-    o_logit, o_cam = verify.onnx_logits(fp32, clean[:n])
-    fp32_diff = verify.max_abs_diff([o_logit, o_cam], [k_out[0][:, 0], k_out[1]])
+    o_first = verify.onnx_outputs(fp32, clean[:n])
+    fp32_diff = verify.max_abs_diff(list(o_first.values()), k_out[: len(o_first)])
     print(f"FP32 ONNX vs Keras max |diff| on {n} images: {fp32_diff:.2e}", flush=True)
 
     # 2. INT8, calibrated on training images through the serving path
@@ -80,17 +81,35 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
     cal_files = [p for p, _ in rng.sample(train_items, min(calib, len(train_items)))]
     qinfo = quantize(fp32, int8, preprocess_files(cal_files))
 
-    # 3. both models on the whole validation split (clean and shifted)
-    z32, _ = verify.onnx_logits(fp32, clean)
-    z8, _ = verify.onnx_logits(int8, clean)
-    z32s, _ = verify.onnx_logits(fp32, shifted)
-    z8s, _ = verify.onnx_logits(int8, shifted)
+    # 3. both models on the whole validation split (clean and shifted), every output
+    o32, o8 = verify.onnx_outputs(fp32, clean), verify.onnx_outputs(int8, clean)
+    o32s, o8s = verify.onnx_outputs(fp32, shifted), verify.onnx_outputs(int8, shifted)
+    z32, z8, z32s, z8s = (o["logit"][:, 0] for o in (o32, o8, o32s, o8s))
     paths = [str(p) for p, _ in val_items]
     chosen32 = choose({"paths": paths, "y": yva, "logit": z32, "logit_shifted": z32s})
     chosen8 = choose({"paths": paths, "y": yva, "logit": z8, "logit_shifted": z8s})
     agree = verify.int8_agreement(
         yva, z32, z8, chosen32["temperature"], chosen32["bias"], chosen32["thresholds"]
     )
+    agree["outputs"] = verify.output_parity(o32, o8)
+    subtype32 = subtype8 = None
+    if "subtype_logit" in o32:
+        from training.split import subtype_label
+        from training.subtype import choose_subtype
+
+        sub = np.array([subtype_label(p.name) for p, _ in val_items])
+        if (~np.isnan(sub)).sum() >= 10:
+            subtype32 = choose_subtype(paths, sub, o32["subtype_logit"][:, 0], o32s["subtype_logit"][:, 0])
+            subtype8 = choose_subtype(paths, sub, o8["subtype_logit"][:, 0], o8s["subtype_logit"][:, 0])
+            known = ~np.isnan(sub)
+            p32 = M.calibrate(o32["subtype_logit"][known, 0], subtype32["temperature"], subtype32["bias"])
+            p8 = M.calibrate(o8["subtype_logit"][known, 0], subtype32["temperature"], subtype32["bias"])
+            t = subtype32["threshold"]
+            agree["subtype"] = {
+                "auc_fp32": subtype32["auc"],
+                "auc_int8": subtype8["auc"],
+                "decisions_unchanged": float(((p32 >= t) == (p8 >= t)).mean()),
+            }
     print(f"INT8 vs FP32: {json.dumps(agree)}", flush=True)
 
     # 4. speed and size
@@ -116,7 +135,15 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
     shutil.copyfile(int8 if ship_int8 else fp32, out_dir / "model.onnx")
     shipped_cal = chosen8 if ship_int8 else chosen32
     (run_dir / "evaluation_shipped.json").write_text(json.dumps(shipped_cal, indent=2))
-    add_probability_output(out_dir / "model.onnx", shipped_cal["temperature"], shipped_cal["bias"])
+    shipped_sub = subtype8 if ship_int8 else subtype32
+    if shipped_sub is not None:
+        (run_dir / "subtype_shipped.json").write_text(json.dumps(shipped_sub, indent=2))
+    add_probability_output(
+        out_dir / "model.onnx",
+        shipped_cal["temperature"],
+        shipped_cal["bias"],
+        (shipped_sub["temperature"], shipped_sub["bias"]) if shipped_sub else None,
+    )
     manifest = build_manifest(
         out_dir=out_dir,
         run_dir=run_dir,
@@ -131,6 +158,7 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
         speed=speed,
         size_ratio=size_ratio,
         n_train=len(train_items),
+        subtype=shipped_sub,
     )
     from .pin import pin
 

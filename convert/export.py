@@ -1,4 +1,4 @@
-"""Keras model -> FP32 ONNX with outputs named ``logit``, ``cam`` and ``features``."""
+"""Keras model -> FP32 ONNX with outputs ``logit``, ``cam`` (14x14), ``features`` and ``subtype_logit``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUTPUT_NAMES = ("logit", "cam", "features")
+OUTPUT_NAMES = ("logit", "cam", "features", "subtype_logit")
 
 
 def export_onnx(keras_paths: list[Path], out_path: Path, size: tuple[int, int] = (224, 224), opset: int = 17):

@@ -48,6 +48,7 @@ def build_manifest(
     speed: dict,
     size_ratio: float,
     n_train: int,
+    subtype: dict | None = None,
 ) -> dict:
     val = chosen["validation"]
     manifest = {
@@ -57,6 +58,8 @@ def build_manifest(
         "precision": shipped,
         "input": InputSpec().to_manifest(),
         "outputs": {"probability": "probability", "logit": "logit", "cam": "cam", "features": "features"},
+        "cam": "exact class activation map at 14x14: the stride-16 stage's map plus the stride-32 stage's map "
+        "repeated over its 2x2 cells; its mean is the logit",
         "class_names": ["NORMAL", "PNEUMONIA"],
         "temperature": chosen["temperature"],
         "bias": chosen["bias"],
@@ -99,5 +102,29 @@ def build_manifest(
         "created": dt.date.today().isoformat(),
         "code_version": code_version(),
     }
+    if subtype is not None:
+        manifest["outputs"]["viral_probability"] = "viral_probability"
+        manifest["subtype"] = {
+            "classes": ["bacterial", "viral"],
+            "threshold": subtype["threshold"],
+            "temperature": subtype["temperature"],
+            "bias": subtype["bias"],
+            "rule": "viral when viral_probability >= threshold; shown only for flagged, in-scope films",
+            "operating_point": "Youden's J on validation pneumonia films (bootstrap median threshold)",
+            "calibration": "viral_probability = sigmoid(subtype_logit / temperature + bias), Platt on validation",
+            "status": "research aid: labels from file names of one hospital's films; not for treatment decisions",
+            "metrics": {
+                k: subtype[k]
+                for k in (
+                    "auc",
+                    "auc_ci95",
+                    "auc_shifted",
+                    "ece",
+                    "threshold_ci95",
+                    "validation",
+                    "validation_shifted",
+                )
+            },
+        }
     (out_dir / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -80,6 +80,13 @@ def validate(data: Any, where: str) -> dict[str, Any]:
         _fail(where, "'temperature' must be a positive number")
     if not _finite(data.get("bias", 0.0)):
         _fail(where, "'bias' must be a finite number")
+    subtype = data.get("subtype")
+    if subtype is not None:
+        t = subtype.get("threshold") if isinstance(subtype, dict) else None
+        if not _finite(t) or not 0.0 <= t <= 1.0:
+            _fail(where, "'subtype' must hold a 'threshold' from 0 to 1")
+        if "viral_probability" not in outputs:
+            _fail(where, "'subtype' needs a 'viral_probability' output")
     if "scope_gate" in data and not isinstance(data["scope_gate"], str):
         _fail(where, "'scope_gate' must name a file")
     return data
@@ -88,6 +95,8 @@ def validate(data: Any, where: str) -> dict[str, Any]:
 def decision_digest(data: dict[str, Any], gate: dict[str, Any] | None = None) -> str:
     """SHA-256 of the decision fields (and the scope gate's thresholds and files), canonical JSON."""
     fields = {k: data.get(k) for k in DECISION_KEYS}
+    if data.get("subtype") is not None:  # older manifests have no subtype head: their digest is unchanged
+        fields["subtype"] = {k: data["subtype"].get(k) for k in ("threshold", "temperature", "bias")}
     if gate:
         fields["scope_gate"] = {
             "classifier": {k: gate["classifier"].get(k) for k in ("sha256", "threshold")},

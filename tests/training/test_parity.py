@@ -27,11 +27,38 @@ def test_training_pipeline_matches_serving_preprocess():
     items = split.list_images(data_dir() / "chest_xray" / "train")
     sample = items[:8] + items[-8:]
     x, y = dataset.load_arrays(sample, InputSpec())
-    batch, labels = next(iter(dataset.eval_dataset(x, y, 16)))
+    sub = np.array([split.subtype_label(p.name) for p, _ in sample])
+    targets, weights = dataset.head_targets(y, sub, y, sub)
+    batch, labels, w = next(iter(dataset.eval_dataset(x, targets, weights, 16)))
     for i, (path, label) in enumerate(sample):
         ref = preprocess(load_image(path).pixels)
         assert np.abs(batch.numpy()[i] - ref).max() <= 1e-6
-        assert labels.numpy()[i] == label
+        assert labels["logit"].numpy()[i] == label
+        # the subtype head learns from pneumonia films named bacteria/virus only
+        assert (w["subtype"].numpy()[i] > 0) == (not np.isnan(sub[i]))
+        if not np.isnan(sub[i]):
+            assert labels["subtype"].numpy()[i] == sub[i]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("person12_bacteria_45.jpeg", 0.0), ("person13_virus_46.jpeg", 1.0), ("IM-0001-0001.jpeg", None)],
+)
+def test_subtype_label_from_file_name(name, expected):
+    got = split.subtype_label(name)
+    assert (np.isnan(got) if expected is None else got == expected)
+
+
+def test_random_erasing_paints_one_flat_rectangle():
+    from training.augment import _erase
+
+    img = tf.zeros((224, 224, 1)) + 0.5
+    out = _erase(img, tf.constant([3, 4], tf.int64), 0.2).numpy()
+    changed = out[..., 0] != 0.5
+    area = changed.mean()
+    assert 0.0 < area <= 0.2 + 1e-3
+    rows, cols = np.where(changed)
+    assert changed[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].all()  # a rectangle
 
 
 def test_augment_keeps_shape_and_range():

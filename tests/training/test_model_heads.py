@@ -1,0 +1,25 @@
+"""The two-head model: the 14x14 CAM is exact (its mean is the logit) and both heads export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from training.model import build_model, ensemble_export, export_model  # noqa: E402
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_cam_is_14x14_and_exact(members):
+    models = [build_model() for _ in range(members)]
+    exported = export_model(models[0]) if members == 1 else ensemble_export(models)
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 224, 224, 1)).astype(np.float32)
+    logit, cam, features, subtype = (np.asarray(o) for o in exported(x, training=False))
+    assert cam.shape == (3, 14, 14, 1)
+    assert np.abs(cam.mean(axis=(1, 2, 3)) - logit[:, 0]).max() < 1e-5
+    assert features.shape == (3, 384 * members) and subtype.shape == (3, 1)
+    trained = models[0](x, training=False)
+    if members == 1:
+        assert np.allclose(np.asarray(trained["logit"]), logit, atol=1e-5)
+        assert np.allclose(np.asarray(trained["subtype"]), subtype, atol=1e-5)
