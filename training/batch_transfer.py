@@ -1,0 +1,79 @@
+"""``python -m training.batch_transfer RUN_DIR``: does a validation threshold survive another batch?
+
+For a run trained with ``--hold-out-batch NORMAL2``: every NORMAL2 film (744)
+is unseen, from an acquisition batch the model never trained or selected on.
+The threshold is chosen as for shipping (calibration and bootstrap median on
+the validation split without that batch) and then applied to the unseen
+batch's normal films; the shifted validation copy is compared as a predictor
+of what happens there.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from pneumoscan.validation.stats import clopper_pearson
+
+from . import metrics as M
+from .evaluate import SENS_TARGET, choose, read_predictions
+
+
+def _spec(p: np.ndarray, t: float) -> dict:
+    k, n = int((p < t).sum()), len(p)
+    lo, hi = clopper_pearson(k, n)
+    return {"specificity": k / n, "ci95": [lo, hi], "films": n}
+
+
+def transfer(run_dir: Path) -> dict:
+    preds = read_predictions(run_dir)
+    chosen = choose(preds)
+    t_, b_ = chosen["temperature"], chosen["bias"]
+    y = preds["y"]
+    p, ps = M.calibrate(preds["logit"], t_, b_), M.calibrate(preds["logit_shifted"], t_, b_)
+    rows = list(csv.DictReader(open(run_dir / "heldout_predictions.csv")))
+    unseen = M.calibrate(np.array([float(r["logit"]) for r in rows]), t_, b_)
+    pos, neg, neg_s = p[y == 1], p[y == 0], ps[y == 0]
+    rules = {
+        "clean validation (shipped rule)": chosen["thresholds"]["high_sensitivity"],
+        "shifted copy": M.threshold_for_sensitivity(y, ps, SENS_TARGET),
+        "lower of the two": min(
+            chosen["thresholds"]["high_sensitivity"], M.threshold_for_sensitivity(y, ps, SENS_TARGET)
+        ),
+    }
+    out = {
+        "run": run_dir.name,
+        "validation_auc": float(roc_auc_score(y, p)),
+        "shifted_auc": float(roc_auc_score(y, ps)),
+        "unseen_batch_auc": float(
+            roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(unseen))], np.r_[pos, unseen])
+        ),
+        "rules": {},
+    }
+    for name, t in rules.items():
+        out["rules"][name] = {
+            "threshold": float(t),
+            "validation_sensitivity": float((pos >= t).mean()),
+            "shifted_sensitivity": float((ps[y == 1] >= t).mean()),
+            "validation_normals": _spec(neg, t),
+            "shifted_normals": _spec(neg_s, t),
+            "unseen_batch_normals": _spec(unseen, t),
+        }
+    (run_dir / "batch_transfer.json").write_text(json.dumps(out, indent=2))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 1:
+        raise SystemExit("usage: python -m training.batch_transfer RUN_DIR")
+    print(json.dumps(transfer(Path(args[0])), indent=2))
+
+
+if __name__ == "__main__":
+    main()
