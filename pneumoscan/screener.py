@@ -34,7 +34,13 @@ THUMB = 96
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """One file after the per-file work (decode, cheap scope checks, preprocessing).
+
+    The unit both engines pass from ``Screener.prepare`` to ``Screener.infer``: the
+    local thread pool in ``screen``, Ray tasks and actors in ``pneumoscan.engines``.
+    """
+
     path: Path
     tensor: np.ndarray | None
     result: ScreenResult
@@ -156,7 +162,8 @@ class Screener:
     def threshold(self) -> float:
         return self.thresholds[self.operating_point]
 
-    def _prepare(self, path: Path, thumbnails: bool) -> _Prepared:
+    def prepare(self, path: Path, thumbnails: bool = False) -> Prepared:
+        """Everything one file needs before the model; never raises for a bad file."""
         base = ScreenResult(path=path, status="ok", model_version=self.manifest.version)
         base.screened_at = datetime.now().isoformat(timespec="seconds")
         base.with_threshold(self.operating_point, self.threshold)
@@ -168,17 +175,17 @@ class Screener:
             base.checks = self.gate.cheap(img.pixels, img.meta)
             base.notes.extend(c.reason for c in base.checks if c.verdict == NOTE)
             if self._refuse(base, final=False):
-                return _Prepared(path, None, base)
+                return Prepared(path, None, base)
             tensor = preprocess(img.pixels, self.spec)
         except LoadError as exc:
             base.status, base.reason = exc.status, exc.reason
-            return _Prepared(path, None, base)
+            return Prepared(path, None, base)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - decoder panics derive from BaseException
             base.status, base.reason = "error", f"Image could not be prepared for the model ({exc})."
-            return _Prepared(path, None, base)
-        return _Prepared(path, tensor, base)
+            return Prepared(path, None, base)
+        return Prepared(path, tensor, base)
 
     def _refuse(self, result: ScreenResult, final: bool) -> bool:
         """Apply the gate's verdict so far; ``final`` once the model-stage checks are in.
@@ -220,7 +227,8 @@ class Screener:
         features = np.asarray(outs[-1]) if self.has_features else None
         return probs, cams, features, viral
 
-    def _infer(self, items: list[_Prepared]) -> Iterator[ScreenResult]:
+    def infer(self, items: list[Prepared]) -> Iterator[ScreenResult]:
+        """The model and the model-stage scope checks on a batch; results in the items' order."""
         good = [it for it in items if it.tensor is not None]
         if good:
             batch = np.stack([it.tensor for it in good])
@@ -265,17 +273,17 @@ class Screener:
         window = self.batch_size * 2
         init = lower_thread_priority if self.background else None
         with ThreadPoolExecutor(self.threads, thread_name_prefix="decode", initializer=init) as pool:
-            pending: deque[Future[_Prepared]] = deque()
+            pending: deque[Future[Prepared]] = deque()
 
             def refill() -> None:
                 while len(pending) < window:
                     nxt = next(it, None)
                     if nxt is None:
                         return
-                    pending.append(pool.submit(self._prepare, nxt, thumbnails))
+                    pending.append(pool.submit(self.prepare, nxt, thumbnails))
 
             refill()
-            batch: list[_Prepared] = []
+            batch: list[Prepared] = []
             try:
                 while pending:
                     if cancel is not None and cancel.is_set():
@@ -283,10 +291,10 @@ class Screener:
                     batch.append(pending.popleft().result())
                     refill()
                     if len(batch) >= self.batch_size or not pending or not pending[0].done():
-                        yield from self._infer(batch)
+                        yield from self.infer(batch)
                         batch = []
                 if batch and not (cancel is not None and cancel.is_set()):
-                    yield from self._infer(batch)
+                    yield from self.infer(batch)
             finally:
                 for fut in pending:
                     fut.cancel()

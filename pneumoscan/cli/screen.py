@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from ..discovery import discover_with_problems, problem_results
+from ..engines.choice import add_engine_arguments, stream_for
 from ..errors import ModelError
 from ..outputs import OutputError, check_output, fallback_path
 from ..report import write_report
@@ -44,6 +45,7 @@ def add_parser(sub) -> None:
     )
     sc.add_argument("--dicom-out", default=None, help="folder for DICOM results (SC + SR) of DICOM inputs")
     sc.add_argument("--pdf", default=None, help="printable PDF summary of the batch")
+    add_engine_arguments(sc)
     sc.set_defaults(func=run)
 
 
@@ -115,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
     except (ModelError, ProfileError) as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        stream = stream_for(args, screener, profiles)
+    except ImportError as exc:
+        print(f"pneumoscan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     files, problems = discover_with_problems(args.paths)
     try:
         output = check_output(args.output, files, args.paths)
@@ -128,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     bar = progress_bar(len(files))
     try:
         with stop_signals_interrupt():
-            for result in screener.screen(files, cancel=cancel):
+            for result in stream(files, cancel):
                 if args.threshold is not None and result.ok:
                     result.with_threshold("custom", args.threshold)
                 results.append(result)

@@ -6,6 +6,7 @@ import argparse
 import sys
 import threading
 
+from ..engines.choice import add_engine_arguments, stream_for
 from ..errors import ModelError
 from ..outputs import OutputError, check_output
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
@@ -29,6 +30,7 @@ def add_parser(sub) -> None:
     )
     va.add_argument("--model", default=None, help="model manifest (default: the shipped assets/model.json)")
     va.add_argument("--bootstrap", type=int, default=2000, help="patient-level bootstrap resamples")
+    add_engine_arguments(va)
     va.set_defaults(func=run)
 
 
@@ -44,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         screener = Screener(args.model)
         check_output(args.output, [], args.paths)
-    except (ModelError, OutputError) as exc:
+        stream = stream_for(args, screener)
+    except (ModelError, OutputError, ImportError) as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     bar = progress_bar(0)
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 cancel,
                 progress,
                 n_boot=args.bootstrap,
+                stream=stream,
             )
     except KeyboardInterrupt:
         cancel.set()

@@ -124,11 +124,14 @@ def validate(
     progress: Callable[[int, int], None] | None = None,
     n_boot: int = 2000,
     seed: int = 0,
+    stream=None,
 ) -> ValidationReport:
+    """``stream(files, cancel)`` screens (default: the screener's local engine; ``--engine ray``)."""
     labels = read_labels(labels_csv) if labels_csv else None
     files, problems = discover_with_problems(paths)
     results = []
-    for i, r in enumerate(screener.screen(files, cancel=cancel)):
+    screen = stream or (lambda fs, c: screener.screen(fs, cancel=c))
+    for i, r in enumerate(screen(files, cancel or threading.Event())):
         results.append(r)
         if progress:
             progress(i + 1, len(files))

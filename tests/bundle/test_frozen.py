@@ -133,3 +133,67 @@ def test_frozen_validate_and_profile_offline(frozen, tmp_path):
         offline([str(frozen / "pneumoscan"), "profiles"]), capture_output=True, text=True, env=env
     )
     assert "s1: threshold" in b.stdout
+
+
+def test_frozen_dicom_results_and_pdf(frozen, study, tmp_path):
+    """highdicom (with its trimmed tables) and reportlab work frozen; outputs read back here."""
+    import highdicom as hd
+    import pydicom
+    from pypdf import PdfReader
+
+    out, pdf = tmp_path / "pacs", tmp_path / "summary.pdf"
+    a = subprocess.run(
+        offline(
+            [
+                str(frozen / "pneumoscan"),
+                "screen",
+                str(study),
+                "-o",
+                str(tmp_path / "r.csv"),
+                "--dicom-out",
+                str(out),
+                "--pdf",
+                str(pdf),
+            ]
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert a.returncode == 1, a.stderr  # broken.dcm
+    docs = [pydicom.dcmread(p) for p in sorted(out.glob("*.dcm"))]
+    kinds = {d.Modality for d in docs}
+    assert kinds == {"OT", "SR"} or kinds == {"SC", "SR"} or "SR" in kinds, kinds
+    assert len(docs) >= 2 * len(SYNTAXES)  # every readable DICOM input: SC + SR
+    for d in docs:
+        if d.Modality == "SR":
+            assert hd.sr.srread(out / f"{d.SOPInstanceUID}.dcm").content.get_image_measurement_groups()
+    assert len(PdfReader(str(pdf)).pages) >= 1
+
+
+def test_frozen_watch_screens_arrivals_and_stops_on_sigint(frozen, study, tmp_path):
+    import signal
+    import time
+
+    from pneumoscan.report import read_report
+
+    inbox, report = tmp_path / "inbox", tmp_path / "watch.csv"
+    inbox.mkdir()
+    proc = subprocess.Popen(
+        offline([str(frozen / "pneumoscan"), "watch", str(inbox), "-o", str(report), "--settle", "0.3"]),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2)
+        for name in ("explicit.dcm", "rle.dcm", "plain.png"):
+            shutil.copy(study / name, inbox / name)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (report.exists() and len(read_report(report)) == 3):
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert len(read_report(report)) == 3 and "Traceback" not in err

@@ -46,7 +46,7 @@ def test_training_pipeline_matches_serving_preprocess():
 )
 def test_subtype_label_from_file_name(name, expected):
     got = split.subtype_label(name)
-    assert (np.isnan(got) if expected is None else got == expected)
+    assert np.isnan(got) if expected is None else got == expected
 
 
 def test_random_erasing_paints_one_flat_rectangle():

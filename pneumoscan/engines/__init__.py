@@ -1,0 +1,1 @@
+"""Screening engines beyond the local thread pool (``Screener.screen``): Ray for archives."""
