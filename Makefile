@@ -6,7 +6,7 @@ STAMP_APP := $(VENV)/.app-installed
 STAMP_TEST := $(VENV)/.test-installed
 STAMP_BUILD := $(VENV)/.build-installed
 
-.PHONY: run cli test test-fast lint train convert bench bundle bundle-test clean
+.PHONY: run cli test test-cluster test-fast lint train convert bench bundle bundle-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ cli: $(STAMP_APP)
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle and not cluster"
+
+STAMP_CLUSTER := $(VENV)/.cluster-installed
+$(STAMP_CLUSTER): pyproject.toml $(STAMP_TEST)
+	$(BIN)/pip install -q -e ".[dev,train,cluster]"
+	touch $@
+
+# the Ray engine against the local engine on a local Ray instance (CI runs it as its own step)
+test-cluster: $(STAMP_CLUSTER)
+	$(BIN)/python -m pytest -m cluster tests/engines
 
 test-fast: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
