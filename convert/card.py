@@ -10,23 +10,47 @@ def _pct(x: float) -> str:
 
 
 SECTION_START, SECTION_END = "<!-- scope-gate:start -->", "<!-- scope-gate:end -->"
+#: Sections written by other commands (the scope gate's, round 2's evidence and transfer figures);
+#: regenerating the card keeps each of them.
+SECTIONS = ("scope-gate", "round2")
 
 
-def kept_section(path: Path) -> str:
-    """The scope-gate section written by ``training.scope_eval``; regenerating the card keeps it."""
+def kept_section(path: Path, name: str = "scope-gate") -> str:
     if not path.exists():
         return ""
     text = path.read_text()
-    if SECTION_START in text and SECTION_END in text:
-        return text[text.index(SECTION_START) : text.index(SECTION_END) + len(SECTION_END)]
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start in text and end in text:
+        return text[text.index(start) : text.index(end) + len(end)]
     return ""
 
 
-def replace_section(path: Path, section: str) -> None:
+def replace_section(path: Path, section: str, name: str = "scope-gate") -> None:
     text = path.read_text() if path.exists() else ""
-    old = kept_section(path)
+    old = kept_section(path, name)
     text = text.replace(old, section) if old else text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)
+
+
+def subtype_card(sub: dict) -> str:
+    """The bacterial-vs-viral head's figures (a research aid)."""
+    v, sh = sub["metrics"]["validation"], sub["metrics"]["validation_shifted"]
+    c = v["confusion"]
+    return f"""
+## Bacterial vs viral (research aid, not for treatment decisions)
+A second head of the same network, trained on the file-name labels of the pneumonia films only; shown
+only for flagged, in-scope films. On the {v["films"]} validation pneumonia films ({v["viral"]} viral): AUC
+**{sub["metrics"]["auc"]:.3f}** (95% CI {sub["metrics"]["auc_ci95"][0]:.3f}-{sub["metrics"]["auc_ci95"][1]:.3f}; shifted copy
+{sub["metrics"]["auc_shifted"]:.3f}); at the operating point {sub["threshold"]:.3f} (Youden, bootstrap median; 95% CI
+{sub["metrics"]["threshold_ci95"][0]:.3f}-{sub["metrics"]["threshold_ci95"][1]:.3f}) accuracy {_pct(v["accuracy"])}
+({_pct(v["accuracy_ci95"][0])}-{_pct(v["accuracy_ci95"][1])}), viral recall {_pct(v["viral_recall"])}
+({_pct(v["viral_recall_ci95"][0])}-{_pct(v["viral_recall_ci95"][1])}), bacterial recall {_pct(v["bacterial_recall"])}
+({_pct(v["bacterial_recall_ci95"][0])}-{_pct(v["bacterial_recall_ci95"][1])}); shifted copy accuracy {_pct(sh["accuracy"])}.
+Confusion: viral called viral {c["viral_called_viral"]}, viral called bacterial {c["viral_called_bacterial"]},
+bacterial called viral {c["bacterial_called_viral"]}, bacterial called bacterial {c["bacterial_called_bacterial"]}
+(Clopper-Pearson intervals). Kermany et al. (2018) reported 90.7% accuracy and AUC 0.940 with transfer learning
+on their test split; this from-scratch head is well below that. The labels come from one hospital's file names.
+"""
 
 
 def write_card(path: Path, m: dict) -> None:
@@ -57,6 +81,16 @@ def write_card(path: Path, m: dict) -> None:
         )
     else:
         ensemble_text = "A convolutional network trained from scratch (no pretrained weights)."
+    sub = m.get("subtype")
+    if sub:
+        heads_text = (
+            "global average pooling of the last two stages (stride 16 and 32) concatenated, and two "
+            "linear heads on it: pneumonia, and bacterial vs viral (trained only on pneumonia films)."
+        )
+        cam_text = "14x14"
+        subtype_out = f", and `viral_probability` = sigmoid(subtype_logit / {sub['temperature']:.3f} + {sub['bias']:.3f})"
+    else:
+        heads_text, cam_text, subtype_out = "global average pooling, one dense unit.", "7x7", ""
     text = f"""# Model card: PneumoScan CNN {m["version"]}
 
 ## Intended use
@@ -66,18 +100,19 @@ The output is a probability and a flag for triage. **It is not a diagnosis.** A 
 
 ## Model
 {ensemble_text} Each member: a strided 5x5 stem, four blocks of two
-3x3 Conv-BatchNorm-ReLU layers (32, 64, 128, 256 channels), global average pooling, one dense unit. Input:
+3x3 Conv-BatchNorm-ReLU layers (32, 64, 128, 256 channels), {heads_text} Input:
 one 224x224 grayscale image, squashed to a square, histogram-equalised to [-1, 1] by `pneumoscan.preprocess`.
 Outputs: `probability` = sigmoid(logit / {m["temperature"]:.3f} + {m["bias"]:.3f}) (a calibration fitted on
-validation, inside the model file), the `logit`, a 7x7 class activation map `cam` (exact: its mean is the
-logit) and the pooled feature vector `features`. Shipped precision: **{m["precision"].upper()}**
+validation, inside the model file), the `logit`, a {cam_text} class activation map `cam` (exact: its mean is the
+logit) and the pooled feature vector `features`{subtype_out}. Shipped precision: **{m["precision"].upper()}**
 ({m["quantization"]["format"]}, {m["quantization"]["activations"]} activations, per-channel QInt8 weights,
 {m["quantization"]["calibration"]}).
 
 ## Data
 {m["training"]["data"]}. {m["training"]["train_images"]} images for training; a patient-wise validation split
 (`training/val_patients.txt`) of {val["n"]} images ({val["positives"]} pneumonia). The official test split was
-never seen. Augmentation: rotation, scale, shift, shear, gamma, contrast, blur, noise, JPEG re-compression.
+never seen. Augmentation: rotation, scale, shift, shear, gamma, contrast, blur, noise, JPEG re-compression{", random erasing" if sub else ""}.
+{subtype_card(sub) if sub else ""}
 
 ## Validation results (patient-wise split, shipped model)
 AUC **{val["auc"]:.4f}** (95% CI {shipped["auc_ci95"][0]:.4f}-{shipped["auc_ci95"][1]:.4f}); ECE {val["ece"]:.3f}.
@@ -109,5 +144,5 @@ validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, deci
 - The network itself answers every input with confidence, including photos and other body parts; what it
   is not given is decided by the scope gate (section below), which has its own limits.
 """
-    scope = kept_section(path)
-    path.write_text(text.rstrip("\n") + ("\n\n" + scope + "\n" if scope else "\n"))
+    kept = [k for k in (kept_section(path, name) for name in SECTIONS) if k]
+    path.write_text(text.rstrip("\n") + "".join("\n\n" + k for k in kept) + "\n")

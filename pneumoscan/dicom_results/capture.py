@@ -75,6 +75,7 @@ def build_secondary_capture(
         patient_orientation=("L", "F"),
         series_description=SC_SERIES_DESCRIPTION,
     )
+    image.Laterality = ""  # Type 2C: the chest is unpaired; dciodvfy wants it present (empty) here
     image.BurnedInAnnotation = "YES"  # the banner is text in the pixels (the result, no patient data)
     image.ImageComments = banner(result)
     image.DerivationDescription = "Film with PneumoScan class activation map and result banner"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +160,17 @@ def test_capture_pixels_show_the_heatmap_only_for_flagged_films(screener, tmp_pa
     grey = normal[band:]
     assert np.all(grey[..., 0] == grey[..., 1])  # no colour on a film that is not flagged
     assert np.any(flagged[band:, :, 0] != flagged[band:, :, 2])
+
+
+@pytest.mark.skipif(
+    not shutil.which("dciodvfy"), reason="dciodvfy not installed (apt-get install dicom3tools)"
+)
+def test_outputs_pass_dciodvfy(screener, tmp_path):
+    """A validator that is not ours (dicom3tools): no errors in the SC or the SR."""
+    src = write_dicom(tmp_path / "film.dcm", gradient(256, 200), "explicit")
+    result = _screen(screener, src)
+    outcome = write_dicom_results(result, tmp_path / "out", "v", "ab" * 32)
+    for path in outcome.written:
+        out = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
+        errors = [ln for ln in (out.stdout + out.stderr).splitlines() if ln.startswith("Error")]
+        assert errors == [], (path.name, errors)
