@@ -36,6 +36,7 @@ class WatchSignals(QObject):
     started = Signal(str)  # how the folder is watched: "events" or "polling"
     results = Signal(list)
     failed = Signal(str)
+    problem = Signal(str)  # a step failed and will be retried: shown in the status bar
     finished = Signal()
 
 
@@ -57,7 +58,7 @@ class WatchWorker(QRunnable):
         try:
             self.watch.start()
             self.signals.started.emit(self.watch.observer_kind)
-            self.watch.run(self.stop)
+            self.watch.run(self.stop, on_error=self.signals.problem.emit)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
@@ -228,6 +229,7 @@ class ClinicActions(QObject):
         job.signals.started.connect(lambda kind: self._state(f"Watching {folder} ({kind}) - click to stop"))
         job.signals.results.connect(self._arrived)
         job.signals.failed.connect(lambda msg: QMessageBox.warning(w, "Watch a folder", msg))
+        job.signals.problem.connect(lambda msg: w.statusBar().showMessage(f"Watch: {msg} (retrying)", 10000))
         job.signals.finished.connect(self._stopped)
         self.watcher = job
         self.act_watch.setText("Stop &Watching")

@@ -68,6 +68,8 @@ def _source_dataset(path: Path, no_phi: bool):
                     delattr(ds, keyword)
                 else:
                     setattr(ds, keyword, "")
+    if not str(ds.get("Modality", "") or ""):
+        ds.Modality = "OT"  # only in our copy: highdicom reads it from the referenced source
     for keyword in _TYPE2:  # present, maybe empty: highdicom copies them from the source
         if keyword not in ds:
             setattr(ds, keyword, "")
@@ -78,10 +80,12 @@ def write_dicom_results(
     result: ScreenResult, out_dir: str | os.PathLike, version: str, sha256: str, no_phi: bool = False
 ) -> DicomOutcome:
     """SC + SR for a DICOM input that was assessed or refused by the scope gate; a note otherwise."""
+    if result.status == "skipped":
+        return DicomOutcome(note="No DICOM result: the file was not screened (skipped).")
+    if not (result.ok or result.out_of_scope):
+        return DicomOutcome(note="No DICOM result: the file could not be read.")
     if str(result.meta.get("source_kind", "")).upper() != "DICOM":
         return DicomOutcome(note="No DICOM result: the input was not a DICOM file.")
-    if not (result.ok or result.out_of_scope):
-        return DicomOutcome(note="No DICOM result: the film could not be read.")
     from ..loader import load_image
     from ..report import atomic_write_bytes
     from .capture import build_secondary_capture

@@ -53,7 +53,7 @@ def dicom_complete(path: Path) -> bool:
 
 
 def looks_complete(path: Path) -> bool:
-    """Format-specific end check; formats without one count as complete."""
+    """Format-specific end check; formats without one (or files too odd to check) count as complete."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(132)
@@ -65,6 +65,8 @@ def looks_complete(path: Path) -> bool:
             return dicom_complete(path)
     except OSError:
         return False
+    except Exception:  # noqa: BLE001 - never stop a watch; the loader gives the file its row
+        return True
     return True
 
 

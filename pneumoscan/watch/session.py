@@ -256,8 +256,18 @@ class FolderWatch:
         )
         write_summary(daily_pdf_path(self.options.pdf, day), self._today, info, self.options.no_phi)
 
-    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Step until ``stop`` is set; the batch in hand stops after its current file."""
+    def run(self, stop: threading.Event, interval: float = 0.5, on_error=None) -> None:
+        """Step until ``stop`` is set; the batch in hand stops after its current file.
+
+        A step that fails (a full disk, a file that breaks something unforeseen) is
+        reported to ``on_error`` and retried after a pause: a watch runs unattended."""
         while not stop.is_set():
-            if not self.step(cancel=stop):
+            try:
+                busy = self.step(cancel=stop)
+            except Exception as exc:  # noqa: BLE001 - keep watching; the files stay unscreened and are retried
+                if on_error is not None:
+                    on_error(f"{type(exc).__name__}: {exc}")
+                busy = []
+                stop.wait(max(interval, 5.0))
+            if not busy:
                 stop.wait(interval)

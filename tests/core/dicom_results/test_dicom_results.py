@@ -125,11 +125,13 @@ def test_rerun_writes_the_same_instances(screener, tmp_path):
     assert first == second and len(list((tmp_path / "out").iterdir())) == 2
 
 
-@pytest.mark.parametrize("kind", ["png", "error"])
+@pytest.mark.parametrize("kind", ["png", "error", "skipped"])
 def test_no_dicom_result_for_other_inputs(screener, tmp_path, kind):
     path = tmp_path / "film.png"
     if kind == "png":
         Image.fromarray(gradient(256, 200)).save(path)
+    elif kind == "skipped":
+        path = write_dicom(tmp_path / "ct.dcm", gradient(256, 200), "explicit", modality="CT")
     else:
         path.write_bytes(b"not an image")
     result = _screen(screener, path)

@@ -172,3 +172,22 @@ def test_cli_watch_stops_cleanly_on_sigint(tiny_manifest, tmp_path):
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "1 screened" in err
     assert len(read_report(report)) == 1
+
+
+def test_every_pydicom_test_file_gets_a_row_and_the_watch_survives(screener, tmp_path):
+    """pydicom's own test files (odd VRs such as NumberOfFrames '1A', other modalities) arrive."""
+    from pydicom.data import get_testdata_file
+
+    src = Path(get_testdata_file("CT_small.dcm")).parent
+    watch = make_watch(screener, tmp_path)
+    names = sorted(p.name for p in src.glob("*.dcm"))
+    for name in names:
+        shutil.copy(src / name, watch.folder / name)
+    watch.step(now=0.0)
+    watch.step(now=2.0)
+    watch.step(now=200.0)  # past give_up: even files that never look complete are screened
+    rows = read_report(watch.options.report)
+    seen = {Path(r["path"]).name for r in rows}
+    # every file has a row, except copies of an instance already screened (same SOP Instance UID)
+    assert len(seen) + watch.stats.duplicates == len(names)
+    assert "badVR.dcm" in seen or watch.stats.duplicates
