@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((56, 110, 85, 190, 95, 90)):
+        for col, width in enumerate((56, 180, 80, 165, 85, 80)):
             self.table.setColumnWidth(col, width)
         self.table.sortByColumn(COL_RESULT, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)

@@ -95,6 +95,13 @@ def metadata_html(result: ScreenResult, img: LoadedImage | None = None) -> str:
             ("Result", result.result),
             ("Threshold", f"{result.threshold:.4f} ({result.operating_point})"),
         ]
+        if result.subtype:
+            rows.append(
+                (
+                    "Subtype (research aid)",
+                    f"{result.subtype_words} (viral at {result.subtype_threshold:.2f} or above)",
+                )
+            )
     rows.append(("Model version", result.model_version))
     rows.append(("Scope gate", "on" if result.scope_gate else "OFF (research use: every image is scored)"))
     for check in result.checks:

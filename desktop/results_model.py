@@ -154,7 +154,7 @@ class ResultsModel(QAbstractTableModel):
             return "" if r.probability is None else f"{r.probability:.3f}"
         if col == COL_RESULT:
             if r.ok:
-                return r.result
+                return f"{r.result}\n{r.subtype_words}" if r.subtype else r.result
             if r.out_of_scope:
                 return r.reason  # "Not assessed: ..."
             return ("ERROR: " if r.status == "error" else "SKIPPED: ") + r.reason

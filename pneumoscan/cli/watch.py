@@ -84,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, request_stop) for s in _STOP_SIGNALS}
     try:
-        watch.run(stop, on_error=lambda msg: print(f"pneumoscan: watch step failed, retrying: {msg}", file=sys.stderr))
+        watch.run(
+            stop,
+            on_error=lambda msg: print(f"pneumoscan: watch step failed, retrying: {msg}", file=sys.stderr),
+        )
     finally:
         watch.close()
         for s, handler in old.items():

@@ -44,11 +44,28 @@ def test_outputs_match_the_manifest(manifest):
     assert set(manifest.data["outputs"].values()) <= names
     x = np.zeros((2, 224, 224, 1), np.float32)
     probs, cams = s.predict(x)
-    assert probs.shape == (2,) and cams.shape == (2, 7, 7)
+    assert probs.shape == (2,) and cams.shape == (2, 14, 14)  # the finer, still exact, map
     x = np.random.default_rng(0).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
-    p, z = s.session.run(["probability", "logit"], {"image": x})
+    p, z, cam = s.session.run(["probability", "logit", "cam"], {"image": x})
     expected = 1 / (1 + np.exp(-(z / manifest.temperature + manifest.bias)))
     assert np.allclose(p, expected, atol=1e-5)
+    # INT8 keeps the map's mean close to the logit (exact in FP32; quantized separately here)
+    assert np.abs(cam.mean(axis=(1, 2, 3)) - z[:, 0]).max() < 0.1 * (1 + np.abs(z).max())
+    sub = manifest.data["subtype"]
+    v, zs = s.session.run(["viral_probability", "subtype_logit"], {"image": x})
+    assert np.allclose(v, 1 / (1 + np.exp(-(zs / sub["temperature"] + sub["bias"]))), atol=1e-5)
+
+
+def test_subtype_only_for_flagged_films(manifest):
+    """The research aid: a viral probability on every assessed film, a subtype only when flagged."""
+    s = Screener(ASSETS / "model.json")
+    assert s.subtype_threshold == manifest.data["subtype"]["threshold"]
+    files = sorted((data_dir() / "fullres").rglob("*.jp*g"))[:40]
+    results = [r for r in s.screen(files) if r.ok]
+    assert results and all(r.viral_probability is not None for r in results)
+    assert all(bool(r.subtype) == r.flagged for r in results)
+    flagged = [r for r in results if r.flagged]
+    assert flagged and all(f" {r.subtype}, " in f" {r.subtype_words}" for r in flagged)
 
 
 def test_shipped_model_reproduces_its_validation_auc(manifest):

@@ -25,7 +25,7 @@ def test_one_result_per_file_in_input_order(tiny_manifest, mixed_folder, threads
         assert r.status == expected[r.path.name], (r.path.name, r.reason)
         if r.ok:
             assert 0.0 <= r.probability <= 1.0 and r.result in ("PNEUMONIA", "NORMAL")
-            assert r.cam.shape == (7, 7)
+            assert r.cam.shape == (7, 7)  # the tiny test model's map
         else:
             assert r.reason and r.probability is None and r.result == ""
 
