@@ -1,4 +1,4 @@
-"""``python -m training.batch_transfer RUN_DIR``: does a validation threshold survive another batch?
+"""``python -m training.batch_transfer RUN_DIR...``: does a validation threshold survive another batch?
 
 For a run trained with ``--hold-out-batch NORMAL2``: every NORMAL2 film (744)
 is unseen, from an acquisition batch the model never trained or selected on.
@@ -30,14 +30,33 @@ def _spec(p: np.ndarray, t: float) -> dict:
     return {"specificity": k / n, "ci95": [lo, hi], "films": n}
 
 
-def transfer(run_dir: Path) -> dict:
-    preds = read_predictions(run_dir)
+def _mean_predictions(run_dirs: list[Path]) -> dict:
+    """The runs' validation predictions with logits averaged (as the shipped ensemble averages them)."""
+    all_preds = [read_predictions(r) for r in run_dirs]
+    preds = dict(all_preds[0])
+    assert all(p["paths"] == preds["paths"] for p in all_preds), "runs must share their validation split"
+    for key in ("logit", "logit_shifted"):
+        preds[key] = np.mean([p[key] for p in all_preds], axis=0)
+    return preds
+
+
+def _heldout_logits(run_dirs: list[Path]) -> np.ndarray:
+    per_run = []
+    for r in run_dirs:
+        rows = list(csv.DictReader(open(r / "heldout_predictions.csv")))
+        per_run.append(np.array([float(x["logit"]) for x in rows]))
+    return np.mean(per_run, axis=0)
+
+
+def transfer(run_dirs: list[Path] | Path) -> dict:
+    run_dirs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
+    run_dir = run_dirs[0]
+    preds = _mean_predictions(run_dirs)
     chosen = choose(preds)
     t_, b_ = chosen["temperature"], chosen["bias"]
     y = preds["y"]
     p, ps = M.calibrate(preds["logit"], t_, b_), M.calibrate(preds["logit_shifted"], t_, b_)
-    rows = list(csv.DictReader(open(run_dir / "heldout_predictions.csv")))
-    unseen = M.calibrate(np.array([float(r["logit"]) for r in rows]), t_, b_)
+    unseen = M.calibrate(_heldout_logits(run_dirs), t_, b_)
     pos, neg, neg_s = p[y == 1], p[y == 0], ps[y == 0]
     rules = {
         "clean validation (shipped rule)": chosen["thresholds"]["high_sensitivity"],
@@ -47,7 +66,7 @@ def transfer(run_dir: Path) -> dict:
         ),
     }
     out = {
-        "run": run_dir.name,
+        "run": "+".join(r.name for r in run_dirs),
         "validation_auc": float(roc_auc_score(y, p)),
         "shifted_auc": float(roc_auc_score(y, ps)),
         "unseen_batch_auc": float(
@@ -64,15 +83,19 @@ def transfer(run_dir: Path) -> dict:
             "shifted_normals": _spec(neg_s, t),
             "unseen_batch_normals": _spec(unseen, t),
         }
-    (run_dir / "batch_transfer.json").write_text(json.dumps(out, indent=2))
+    target = run_dir if len(run_dirs) == 1 else run_dir.parent / ("ensemble-" + out["run"])
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "batch_transfer.json").write_text(json.dumps(out, indent=2))
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 1:
-        raise SystemExit("usage: python -m training.batch_transfer RUN_DIR")
-    print(json.dumps(transfer(Path(args[0])), indent=2))
+    if not args:
+        raise SystemExit(
+            "usage: python -m training.batch_transfer RUN_DIR [RUN_DIR...]  (several: their average)"
+        )
+    print(json.dumps(transfer([Path(a) for a in args]), indent=2))
 
 
 if __name__ == "__main__":
