@@ -6,10 +6,8 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, QSize, Qt, QThreadPool
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFileDialog,
     QHeaderView,
     QLabel,
@@ -18,7 +16,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QTableView,
-    QToolBar,
 )
 
 from pneumoscan.errors import ModelError
@@ -26,7 +23,7 @@ from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener
 
 from . import worker
-from .dialogs import ask_export_path, show_about
+from .dialogs import ask_export_path
 from .panels import MetadataPanel, ViewerPanel
 from .results_model import COL_RESULT, RESULT_ROLE, ResultsModel, ResultsProxy
 from .viewer import downsample_for_display
@@ -101,84 +98,9 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([640, 640])
         self.setCentralWidget(self.splitter)
 
-        self.act_open_folder = QAction("Open &Folder...", self, shortcut=QKeySequence("Ctrl+O"))
-        self.act_open_files = QAction("Open F&iles...", self, shortcut=QKeySequence("Ctrl+Shift+O"))
-        self.act_export = QAction("&Export CSV...", self, shortcut=QKeySequence("Ctrl+E"))
-        self.act_cancel = QAction("&Cancel", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
-        self.act_heat = QAction("Toggle &Heatmap", self, shortcut=QKeySequence(Qt.Key.Key_Space))
-        self.act_about = QAction("&About PneumoScan", self)
-        self.act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        self.act_open_folder.triggered.connect(self.choose_folder)
-        self.act_open_files.triggered.connect(self.choose_files)
-        self.act_export.triggered.connect(self.choose_export)
-        self.act_cancel.triggered.connect(self.cancel)
-        self.act_heat.triggered.connect(self.viewer_panel.toggle_heatmap)
-        self.act_about.triggered.connect(
-            lambda: show_about(self, self.screener.manifest if self.screener else None, self.site_profiles)
-        )
-        self.act_quit.triggered.connect(self.close)
-        self.act_cancel.setEnabled(False)
-        self.act_export.setEnabled(False)
-        for act in (self.act_open_folder, self.act_open_files, self.act_cancel, self.act_heat):
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.addAction(self.act_heat)
+        from .menus import build_menus_and_toolbar
 
-        from .clinic import ClinicActions
-
-        self.clinic = ClinicActions(self)
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for act in (self.act_open_folder, self.act_open_files, self.act_export):
-            file_menu.addAction(act)
-        file_menu.addSeparator()
-        for act in self.clinic.actions:
-            file_menu.addAction(act)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        screen_menu = menu.addMenu("&Screening")
-        screen_menu.addAction(self.act_cancel)
-        screen_menu.addAction(self.act_heat)
-        screen_menu.addSeparator()
-        self.act_validate = QAction("&Validate on local cases...", self)
-        self.act_validate.triggered.connect(self.open_validation)
-        screen_menu.addAction(self.act_validate)
-        self.act_gate = QAction("Scope &gate (refuse images the model cannot judge)", self, checkable=True)
-        self.act_gate.setChecked(True)
-        self.act_gate.toggled.connect(self.set_scope_gate)
-        screen_menu.addAction(self.act_gate)
-        menu.addMenu("&Help").addAction(self.act_about)
-
-        tools = QToolBar("Main", self)
-        tools.setObjectName("main_toolbar")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for act in (self.act_open_folder, self.act_open_files, self.act_export, self.act_cancel):
-            tools.addAction(act)
-        tools.addAction(self.clinic.act_watch)
-        tools.addSeparator()
-        tools.addWidget(QLabel(" Show: "))
-        self.filter_box = QComboBox(self)
-        for label, mode in (
-            ("All", "all"),
-            ("Flagged", "flagged"),
-            ("Not assessed", "out_of_scope"),
-            ("Errors", "errors"),
-        ):
-            self.filter_box.addItem(label, mode)
-        self.filter_box.currentIndexChanged.connect(lambda _i: self.set_filter(self.filter_box.currentData()))
-        tools.addWidget(self.filter_box)
-        tools.addWidget(QLabel("  Operating point: "))
-        self.op_box = QComboBox(self)
-        self.site_profiles: list = []
-        self._load_site_profiles()
-        if self.screener:
-            for name, t in self.screener.thresholds.items():
-                self.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)
-        self.op_box.currentIndexChanged.connect(
-            lambda _i: self.set_operating_point(self.op_box.currentData())
-        )
-        tools.addWidget(self.op_box)
-        self.addToolBar(tools)
+        build_menus_and_toolbar(self)
 
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(240)

@@ -1,0 +1,89 @@
+"""The window's actions, menus and toolbar (built once; the window keeps the handles)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
+
+from .dialogs import show_about
+
+
+def build_menus_and_toolbar(w) -> None:
+    """Create ``w.act_*``, the File/Screening/Help menus, the toolbar, filter and operating-point boxes."""
+    w.act_open_folder = QAction("Open &Folder...", w, shortcut=QKeySequence("Ctrl+O"))
+    w.act_open_files = QAction("Open F&iles...", w, shortcut=QKeySequence("Ctrl+Shift+O"))
+    w.act_export = QAction("&Export CSV...", w, shortcut=QKeySequence("Ctrl+E"))
+    w.act_cancel = QAction("&Cancel", w, shortcut=QKeySequence(Qt.Key.Key_Escape))
+    w.act_heat = QAction("Toggle &Heatmap", w, shortcut=QKeySequence(Qt.Key.Key_Space))
+    w.act_about = QAction("&About PneumoScan", w)
+    w.act_quit = QAction("&Quit", w, shortcut=QKeySequence.StandardKey.Quit)
+    w.act_open_folder.triggered.connect(w.choose_folder)
+    w.act_open_files.triggered.connect(w.choose_files)
+    w.act_export.triggered.connect(w.choose_export)
+    w.act_cancel.triggered.connect(w.cancel)
+    w.act_heat.triggered.connect(w.viewer_panel.toggle_heatmap)
+    w.act_about.triggered.connect(
+        lambda: show_about(w, w.screener.manifest if w.screener else None, w.site_profiles)
+    )
+    w.act_quit.triggered.connect(w.close)
+    w.act_cancel.setEnabled(False)
+    w.act_export.setEnabled(False)
+    for act in (w.act_open_folder, w.act_open_files, w.act_cancel, w.act_heat):
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    w.addAction(w.act_heat)
+
+    from .clinic import ClinicActions
+
+    w.clinic = ClinicActions(w)
+    menu = w.menuBar()
+    file_menu = menu.addMenu("&File")
+    for act in (w.act_open_folder, w.act_open_files, w.act_export):
+        file_menu.addAction(act)
+    file_menu.addSeparator()
+    for act in w.clinic.actions:
+        file_menu.addAction(act)
+    file_menu.addSeparator()
+    file_menu.addAction(w.act_quit)
+    screen_menu = menu.addMenu("&Screening")
+    screen_menu.addAction(w.act_cancel)
+    screen_menu.addAction(w.act_heat)
+    screen_menu.addSeparator()
+    w.act_validate = QAction("&Validate on local cases...", w)
+    w.act_validate.triggered.connect(w.open_validation)
+    screen_menu.addAction(w.act_validate)
+    w.act_gate = QAction("Scope &gate (refuse images the model cannot judge)", w, checkable=True)
+    w.act_gate.setChecked(True)
+    w.act_gate.toggled.connect(w.set_scope_gate)
+    screen_menu.addAction(w.act_gate)
+    menu.addMenu("&Help").addAction(w.act_about)
+
+    tools = QToolBar("Main", w)
+    tools.setObjectName("main_toolbar")
+    tools.setMovable(False)
+    tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    for act in (w.act_open_folder, w.act_open_files, w.act_export, w.act_cancel):
+        tools.addAction(act)
+    tools.addAction(w.clinic.act_watch)
+    tools.addSeparator()
+    tools.addWidget(QLabel(" Show: "))
+    w.filter_box = QComboBox(w)
+    for label, mode in (
+        ("All", "all"),
+        ("Flagged", "flagged"),
+        ("Not assessed", "out_of_scope"),
+        ("Errors", "errors"),
+    ):
+        w.filter_box.addItem(label, mode)
+    w.filter_box.currentIndexChanged.connect(lambda _i: w.set_filter(w.filter_box.currentData()))
+    tools.addWidget(w.filter_box)
+    tools.addWidget(QLabel("  Operating point: "))
+    w.op_box = QComboBox(w)
+    w.site_profiles: list = []
+    w._load_site_profiles()
+    if w.screener:
+        for name, t in w.screener.thresholds.items():
+            w.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)
+    w.op_box.currentIndexChanged.connect(lambda _i: w.set_operating_point(w.op_box.currentData()))
+    tools.addWidget(w.op_box)
+    w.addToolBar(tools)
