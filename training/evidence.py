@@ -70,10 +70,27 @@ def run_model(path: Path, x: np.ndarray, batch: int = 32) -> tuple[np.ndarray, n
     return np.concatenate(scores), np.concatenate(cams)
 
 
-def occluded(x: np.ndarray, *cols: slice) -> np.ndarray:
+def _sensitivities(model: Path, scores: np.ndarray, y: np.ndarray, sub: np.ndarray) -> dict:
+    """Sensitivity for viral and bacterial films and specificity, at each shipped threshold."""
+    manifest = model.with_name("model.json")
+    if not manifest.exists():
+        return {}
+    thresholds = json.loads(manifest.read_text())["thresholds"]
+    out = {}
+    for name, t in thresholds.items():
+        out[name] = {
+            "threshold": float(t),
+            "viral": float((scores[sub == 1] >= t).mean()),
+            "bacterial": float((scores[sub == 0] >= t).mean()),
+            "specificity": float((scores[y == 0] < t).mean()),
+        }
+    return out
+
+
+def occluded(x: np.ndarray, *cols: slice, rows: slice = slice(None)) -> np.ndarray:
     out = x.copy()
     for c in cols:
-        out[:, :, c, :] = 0.0  # mid-grey in the equalised [-1, 1] input
+        out[:, rows, c, :] = 0.0  # mid-grey in the equalised [-1, 1] input
     return out
 
 
@@ -94,6 +111,10 @@ def measure(model: Path, out: Path, sheet: bool = True) -> dict:
         "left_third_blanked": occluded(x, LEFT),
         "right_third_blanked": occluded(x, RIGHT),
         "central_strip_only": occluded(x, LEFT, RIGHT),
+        # the upper half of the central third holds the hila and upper mediastinum, the lower half
+        # the heart and the diaphragm: which one carries the decision?
+        "central_upper_half_blanked": occluded(x, THIRD, rows=slice(0, 112)),
+        "central_lower_half_blanked": occluded(x, THIRD, rows=slice(112, 224)),
     }
     normal = y == 0
     result: dict = {"model": str(model), "films": int(len(y)), "occlusion_auc": {}}
@@ -102,6 +123,7 @@ def measure(model: Path, out: Path, sheet: bool = True) -> dict:
         s, c = run_model(model, xs)
         if name == "full":
             cams = c
+            result["sensitivity_by_subtype"] = _sensitivities(model, s, y, sub)
         entry = {"all": float(roc_auc_score(y, s))}
         for label, code in (("viral", 1.0), ("bacterial", 0.0)):
             keep = normal | (sub == code)

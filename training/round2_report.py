@@ -30,6 +30,8 @@ def evidence_table(before: dict, after: dict) -> str:
         ("left_third_blanked", "AUC, left third blanked"),
         ("right_third_blanked", "AUC, right third blanked"),
         ("central_strip_only", "AUC, central strip only"),
+        ("central_upper_half_blanked", "AUC, upper half of the central third blanked (hila)"),
+        ("central_lower_half_blanked", "AUC, lower half of the central third blanked (heart)"),
     ):
         b, a = before["occlusion_auc"][name], after["occlusion_auc"][name]
         rows.append(
@@ -49,6 +51,16 @@ def evidence_table(before: dict, after: dict) -> str:
             f"{_pct(bc['by_subtype'][kind]['lung_field_share'])} | {_pct(ac['by_subtype'][kind]['central_third_share'])} / "
             f"{_pct(ac['by_subtype'][kind]['lung_field_share'])} |"
         )
+    for op in ("high_sensitivity", "balanced"):
+        b, a = (
+            before.get("sensitivity_by_subtype", {}).get(op),
+            after.get("sensitivity_by_subtype", {}).get(op),
+        )
+        if b and a:
+            rows.append(
+                f"| {op}: viral / bacterial sensitivity, specificity | {_pct(b['viral'])} / {_pct(b['bacterial'])}, "
+                f"{_pct(b['specificity'])} | {_pct(a['viral'])} / {_pct(a['bacterial'])}, {_pct(a['specificity'])} |"
+            )
     rows.append(
         f"| peak of the mean map (row, column of 224) | {tuple(bc['mean_map_peak_row_col'])} | {tuple(ac['mean_map_peak_row_col'])} |"
     )
