@@ -35,6 +35,10 @@ def test_train_export_quantize_verify(tmp_path):
     v = manifest["verification"]
     assert v["fp32_vs_keras_ok"] and v["fp32_vs_keras_max_abs_diff"] < 1e-4
     assert manifest["precision"] in ("int8", "fp32")
+    # both heads went through: the subtype head is calibrated, verified and in the manifest
+    assert manifest["outputs"]["viral_probability"] == "viral_probability"
+    assert 0.0 <= manifest["subtype"]["threshold"] <= 1.0
+    assert "subtype" in v["int8_vs_fp32"] and v["int8_vs_fp32"]["outputs"]["cam"]["mean_correlation"] > 0.9
     assert (out / "MODEL_CARD.md").read_text().count("|") > 10
     loaded = Manifest.load(out / "model.json")
     loaded.verify()
@@ -47,5 +51,6 @@ def test_train_export_quantize_verify(tmp_path):
 
     screener = Screener(out / "model.json")
     sample = sorted((data / "chest_xray" / "train" / "NORMAL").iterdir())[:3]
-    results = list(screener.screen(sample))
-    assert all(r.ok and 0 <= r.probability <= 1 for r in results)
+    results = list(screener.screen(sample, thumbnails=False))
+    assert all(r.ok and 0 <= r.probability <= 1 and r.cam.shape == (14, 14) for r in results)
+    assert all(r.viral_probability is not None for r in results)
