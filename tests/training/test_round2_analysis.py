@@ -42,7 +42,9 @@ def _write_run(d: Path, seed: int, shift: float) -> Path:
     d.mkdir(parents=True)
     with open(d / "val_predictions.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["path", "label", "subtype", "logit", "subtype_logit", "logit_shifted", "subtype_logit_shifted"])
+        w.writerow(
+            ["path", "label", "subtype", "logit", "subtype_logit", "logit_shifted", "subtype_logit_shifted"]
+        )
         for i in range(200):
             y = int(i % 2)
             name = f"person{i}_bacteria_{i}.jpeg" if y else f"IM-{i:04d}-0001.jpeg"
