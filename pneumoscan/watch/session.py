@@ -71,7 +71,10 @@ def result_from_row(row: dict[str, str]) -> ScreenResult:
         model_version=row.get("model_version", ""),
         meta={"PatientID": row.get("patient_id", "")},
         viral_probability=num("viral_probability"),
-        subtype_threshold=0.5 if row.get("subtype") else None,
+        # reproduces the recorded call exactly (the head's threshold is not in the row)
+        subtype_threshold={"viral": num("viral_probability"), "bacterial": float("inf")}.get(
+            row.get("subtype", "")
+        ),
         screened_at=row.get("screened_at", ""),
     )
 

@@ -191,3 +191,21 @@ def test_every_pydicom_test_file_gets_a_row_and_the_watch_survives(screener, tmp
     # every file has a row, except copies of an instance already screened (same SOP Instance UID)
     assert len(seen) + watch.stats.duplicates == len(names)
     assert "badVR.dcm" in seen or watch.stats.duplicates
+
+
+@pytest.mark.parametrize("subtype", ["viral", "bacterial", ""])
+def test_rows_read_back_keep_their_calls(subtype):
+    """After a restart the day's PDF is rebuilt from report rows: flag and subtype as recorded."""
+    from pneumoscan.watch.session import result_from_row
+
+    row = {
+        "path": "/x/a.dcm",
+        "status": "ok",
+        "probability": "0.900000",
+        "threshold": "0.300000",
+        "subtype": subtype,
+        "viral_probability": "0.4000" if subtype else "",
+        "screened_at": "2026-11-29T10:00:00",
+    }
+    r = result_from_row(row)
+    assert r.flagged and r.subtype == subtype
