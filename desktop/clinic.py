@@ -87,7 +87,7 @@ class WatchDialog(QDialog):
         self.dicom_out.setPlaceholderText("optional: where the PACS picks up results")
         for label, edit, pick in (
             ("Folder to watch", self.folder, self._pick_folder),
-            ("Report (CSV)", self.report, None),
+            ("Report (CSV)", self.report, self._pick_report),
             ("DICOM results to", self.dicom_out, self._pick_dicom),
         ):
             row = QHBoxLayout()
@@ -118,6 +118,13 @@ class WatchDialog(QDialog):
         chosen = QFileDialog.getExistingDirectory(self, "Folder to watch", self.folder.text())
         if chosen:
             self.folder.setText(chosen)
+
+    def _pick_report(self) -> None:
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Report (rows are added)", self.report.text(), "CSV (*.csv)"
+        )
+        if chosen:
+            self.report.setText(chosen)
 
     def _pick_dicom(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder for DICOM results", self.folder.text())
