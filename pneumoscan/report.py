@@ -168,6 +168,12 @@ def write_report(path: str | os.PathLike, results: Iterable[ScreenResult], no_ph
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Temporary file beside the target, fsync, rename: a crash never leaves half a file."""
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """The one atomic write (reports, PDFs, DICOM results): a reader or a watcher on the folder
+    never sees half a file; an existing file's permissions are kept."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -175,23 +181,6 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
         mode = _mode_for(target)
         if hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Bytes written like ``atomic_write_text``: a watcher on the folder never sees half a file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

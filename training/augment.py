@@ -14,7 +14,7 @@ equalisation already absorbs exposure), so geometry and blur ranges are wide.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tensorflow as tf
 
@@ -45,17 +45,7 @@ TRAIN = AugParams()
 STRONG = AugParams(rotate_deg=20.0, log_scale=0.35, p_blur=0.5, max_blur=2.5, p_noise=0.5, max_noise=0.05)
 # Round 2: wider zoom and random erasing, so no single region (the mediastinum,
 # a marker, a border) can carry the decision alone.
-ROUND2 = AugParams(
-    rotate_deg=20.0,
-    log_scale=0.35,
-    shift=0.12,
-    p_blur=0.5,
-    max_blur=2.5,
-    p_noise=0.5,
-    max_noise=0.05,
-    p_erase=0.5,
-    erase_max_area=0.2,
-)
+ROUND2 = replace(STRONG, shift=0.12, p_erase=0.5, erase_max_area=0.2)
 PRESETS = {"default": TRAIN, "strong": STRONG, "round2": ROUND2}
 SHIFTED = AugParams(
     rotate_deg=12.0,

@@ -13,6 +13,7 @@ from ..discovery import discover_with_problems, problem_results
 from ..engines.choice import add_engine_arguments, stream_for
 from ..errors import ModelError
 from ..outputs import OutputError, check_output, fallback_path
+from ..profiles import ProfileError
 from ..report import write_report
 from ..results import ScreenResult
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
@@ -97,23 +98,29 @@ def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -
         print(f"pneumoscan: PDF summary not written ({exc.strerror or exc})", file=sys.stderr)
 
 
-def run(args: argparse.Namespace) -> int:
+def screener_from_args(args: argparse.Namespace):
+    """(Screener, profiles) from ``--model --threads --operating-point --profile [--no-scope-gate]``,
+    shared by ``screen`` and ``watch``; raises ``ModelError`` or ``ProfileError``."""
+    from ..profiles import load_profile
     from ..screener import Screener
 
+    profiles = [load_profile(args.profile)] if args.profile else []
+    screener = Screener(
+        args.model,
+        threads=clamp_threads(args.threads),
+        operating_point=args.operating_point or (profiles[0].operating_point if profiles else None),
+        scope_gate=not getattr(args, "no_scope_gate", False),
+        profiles=profiles,
+    )
+    return screener, profiles
+
+
+def run(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         print("pneumoscan: --threshold must be between 0 and 1", file=sys.stderr)
         return EXIT_USAGE
-    from ..profiles import ProfileError, load_profile
-
     try:
-        profiles = [load_profile(args.profile)] if args.profile else []
-        screener = Screener(
-            args.model,
-            threads=clamp_threads(args.threads),
-            operating_point=args.operating_point or (profiles[0].operating_point if profiles else None),
-            scope_gate=not args.no_scope_gate,
-            profiles=profiles,
-        )
+        screener, profiles = screener_from_args(args)
     except (ModelError, ProfileError) as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -31,23 +31,16 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiles import ProfileError, load_profile
-    from ..screener import Screener
+    from ..profiles import ProfileError
     from ..watch import FolderWatch, WatchOptions
-    from .screen import clamp_threads
+    from .screen import screener_from_args
 
     folder = Path(args.folder)
     if not folder.is_dir():
         print(f"pneumoscan: {folder} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     try:
-        profiles = [load_profile(args.profile)] if args.profile else []
-        screener = Screener(
-            args.model,
-            threads=clamp_threads(args.threads),
-            operating_point=args.operating_point or (profiles[0].operating_point if profiles else None),
-            profiles=profiles,
-        )
+        screener, _ = screener_from_args(args)
     except (ModelError, ProfileError) as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,7 +33,6 @@ RAY_MISSING = (
 ENVIRONMENT = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
-    "RAY_DISABLE_IMPORT_WARNING": "1",
     "RAY_enable_metrics_collection": "0",
     "RAY_DATA_DISABLE_PROGRESS_BARS": "1",  # the driver shows one tqdm bar, as the local engine does
     "ORT_DISABLE_TELEMETRY": "1",

@@ -41,7 +41,6 @@ class WatchOptions:
     settle: float = 2.0
     give_up: float = 120.0
     rescan: float = 30.0  # full rescan interval, a safety net for missed events
-    threshold: float | None = None
 
 
 @dataclass
@@ -107,6 +106,7 @@ class FolderWatch:
         day = time.strftime("%Y-%m-%d")
         self._today = [result_from_row(r) for r in self._rows if r.get("screened_at", "").startswith(day)]
         self.observer_kind = ""
+        self.on_error: Callable[[str], None] | None = None  # set by ``run``; messages that are not rows
 
     # --- what is ours and what is new ------------------------------------------------------------
     def _existing_rows(self) -> list[dict[str, str]]:
@@ -227,24 +227,29 @@ class FolderWatch:
 
         o, manifest = self.options, self.screener.manifest
         for r in results:
-            if o.threshold is not None and r.ok:
-                r.with_threshold("custom", o.threshold)
             if o.dicom_out is not None:
                 note = write_dicom_results(r, o.dicom_out, manifest.version, manifest.sha256, o.no_phi).note
                 r.notes.append(note)
-            self._rows.append(row_for(r, o.no_phi))
-        atomic_write_text(o.report, render_rows(self._rows, o.no_phi), encoding="utf-8-sig")
-        self._today.extend(results)
-        if o.pdf is not None:
-            self._write_pdf()
+        # the report first; if it cannot be written (a full disk) nothing is marked done, so the
+        # files are screened again on a later step and appear in the report exactly once
+        rows = self._rows + [row_for(r, o.no_phi) for r in results]
+        atomic_write_text(o.report, render_rows(rows, o.no_phi), encoding="utf-8-sig")
+        self._rows = rows
         for r in results:
             key, size, mtime = keys[Path(r.path)]
             self.state.remember(Path(r.path), key, size, mtime)
         self.state.save()
+        self._today.extend(results)
         self.stats.screened += len(results)
         self.stats.flagged += sum(r.flagged for r in results)
         if self.on_results is not None:
             self.on_results(results)
+        if o.pdf is not None:
+            try:
+                self._write_pdf()
+            except OSError as exc:  # the summary is rebuilt on the next batch; screening goes on
+                if self.on_error is not None:
+                    self.on_error(f"PDF summary not written ({exc.strerror or exc})")
 
     def _write_pdf(self) -> None:
         from ..pdf_summary import SummaryInfo, write_summary
@@ -264,6 +269,7 @@ class FolderWatch:
 
         A step that fails (a full disk, a file that breaks something unforeseen) is
         reported to ``on_error`` and retried after a pause: a watch runs unattended."""
+        self.on_error = on_error
         while not stop.is_set():
             try:
                 busy = self.step(cancel=stop)

@@ -209,3 +209,42 @@ def test_rows_read_back_keep_their_calls(subtype):
     }
     r = result_from_row(row)
     assert r.flagged and r.subtype == subtype
+
+
+def test_full_disk_for_the_report_screens_again_and_never_duplicates_rows(screener, tmp_path, monkeypatch):
+    import pneumoscan.watch.session as session
+
+    watch = make_watch(screener, tmp_path)
+    (watch.folder / "a.png").write_bytes(png_bytes(1))
+    real = session.atomic_write_text
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(session, "atomic_write_text", full)
+    watch.step(now=0.0)
+    with pytest.raises(OSError):
+        watch.step(now=2.0)
+    assert watch.state.keys == {} and not watch.options.report.exists()
+    monkeypatch.setattr(session, "atomic_write_text", real)
+    watch.step(now=3.0)  # the rescan offers the file again
+    watch.step(now=5.0)
+    rows = read_report(watch.options.report)
+    assert [Path(r["path"]).name for r in rows] == ["a.png"] and watch.stats.screened == 1
+
+
+def test_a_pdf_that_cannot_be_written_is_a_message_not_a_stop(screener, tmp_path, monkeypatch):
+    import pneumoscan.pdf_summary as pdf
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pdf, "write_summary", full)
+    watch = make_watch(screener, tmp_path, pdf=tmp_path / "summary.pdf")
+    messages: list[str] = []
+    watch.on_error = messages.append
+    (watch.folder / "a.png").write_bytes(png_bytes(2))
+    watch.step(now=0.0)
+    assert len(watch.step(now=2.0)) == 1
+    assert len(read_report(watch.options.report)) == 1 and len(watch.state.keys) == 1
+    assert messages and "No space left" in messages[0]
