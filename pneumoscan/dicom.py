@@ -18,6 +18,7 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 
 from .errors import LoadError, NotScreenable
 from .loader import LoadedImage
+from .outputs.own import MANUFACTURER, RESULT_SERIES
 from .raster import MAX_DECODED_BYTES, MAX_PIXELS
 from .scope.pixels import colour_score
 
@@ -79,12 +80,21 @@ def transfer_syntax(ds: pydicom.Dataset) -> UID:
     return UID(ds.file_meta.TransferSyntaxUID)
 
 
+def _series_number(ds: pydicom.Dataset) -> int:
+    try:
+        return int(ds.get("SeriesNumber", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[str]:
     """Raise ``NotScreenable`` for non-image or non-radiograph objects; return notes."""
     sop = UID(str(ds.get("SOPClassUID", ""))) if ds.get("SOPClassUID") else None
     sop_name = sop.name if sop else "unknown SOP class"
     if "DirectoryRecordSequence" in ds:
         raise NotScreenable("DICOMDIR (a media directory index), not an image.")
+    if _text(ds, "Manufacturer") == MANUFACTURER and _series_number(ds) in RESULT_SERIES:
+        raise NotScreenable("A PneumoScan result (series 9901/9902), not a film: never screened.")
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         if "Rows" in ds and "Columns" in ds:  # an image header without its pixels
             raise LoadError(

@@ -2,7 +2,9 @@
 
 Discovery does not judge content (the loader does, per file, so every file
 gets a row); it only leaves out what is never an image: DICOMDIR indexes,
-hidden and OS housekeeping files, and PneumoScan's own reports. What cannot be
+hidden and OS housekeeping files, and PneumoScan's own outputs (reports,
+PDFs, validation reports and watch state, recognised by content; DICOM results
+are recognised by the loader, which reads them anyway). What cannot be
 walked (unreadable folders, broken links, link loops, names too long) is
 returned as a problem with a reason, so it becomes a row instead of vanishing.
 """
@@ -14,29 +16,16 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .outputs.own import is_own_output
 from .results import ScreenResult
 
 SYSTEM_FILES = {"dicomdir", "thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db", "icon\r"}
-#: First bytes of a PneumoScan report (UTF-8 BOM, then the first column names).
-REPORT_SIGNATURE = b"\xef\xbb\xbfpath,status,reason,"
-
 Problem = tuple[Path, str]
 
 
 def is_skipped_name(name: str) -> bool:
     """Hidden, system and DICOMDIR files are never screened."""
     return name.startswith(".") or name.lower() in SYSTEM_FILES or name.startswith("~$")
-
-
-def is_own_report(path: Path) -> bool:
-    """A report saved inside the screened folder is not an image to screen next time."""
-    if path.suffix.lower() != ".csv":
-        return False
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(len(REPORT_SIGNATURE)) == REPORT_SIGNATURE
-    except OSError:
-        return False
 
 
 def _reason(exc: OSError, what: str) -> str:
@@ -49,7 +38,11 @@ def _reason(exc: OSError, what: str) -> str:
     return f"This {what} could not be read ({exc.strerror or exc})."
 
 
-def _walk(root: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> Iterator[Path]:
+def _walk(
+    root: Path, seen: set[tuple[int, int]], problems: list[Problem], skip: frozenset[Path] = frozenset()
+) -> Iterator[Path]:
+    if skip and Path(os.path.realpath(root)) in skip:
+        return  # an output folder of this run (DICOM results): never screened
     try:
         st = root.stat()
     except OSError as exc:
@@ -69,9 +62,9 @@ def _walk(root: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> It
         path = Path(entry.path)
         try:
             if entry.is_dir(follow_symlinks=True):
-                yield from _walk(path, seen, problems)
+                yield from _walk(path, seen, problems, skip)
             elif entry.is_file(follow_symlinks=True):
-                if not is_own_report(path):
+                if not is_own_output(path):
                     yield path
             elif entry.is_symlink():
                 try:
@@ -89,13 +82,17 @@ def _walk(root: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> It
 
 
 def discover_with_problems(
-    paths: Iterable[str | os.PathLike], recursive: bool = True
+    paths: Iterable[str | os.PathLike],
+    recursive: bool = True,
+    exclude: Iterable[str | os.PathLike] = (),
 ) -> tuple[list[Path], list[Problem]]:
     """Files to screen (de-duplicated, ordered) and what could not be walked, with reasons.
 
     Files named explicitly are kept even when their name looks hidden: the
     user asked for them. Missing paths are kept too, so they get an error row.
+    Folders in ``exclude`` (this run's own output folders) are not walked.
     """
+    skip = frozenset(Path(os.path.realpath(e)) for e in exclude)
     out: list[Path] = []
     problems: list[Problem] = []
     seen_files: set[Path] = set()
@@ -103,7 +100,7 @@ def discover_with_problems(
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = _walk(p, seen_dirs, problems) if recursive else _flat(p, problems)
+            found = _walk(p, seen_dirs, problems, skip) if recursive else _flat(p, problems)
         else:
             found = iter([p])
         for f in found:
@@ -128,13 +125,15 @@ def _entries(folder: Path, problems: list[Problem]) -> list[os.DirEntry]:
 
 def _flat(folder: Path, problems: list[Problem]) -> Iterator[Path]:
     for e in _entries(folder, problems):
-        if not is_skipped_name(e.name) and e.is_file() and not is_own_report(Path(e.path)):
+        if not is_skipped_name(e.name) and e.is_file() and not is_own_output(Path(e.path)):
             yield Path(e.path)
 
 
-def discover(paths: Iterable[str | os.PathLike], recursive: bool = True) -> list[Path]:
+def discover(
+    paths: Iterable[str | os.PathLike], recursive: bool = True, exclude: Iterable[str | os.PathLike] = ()
+) -> list[Path]:
     """Only the files (see ``discover_with_problems`` for what could not be walked)."""
-    return discover_with_problems(paths, recursive)[0]
+    return discover_with_problems(paths, recursive, exclude)[0]
 
 
 def problem_results(problems: list[Problem], model_version: str = "") -> list[ScreenResult]:

@@ -64,6 +64,18 @@ def parse_bare_dicom(path: Path) -> bool:
 SNIFF_BYTES = 64 * 1024
 
 
+def is_dicom(path: str | os.PathLike) -> bool:
+    """The one content rule (the name never counts): Part 10, or a bare dataset that is no raster."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    if sniff_dicom(head):
+        return True
+    return bool(head) and not head.startswith(tuple(RASTER_MAGIC)) and parse_bare_dicom(Path(path))
+
+
 def read_head(path: str | os.PathLike) -> bytes:
     """The first bytes of a regular file; FIFOs and devices are refused (they can block forever)."""
     try:

@@ -23,6 +23,15 @@ from .report import printable
 from .results import ScreenResult
 
 THUMB = 200  # pixels on the long side of each flagged film's picture
+#: Pictures for at most this many flagged films (JPEG, ~10 KB each): a day of 2,000 flagged films
+#: stays a PDF of a few MB that prints; the report and the worklist list every film.
+MAX_PICTURES = 200
+#: reportlab's CID fonts (Adobe's Asian font packs, not embedded): CJK names print as text, not boxes.
+_CID_FONTS = (
+    ("HYSMyeongJo-Medium", ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF))),  # Hangul
+    ("HeiseiMin-W3", ((0x3040, 0x30FF), (0x31F0, 0x31FF))),  # kana
+    ("STSong-Light", ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF))),  # Han and full-width forms
+)
 FOOTER = f"PneumoScan is a second reader for chest X-rays; {DISCLAIMER}. A radiologist decides."
 
 
@@ -68,14 +77,44 @@ def _picture(result: ScreenResult) -> bytes | None:
             return None
     rgb = overlay(shrink(np.asarray(pixels), THUMB), result.cam)
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=80)
     return buf.getvalue()
 
 
+def cjk_font(text: str) -> str | None:
+    """The CID font for text with Hangul, kana or Han characters (None for Latin text)."""
+    for name, ranges in _CID_FONTS:
+        if any(lo <= ord(ch) <= hi for ch in text for lo, hi in ranges):
+            return name
+    return None
+
+
+def _in_font(escaped: str, raw: str) -> str:
+    """Paragraph markup for a name in the font that has its characters."""
+    name = cjk_font(raw)
+    if name is None:
+        return escaped
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(name))
+    return f'<font name="{name}">{escaped}</font>'
+
+
 def _name(result: ScreenResult, no_phi: bool) -> str:
+    """Paragraph markup: the file name (and the patient ID unless --no-phi), escaped, in a font
+    that has their characters."""
     text = printable(str(Path(result.path).name))
     pid = str(result.meta.get("PatientID", "") or "")
-    return text if no_phi or not pid else f"{text}<br/>Patient ID {printable(pid)}"
+    markup = _in_font(_esc(text), text)
+    if no_phi or not pid:
+        return markup
+    return f"{markup}<br/>Patient ID {_in_font(_esc(printable(pid)), pid)}"
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def write_summary(
@@ -89,13 +128,12 @@ def write_summary(
     from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from .report import atomic_write_bytes
+    from .outputs.atomic import atomic_write_bytes
 
     styles = getSampleStyleSheet()
     body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8, leading=10)
 
-    def esc(text: str) -> str:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    esc = _esc
 
     class NumberedCanvas(rl_canvas.Canvas):
         """Two-pass page numbers ("page 2 of 5"), the reportlab recipe."""
@@ -142,13 +180,13 @@ def write_summary(
     story.append(Paragraph(f"Flagged films ({len(flagged)}), most suspicious first", styles["Heading2"]))
     if flagged:
         rows = [["Film", "File", "Probability", "Operating point", "Subtype (research)"]]
-        for r in flagged:
-            png = _picture(r)
+        for i, r in enumerate(flagged):
+            png = _picture(r) if i < MAX_PICTURES else None
             pic = Image(io.BytesIO(png), width=38 * mm, height=38 * mm, kind="proportional") if png else ""
             rows.append(
                 [
                     pic,
-                    Paragraph(esc(_name(r, no_phi)).replace("&lt;br/&gt;", "<br/>"), small),
+                    Paragraph(_name(r, no_phi), small),
                     f"{r.probability:.2f}",
                     Paragraph(esc(operating_label(r)), small),
                     Paragraph(esc(r.subtype_words or "-"), small),
@@ -165,6 +203,14 @@ def write_summary(
             )
         )
         story.append(table)
+        if len(flagged) > MAX_PICTURES:
+            story.append(
+                Paragraph(
+                    f"Pictures are shown for the {MAX_PICTURES} most suspicious films; the CSV report and "
+                    "the workstation show every film.",
+                    small,
+                )
+            )
     else:
         story.append(Paragraph("None.", body))
 
@@ -176,7 +222,7 @@ def write_summary(
         if chosen:
             rows = [["File", "Reason"]] + [
                 [
-                    Paragraph(esc(_name(r, no_phi)).replace("&lt;br/&gt;", "<br/>"), small),
+                    Paragraph(_name(r, no_phi), small),
                     Paragraph(esc(r.reason), small),
                 ]
                 for r in chosen
@@ -202,6 +248,7 @@ def write_summary(
         bottomMargin=18 * mm,
         title=info.title,
         author="PneumoScan",
+        creator="PneumoScan",  # how own.py recognises our PDFs in a screened folder
         subject=FOOTER,
     )
     doc.build(story, canvasmaker=NumberedCanvas)

@@ -69,13 +69,20 @@ class SiteProfile:
             raise ProfileError(f"profile threshold must be a number from 0 to 1 (got {t!r})")
         if not isinstance(data["name"], str) or not _NAME.match(data["name"]):
             raise ProfileError("profile name: letters, digits, '-', '_' or '.', at most 64")
+        for key in ("rule", "model_version", "model_sha256", "created", "labelled_files_sha256"):
+            if not isinstance(data[key], str):
+                raise ProfileError(f"profile field {key!r} must be text (got {data[key]!r})")
+        for key in ("counts", "figures"):
+            if not isinstance(data.get(key, {}), dict):
+                raise ProfileError(f"profile field {key!r} must be an object (got {data[key]!r})")
         return cls(**data)
 
     def check_model(self, version: str, sha256: str) -> None:
         if self.model_sha256.lower() != sha256.lower():
             raise ModelError(
-                f"Site profile {self.name!r} was measured with model {self.model_version}, not the installed "
-                f"{version}; its threshold does not apply. Validate again with this model."
+                f"Site profile {self.name!r} was measured with model {self.model_version} "
+                f"(SHA-256 {self.model_sha256[:12]}), not the installed {version} (SHA-256 {sha256[:12]}); "
+                "its threshold does not apply. Validate again with this model."
             )
 
 
@@ -86,7 +93,7 @@ def _path(name: str) -> Path:
 
 
 def save_profile(profile: SiteProfile) -> Path:
-    from .report import atomic_write_text
+    from .outputs.atomic import atomic_write_text
 
     path = _path(profile.name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +112,7 @@ def load_profile(name: str) -> SiteProfile:
 
 
 def list_profiles() -> list[SiteProfile]:
+    """The usable profiles (see ``profile_problems`` for the others)."""
     out = []
     for path in sorted(profiles_dir().glob("*.json")):
         try:
@@ -112,6 +120,21 @@ def list_profiles() -> list[SiteProfile]:
         except ProfileError:
             continue
     return out
+
+
+def profile_problems() -> list[str]:
+    """One sentence per profile file that cannot be used, so none vanishes without a word."""
+    out = []
+    for path in sorted(profiles_dir().glob("*.json")):
+        try:
+            load_profile(path.stem)
+        except ProfileError as exc:
+            out.append(f"{path.name}: {exc}")
+    return out
+
+
+def profile_exists(name: str) -> bool:
+    return _path(name).exists()
 
 
 def remove_profile(name: str) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from .outputs.atomic import atomic_write_text
 from .results import ScreenResult
 
 PHI_COLUMNS = ("patient_name", "patient_id", "patient_age", "patient_sex", "accession_number")
@@ -166,52 +166,11 @@ def write_report(path: str | os.PathLike, results: Iterable[ScreenResult], no_ph
     return atomic_write_text(path, render(results, no_phi), encoding="utf-8-sig")
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    """Temporary file beside the target, fsync, rename: a crash never leaves half a file."""
-    return atomic_write_bytes(path, text.encode(encoding))
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """The one atomic write (reports, PDFs, DICOM results): a reader or a watcher on the folder
-    never sees half a file; an existing file's permissions are kept."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        mode = _mode_for(target)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def _mode_for(target: Path) -> int:
-    """Keep an existing report's permissions; a new one gets the usual 0666 minus the umask."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask without changing it (``os.umask`` would race with other threads)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
 def read_report(path: str | os.PathLike) -> list[dict[str, str]]:
+    """Rows of a report, also after a spreadsheet re-saved it (no BOM, ``;`` or tab, an index column)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+        first = fh.readline()
+        fh.seek(0)
+        delimiter = max((",", ";", "\t"), key=first.count)
+        rows = list(csv.DictReader(fh, delimiter=delimiter))
+    return [{k.strip(): v for k, v in row.items() if k is not None} for row in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import EXIT_OK, EXIT_USAGE
+from . import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
 
 def add_parser(sub) -> None:
@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiles import ProfileError, list_profiles, profiles_dir, remove_profile
+    from ..profiles import ProfileError, list_profiles, profile_problems, profiles_dir, remove_profile
 
     if args.remove:
         try:
@@ -25,14 +25,25 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(f"removed site profile {args.remove!r}")
         return EXIT_OK
-    found = list_profiles()
+    found, problems = list_profiles(), profile_problems()
+    for problem in problems:
+        print(f"pneumoscan: unusable profile {problem}", file=sys.stderr)
     if not found:
         print(f"no site profiles in {profiles_dir()} (adopt one with: pneumoscan validate ... --adopt NAME)")
     for p in found:
-        sens, spec = p.figures.get("sensitivity", {}), p.figures.get("specificity", {})
         print(
             f"{p.name}: threshold {p.threshold:.4f}, {p.counts.get('films', '?')} films, "
-            f"sensitivity {100 * sens.get('value', float('nan')):.1f}%, specificity {100 * spec.get('value', float('nan')):.1f}%, "
+            f"sensitivity {_rate(p.figures.get('sensitivity'))}, specificity {_rate(p.figures.get('specificity'))}, "
             f"model {p.model_version}, {p.created}"
         )
-    return EXIT_OK
+    return EXIT_SOME_FAILED if problems else EXIT_OK
+
+
+def _rate(figure) -> str:
+    """``99.1% (95% CI 97.0-99.9)`` from a stored figure; ``?`` for anything else."""
+    try:
+        text = f"{100 * float(figure['value']):.1f}%"
+        lo, hi = figure.get("ci95", (None, None))
+        return f"{text} (95% CI {100 * float(lo):.1f}-{100 * float(hi):.1f})" if lo is not None else text
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return "?"

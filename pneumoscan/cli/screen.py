@@ -12,7 +12,7 @@ from pathlib import Path
 from ..discovery import discover_with_problems, problem_results
 from ..engines.choice import add_engine_arguments, stream_for
 from ..errors import ModelError
-from ..outputs import OutputError, check_output, fallback_path
+from ..outputs import OutputError, check_targets, fallback_path, folder_target, pdf_target, report_target
 from ..profiles import ProfileError
 from ..report import write_report
 from ..results import ScreenResult
@@ -76,26 +76,33 @@ def save(output: Path, results: list[ScreenResult], no_phi: bool) -> Path:
             return spare
 
 
-def write_dicom_outputs(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> None:
-    """SC + SR per DICOM input; what happened goes into each row's notes."""
+def write_dicom_outputs(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> int:
+    """SC + SR per DICOM input; what happened goes into each row's notes. Returns the failures."""
     from ..dicom_results import write_dicom_results
 
-    n = 0
+    n = failed = 0
     for r in results:
         outcome = write_dicom_results(r, out, manifest.version, manifest.sha256, no_phi)
         r.notes.append(outcome.note)
         n += len(outcome.written)
+        failed += outcome.failed
     print(f"DICOM results: {n} files in {out}", file=sys.stderr)
+    if failed:
+        print(f"pneumoscan: {failed} DICOM result(s) NOT written; see the notes column", file=sys.stderr)
+    return failed
 
 
-def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -> None:
+def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -> bool:
+    """The PDF summary; a failure is a message and a non-zero exit, never a traceback."""
     from ..pdf_summary import SummaryInfo, write_summary
 
     info = SummaryInfo(screener.manifest.version, screener.manifest.sha256, screener.operating_point)
     try:
         print(f"PDF summary: {write_summary(path, results, info, no_phi)}", file=sys.stderr)
     except OSError as exc:
-        print(f"pneumoscan: PDF summary not written ({exc.strerror or exc})", file=sys.stderr)
+        print(f"pneumoscan: PDF summary NOT written ({exc.strerror or exc})", file=sys.stderr)
+        return False
+    return True
 
 
 def screener_from_args(args: argparse.Namespace):
@@ -129,12 +136,18 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    files, problems = discover_with_problems(args.paths)
+    files, problems = discover_with_problems(args.paths, exclude=[args.dicom_out] if args.dicom_out else [])
+    targets = [report_target(args.output)]
+    if args.pdf:
+        targets.append(pdf_target(args.pdf))
+    if args.dicom_out:
+        targets.append(folder_target(args.dicom_out))
     try:
-        output = check_output(args.output, files, args.paths)
+        check_targets(targets, files, args.paths)
     except OutputError as exc:
         print(f"pneumoscan: report not started: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    output = Path(args.output)
     results: list[ScreenResult] = []
     cancel = threading.Event()
     start = last_save = time.monotonic()
@@ -155,11 +168,12 @@ def run(args: argparse.Namespace) -> int:
         interrupted = True
     bar.close()
     results.extend(problem_results(problems, screener.manifest.version))
+    outputs_ok = True
     if args.dicom_out and not interrupted:
-        write_dicom_outputs(results, Path(args.dicom_out), screener.manifest, args.no_phi)
+        outputs_ok = write_dicom_outputs(results, Path(args.dicom_out), screener.manifest, args.no_phi) == 0
     written = save(output, results, args.no_phi)
     if args.pdf:
-        write_pdf(Path(args.pdf), results, screener, args.no_phi)
+        outputs_ok = write_pdf(Path(args.pdf), results, screener, args.no_phi) and outputs_ok
     print(summarize(results, time.monotonic() - start), file=sys.stderr)
     print(f"report: {written}", file=sys.stderr)
     if interrupted:
@@ -167,6 +181,6 @@ def run(args: argparse.Namespace) -> int:
             f"interrupted: {len(files) - (len(results) - len(problems))} files not screened", file=sys.stderr
         )
         return EXIT_INTERRUPTED
-    if written != output:
+    if written != output or not outputs_ok:
         return EXIT_SOME_FAILED
     return EXIT_OK if all(r.ok for r in results) else EXIT_SOME_FAILED

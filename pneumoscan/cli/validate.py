@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from pathlib import Path
 
+from ..discovery import discover
 from ..engines.choice import add_engine_arguments, stream_for
 from ..errors import ModelError
-from ..outputs import OutputError, check_output
+from ..outputs import OutputError, check_targets, html_target, json_target
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from ._console import progress_bar, stop_signals_interrupt
 
@@ -24,6 +26,9 @@ def add_parser(sub) -> None:
     va.add_argument("--target-sensitivity", type=float, default=0.99)
     va.add_argument(
         "--adopt", metavar="NAME", default=None, help="store the proposed site threshold as profile NAME"
+    )
+    va.add_argument(
+        "--replace", action="store_true", help="with --adopt: replace an existing profile of that name"
     )
     va.add_argument(
         "-o", "--output", default="validation.html", help="HTML report (a JSON file is written beside it)"
@@ -43,11 +48,26 @@ def run(args: argparse.Namespace) -> int:
     if not 0.5 <= args.target_sensitivity < 1.0:
         print("pneumoscan: --target-sensitivity must be from 0.5 to below 1", file=sys.stderr)
         return EXIT_USAGE
+    from ..profiles import profile_exists
+    from ..validation.labels import read_labels
+
     try:
+        if args.adopt:  # a name that cannot be used is refused now, not after an hour of screening
+            if profile_exists(args.adopt) and not args.replace:
+                raise ProfileError(
+                    f"a site profile named {args.adopt!r} exists; add --replace to replace it, or choose "
+                    "another name"
+                )
+        if args.labels:
+            read_labels(args.labels)  # a missing file, the wrong columns or our own report: said now
+        out = Path(args.output)
+        inputs = discover(args.paths) + ([Path(args.labels)] if args.labels else [])
+        check_targets(
+            [html_target(out), json_target(out.with_suffix(".json"), "validation JSON")], inputs, args.paths
+        )
         screener = Screener(args.model)
-        check_output(args.output, [], args.paths)
         stream = stream_for(args, screener)
-    except (ModelError, OutputError, ImportError) as exc:
+    except (ModelError, OutputError, ProfileError, ImportError, ValueError, OSError) as exc:
         print(f"pneumoscan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     bar = progress_bar(0)
@@ -86,6 +106,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_SOME_FAILED
     print(report.summary)
     print(f"report: {html_path} (and {json_path.name})", file=sys.stderr)
+    missing = report.not_used.get("labels_without_a_film", [])
+    if missing:
+        print(
+            f"pneumoscan: {len(missing)} label row(s) name no screened film (listed in the report), "
+            f"e.g. {missing[0]}",
+            file=sys.stderr,
+        )
     if args.adopt:
         try:
             path = save_profile(adopt(report, args.adopt))

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ModelError
-from . import EXIT_OK, EXIT_USAGE
+from . import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
 _STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 
@@ -60,10 +60,17 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         watch = FolderWatch(folder, screener, options, on_results=show)
-        watch.start()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # WatchError: lock held, an output refused, state unusable
         print(f"pneumoscan: cannot watch {folder}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        watch.start()
+    except OSError as exc:
+        watch.close()
+        print(f"pneumoscan: cannot watch {folder}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for notice in watch.notices:
+        print(f"pneumoscan: {notice}", file=sys.stderr)
     print(
         f"watching {folder} ({watch.observer_kind}); report {options.report}; Ctrl-C stops", file=sys.stderr
     )
@@ -77,10 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, request_stop) for s in _STOP_SIGNALS}
     try:
-        watch.run(
-            stop,
-            on_error=lambda msg: print(f"pneumoscan: watch step failed, retrying: {msg}", file=sys.stderr),
-        )
+        watch.run(stop, on_error=lambda msg: print(f"pneumoscan: watch: {msg}", file=sys.stderr, flush=True))
     finally:
         watch.close()
         for s, handler in old.items():
@@ -90,4 +94,11 @@ def run(args: argparse.Namespace) -> int:
         f"watch stopped: {s.screened} screened, {s.flagged} flagged, {s.duplicates} duplicates skipped",
         file=sys.stderr,
     )
+    if watch.unwritten:
+        print(
+            f"pneumoscan: {watch.unwritten} output(s) could not be written (DICOM results or the day's PDF); "
+            "see the messages above and the report's notes",
+            file=sys.stderr,
+        )
+        return EXIT_SOME_FAILED
     return EXIT_OK

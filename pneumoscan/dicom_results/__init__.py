@@ -14,22 +14,6 @@ from pathlib import Path
 
 from ..results import ScreenResult
 
-#: Attributes emptied in DICOM outputs with ``--no-phi`` (Type 2: present, empty).
-PHI_ATTRIBUTES = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "PatientAge",
-    "AccessionNumber",
-    "ReferringPhysicianName",
-    "OtherPatientIDs",
-    "OtherPatientNames",
-    "InstitutionName",
-    "InstitutionAddress",
-)
-
-
 _TYPE2 = (
     "PatientName",
     "PatientID",
@@ -41,33 +25,38 @@ _TYPE2 = (
     "ReferringPhysicianName",
     "AccessionNumber",
 )
+_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 
 
 @dataclass
 class DicomOutcome:
     written: list[Path] = field(default_factory=list)
     note: str = ""
+    #: 1 when writing was tried and failed (full disk, ...): a later run or step may succeed.
+    failed: int = 0
+
+
+class SourceError(ValueError):
+    """The source cannot be referenced by a result (no or invalid UIDs): no retry will help."""
 
 
 def _source_dataset(path: Path, no_phi: bool):
     import pydicom
+    from pydicom.uid import UID
+
+    from ..outputs.phi import UTF8, allowed_reference
 
     ds = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
-    for keyword in ("StudyInstanceUID", "SOPInstanceUID", "SOPClassUID"):
-        if not str(getattr(ds, keyword, "") or ""):
-            raise ValueError(f"source has no {keyword}")
+    for keyword in _UIDS:
+        value = str(getattr(ds, keyword, "") or "")
+        if not value:
+            raise SourceError(f"the source has no {keyword}")
+        if not UID(value).is_valid:
+            raise SourceError(f"the source's {keyword} is not a valid DICOM UID")
     if no_phi:
-        for keyword in PHI_ATTRIBUTES:
-            if keyword in ds:
-                if keyword in (
-                    "OtherPatientIDs",
-                    "OtherPatientNames",
-                    "InstitutionName",
-                    "InstitutionAddress",
-                ):
-                    delattr(ds, keyword)
-                else:
-                    setattr(ds, keyword, "")
+        return allowed_reference(ds)
+    ds.decode()  # text to str in the source's character set, then written as UTF-8
+    ds.SpecificCharacterSet = UTF8
     if not str(ds.get("Modality", "") or ""):
         ds.Modality = "OT"  # only in our copy: highdicom reads it from the referenced source
     for keyword in _TYPE2:  # present, maybe empty: highdicom copies them from the source
@@ -87,7 +76,7 @@ def write_dicom_results(
     if str(result.meta.get("source_kind", "")).upper() != "DICOM":
         return DicomOutcome(note="No DICOM result: the input was not a DICOM file.")
     from ..loader import load_image
-    from ..report import atomic_write_bytes
+    from ..outputs.atomic import atomic_write_bytes
     from .capture import build_secondary_capture
     from .report_sr import build_structured_report
 
@@ -106,8 +95,10 @@ def write_dicom_results(
             written.append(target)
     except (KeyboardInterrupt, SystemExit):
         raise
+    except SourceError as exc:
+        return DicomOutcome(note=f"No DICOM result: {exc}.")
     except BaseException as exc:  # noqa: BLE001 - a row note, never a crash of the batch
-        return DicomOutcome(note=f"DICOM result not written ({type(exc).__name__}: {exc}).")
+        return DicomOutcome(note=f"DICOM result not written ({type(exc).__name__}: {exc}).", failed=1)
     return DicomOutcome(written=written, note=f"DICOM result: {len(written)} files (SC + SR).")
 
 

@@ -111,14 +111,6 @@ def age_from_dates(birth: str, study: str) -> float | None:
     return years if 0 <= years < 130 else None
 
 
-def format_age(years: float) -> str:
-    if years >= 2:
-        return f"{years:.0f} years"
-    if years >= 1 / 12:
-        return f"{years * 12:.0f} months"
-    return f"{years * 365.25 / 7:.0f} weeks"
-
-
 def check_body_part(meta: dict[str, Any]) -> CheckResult:
     name = "body_part"
     if meta.get("source_kind") != "DICOM":
@@ -132,7 +124,8 @@ def check_body_part(meta: dict[str, Any]) -> CheckResult:
         if not found:
             continue
         if tag == "BodyPartExamined" and not (words(value) & CHEST_WORDS):
-            return CheckResult(name, REFUSE, f"other body part ({value.strip()} in BodyPartExamined)")
+            # our word for it, never the tag's text: free text there may hold a name (--no-phi)
+            return CheckResult(name, REFUSE, f"other body part ({found[0]} in BodyPartExamined)")
         if not chest_anywhere:
             return CheckResult(name, REFUSE, f"other body part ({found[0]} in {tag})")
     return CheckResult(name, PASS)
@@ -167,21 +160,21 @@ def check_age(meta: dict[str, Any]) -> CheckResult:
         years = age_from_dates(str(meta.get("PatientBirthDate", "")), str(meta.get("StudyDate", "")))
         source = "birth and study dates"
     if years is None:
-        why = f"unreadable PatientAge {raw!r}" if raw.strip() else "no age in the file"
+        why = "unreadable PatientAge" if raw.strip() else "no age in the file"
         return CheckResult(name, NOT_RUN, f"{why}")
     lo, hi = TRAINING_AGES
     if years >= ADULT_YEARS:
         return CheckResult(
             name,
             REFUSE,
-            f"adult ({format_age(years)}): outside the validated population (children 1-5)",
+            f"adult (from {source}): outside the validated population (children 1-5)",
             years,
         )
     if years < lo or years >= hi + 1:
         return CheckResult(
             name,
             NOTE,
-            f"age {format_age(years)} (from {source}) is outside the training range (1-5 years): "
+            f"age (from {source}) outside the training range (1-5 years): "
             "assessed, but the model's figures may not hold",
             years,
         )

@@ -7,7 +7,8 @@ import html
 import json
 from pathlib import Path
 
-from ..report import atomic_write_text
+from ..outputs.atomic import atomic_write_text
+from ..outputs.own import HTML_MARK
 from . import plots
 from .run import ValidationReport
 
@@ -74,7 +75,8 @@ def render(report: ValidationReport) -> str:
         + "</ul></details>"
         for k, v in report.not_used.items()
     )
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>PneumoScan site validation</title>
+    return f"""{HTML_MARK}
+<!doctype html><html><head><meta charset="utf-8"><title>PneumoScan site validation</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}img{{margin:6px}}
 .summary{{background:#f3f6fa;padding:1em;border-left:4px solid #1565c0}}</style></head><body>

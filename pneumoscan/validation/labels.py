@@ -79,6 +79,13 @@ _LABEL_COLUMNS = ("label", "class", "diagnosis", "truth", "result", "finding")
 def read_labels(csv_path: str | os.PathLike) -> LabelTable:
     """Read ``path`` or ``sop_instance_uid`` plus ``label`` columns (names matched case-insensitively)."""
     csv_path = Path(csv_path)
+    from ..outputs.own import is_own_report
+
+    if is_own_report(csv_path):
+        raise ValueError(
+            f"{csv_path.name} is a PneumoScan report: its results are the model's own calls, so "
+            "validating against them measures the model against itself. Give the readers' labels."
+        )
     with open(csv_path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         fields = {f.strip().lower(): f for f in reader.fieldnames or []}

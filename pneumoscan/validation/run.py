@@ -40,7 +40,9 @@ class ValidationReport:
     scores: dict[str, list] = field(default_factory=dict, repr=False)  # y, p, patient: for plots
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        from ..outputs.own import JSON_GENERATOR
+
+        return {"generator": JSON_GENERATOR, **self.__dict__}
 
 
 def _fmt(x: float) -> str:
@@ -139,6 +141,11 @@ def validate(
     not_used["unreadable"] += [f"{p}: {why}" for p, why in problems]
     if labels is not None:
         not_used["unknown_labels"] = list(labels.unknown)
+        screened = {str(Path(r.path).resolve()) for r in results}
+        uids = {str(r.meta.get("SOPInstanceUID", "") or "") for r in results}
+        not_used["labels_without_a_film"] = sorted(
+            [p for p in labels.by_path if p not in screened] + [u for u in labels.by_uid if u not in uids]
+        )
     if not used or len({u[1] for u in used}) < 2:
         raise ValueError("validation needs labelled films of both classes (NORMAL and PNEUMONIA)")
     y = np.array([u[1] for u in used])
@@ -211,12 +218,45 @@ def validate(
     )
 
 
+#: Films of each class a site threshold may be adopted from. With 30 pneumonia films all flagged, the
+#: 95% Clopper-Pearson interval on sensitivity still reaches down to 0.884; with fewer, the interval is
+#: wider than the differences a threshold choice makes, and a threshold read off one or two films moved
+#: 12 of 80 pneumonias below it in a hand test. 30 is a floor, not a claim: the report says how many
+#: films each sensitivity claim needs (299 pneumonia films for 0.99).
+MIN_PER_CLASS = 30
+#: Which operating point of the report each proposal is (found by name, never by a float's equality).
+POINT_OF = {
+    "site_target": "proposed site threshold",
+    "guaranteed": "guaranteed (Neyman-Pearson)",
+    "balanced": "proposed balanced",
+}
+
+
+def adoption_problem(counts: dict[str, Any]) -> str:
+    """Why these films are too few to adopt a threshold from ("" when they suffice)."""
+    short = [
+        f"{counts.get(k, 0)} {k} films" for k in ("pneumonia", "normal") if counts.get(k, 0) < MIN_PER_CLASS
+    ]
+    if not short:
+        return ""
+    return (
+        f"only {' and '.join(short)}: adopting a site threshold needs at least {MIN_PER_CLASS} films of "
+        "each class (below that its 95% interval is too wide to mean anything); the report still shows "
+        "the figures"
+    )
+
+
 def adopt(report: ValidationReport, name: str, which: str = "site_target") -> SiteProfile:
-    """A profile from a report: the proposed site threshold by default ('guaranteed' or 'balanced' too)."""
+    """A profile from a report: the proposed site threshold by default ('guaranteed' or 'balanced' too).
+
+    Refused (``ValueError``) when the films are too few (``MIN_PER_CLASS``)."""
+    problem = adoption_problem(report.counts)
+    if problem:
+        raise ValueError(problem)
     chosen = report.proposals[which]
     if chosen.get("threshold") is None:
         raise ValueError(f"no {which} threshold: {report.proposals[which]}")
-    point = next(op for op in report.operating_points if abs(op["threshold"] - chosen["threshold"]) < 1e-12)
+    point = next(op for op in report.operating_points if op["name"] == POINT_OF[which])
     return SiteProfile(
         name=name,
         threshold=float(chosen["threshold"]),

@@ -1,5 +1,6 @@
 """Watch mode: screen films as they arrive in a folder (see ``session.FolderWatch``)."""
 
-from .session import FolderWatch, WatchOptions, daily_pdf_path
+from .rows import daily_pdf_path
+from .session import FolderWatch, WatchError, WatchOptions
 
-__all__ = ["FolderWatch", "WatchOptions", "daily_pdf_path"]
+__all__ = ["FolderWatch", "WatchError", "WatchOptions", "daily_pdf_path"]

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..loader import is_dicom
+
 _JPEG_END = b"\xff\xd9"
 _PNG_END = b"IEND\xaeB`\x82"
 
@@ -39,10 +41,13 @@ def dicom_complete(path: Path) -> bool:
     except Exception:  # noqa: BLE001 - any parse failure means "not yet"
         return False
     if "PixelData" not in ds:
-        return True  # nothing more to wait for (the loader will say what it is)
+        # an image header whose pixels have not arrived (pydicom drops encapsulated pixel data cut
+        # before its delimiter); objects without an image (SR, ...) have nothing more to wait for
+        return "Rows" not in ds and "SOPClassUID" in ds  # (pydicom may drop everything: "not yet")
     data = ds.PixelData
-    if ds.file_meta.get("TransferSyntaxUID", pydicom.uid.ExplicitVRLittleEndian).is_compressed:
-        return len(data) > 8
+    syntax = ds.file_meta.get("TransferSyntaxUID", pydicom.uid.ExplicitVRLittleEndian)
+    if syntax.is_compressed:
+        return encapsulated_complete(data, syntax, int(ds.get("NumberOfFrames", 1) or 1))
     try:
         expected = (
             int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1)) * int(ds.BitsAllocated) // 8
@@ -50,6 +55,24 @@ def dicom_complete(path: Path) -> bool:
     except (AttributeError, TypeError, ValueError):
         return True
     return len(data) >= expected * int(ds.get("NumberOfFrames", 1) or 1)
+
+
+def encapsulated_complete(data: bytes, syntax, frames: int) -> bool:
+    """Every fragment whole, at least one per frame, and a JPEG-family codestream that ends in its
+    end marker (JPEG EOI, JPEG-LS EOI and JPEG 2000 EOC are all FF D9): a file that stalls
+    mid-transfer is "not yet", not an error row that would mark the instance done."""
+    from pydicom.encaps import generate_fragments
+    from pydicom.uid import RLELossless
+
+    try:
+        fragments = list(generate_fragments(data))
+    except Exception:  # noqa: BLE001 - a fragment cut short
+        return False
+    if len(fragments) < max(1, frames) or not fragments[-1]:
+        return False
+    if syntax == RLELossless:
+        return True
+    return fragments[-1].rstrip(b"\0").endswith(_JPEG_END)
 
 
 def looks_complete(path: Path) -> bool:
@@ -61,7 +84,7 @@ def looks_complete(path: Path) -> bool:
             return _JPEG_END in _tail(path, 64)
         if head[:8] == b"\x89PNG\r\n\x1a\n":
             return _tail(path, 12).endswith(_PNG_END)
-        if len(head) >= 132 and head[128:132] == b"DICM" or path.suffix.lower() in (".dcm", ".dicom"):
+        if is_dicom(path):
             return dicom_complete(path)
     except OSError:
         return False

@@ -2,7 +2,9 @@
 
 A PACS may send the same instance twice (a resend, a second export, a copy
 with another name). DICOM instances are the same when their SOP Instance UID
-is; other files when their content is (SHA-256).
+is; other files when their content is (SHA-256). The content hash is kept for
+DICOM too: an instance overwritten with new pixels under the same UID is not
+the film that was screened, and is screened again.
 """
 
 from __future__ import annotations
@@ -10,13 +12,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..loader import is_dicom
 
-def instance_key(path: Path) -> str:
-    """``uid:<SOP Instance UID>`` for DICOM with one, else ``sha256:<content hash>``."""
+
+def content_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes ("" when it cannot be read)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(132)
-        if len(head) >= 132 and head[128:132] == b"DICM" or path.suffix.lower() in (".dcm", ".dicom"):
+            if hasattr(hashlib, "file_digest"):
+                return hashlib.file_digest(fh, "sha256").hexdigest()
+            h = hashlib.sha256()
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+            return h.hexdigest()
+    except OSError:
+        return ""
+
+
+def instance_key(path: Path, digest: str | None = None) -> str:
+    """``uid:<SOP Instance UID>`` for DICOM with one, else ``sha256:<content hash>``."""
+    try:
+        if is_dicom(path):
             import pydicom
 
             ds = pydicom.dcmread(
@@ -27,11 +43,5 @@ def instance_key(path: Path) -> str:
                 return f"uid:{uid}"
     except Exception:  # noqa: BLE001 - fall back to the content hash
         pass
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return f"path:{path}"
-    return f"sha256:{h.hexdigest()}"
+    digest = content_digest(path) if digest is None else digest
+    return f"sha256:{digest}" if digest else f"path:{path}"

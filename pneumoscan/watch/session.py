@@ -4,10 +4,12 @@ The loop is deliberately plain: file-system events (watchdog; a polling
 observer for network shares where events do not arrive) only *offer* paths;
 a periodic rescan catches anything an observer missed; the ``Settler`` waits
 until a file is whole; the ``WatchState`` keeps each instance from being
-screened twice, also across restarts. After each batch the report is
-rewritten atomically, DICOM results are written, the day's PDF is refreshed,
-then the state is saved: a crash in between screens a film again rather than
-losing it.
+screened twice, also across restarts, and is never wrong about "done": a film
+is done only once it was assessed or definitively refused (an error row is
+screened again when the file changes), and a film whose content changed under
+the same SOP Instance UID is screened again with a note. One lock per report
+keeps a second watch off it. Everything is compared by resolved path, and our
+own outputs are also recognised by content, so a watch never screens them.
 """
 
 from __future__ import annotations
@@ -17,18 +19,37 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..discovery import discover, is_own_report, is_skipped_name
-from ..report import atomic_write_text, read_report, render_rows, row_for
+from ..discovery import discover, is_skipped_name
+from ..outputs.atomic import atomic_write_text
+from ..outputs.guard import (
+    OutputError,
+    check_targets,
+    folder_target,
+    json_target,
+    pdf_target,
+    report_target,
+    resolved,
+)
+from ..outputs.own import is_own_output, is_own_report
+from ..report import read_report, render_rows, row_for
 from ..results import ScreenResult
 from .arrival import Settler
-from .identity import instance_key
-from .state import WatchState, state_path_for
+from .identity import content_digest, instance_key
+from .rows import daily_pdf_path, result_from_row
+from .state import StateError, WatchState, entry, state_path_for
 
 #: Files screened per batch before the report is rewritten (a burst of 500 is 8 writes).
 CHUNK = 64
+CHANGED_NOTE = (
+    "Content changed since the earlier result for this instance (same SOP Instance UID): screened again."
+)
+
+
+class WatchError(ValueError):
+    """The watch cannot start; the message says why (lock held, output refused, state unusable)."""
 
 
 @dataclass
@@ -41,6 +62,8 @@ class WatchOptions:
     settle: float = 2.0
     give_up: float = 120.0
     rescan: float = 30.0  # full rescan interval, a safety net for missed events
+    pdf_interval: float = 300.0  # the day's PDF is rebuilt at most this often (and when the watch stops)
+    retry_interval: float = 60.0  # DICOM results that failed are written again after this
 
 
 @dataclass
@@ -51,39 +74,12 @@ class WatchStats:
     started: float = field(default_factory=time.monotonic)
 
 
-def result_from_row(row: dict[str, str]) -> ScreenResult:
-    """A report row back as a result (no map, no thumbnail): the day's PDF after a restart."""
-
-    def num(key: str) -> float | None:
-        try:
-            return float(row.get(key) or "")
-        except ValueError:
-            return None
-
-    return ScreenResult(
-        path=Path(row.get("path", "")),
-        status=row.get("status", ""),
-        reason=row.get("reason", ""),
-        probability=num("probability"),
-        threshold=num("threshold"),
-        operating_point=row.get("operating_point", ""),
-        model_version=row.get("model_version", ""),
-        meta={"PatientID": row.get("patient_id", "")},
-        viral_probability=num("viral_probability"),
-        # reproduces the recorded call exactly (the head's threshold is not in the row)
-        subtype_threshold={"viral": num("viral_probability"), "bacterial": float("inf")}.get(
-            row.get("subtype", "")
-        ),
-        screened_at=row.get("screened_at", ""),
-    )
-
-
-def daily_pdf_path(pdf: Path, day: str) -> Path:
-    return pdf.with_name(f"{pdf.stem}-{day}{pdf.suffix or '.pdf'}")
+def lock_path_for(report: Path) -> Path:
+    return report.with_name(f".{report.name}.lock")
 
 
 class FolderWatch:
-    """Owns the observer, the settler, the state and the report of one watched folder."""
+    """Owns the observer, the settler, the state, the lock and the report of one watched folder."""
 
     def __init__(
         self,
@@ -92,39 +88,90 @@ class FolderWatch:
         options: WatchOptions,
         on_results: Callable[[list[ScreenResult]], None] | None = None,
     ) -> None:
-        self.folder = Path(folder)
+        self.folder = resolved(folder)
+        if not self.folder.is_dir():
+            raise WatchError(f"{folder} is not a folder")
+        self.options = options = replace(
+            options,
+            report=resolved(options.report),
+            dicom_out=resolved(options.dicom_out) if options.dicom_out else None,
+            pdf=resolved(options.pdf) if options.pdf else None,
+        )
         self.screener = screener
-        self.options = options
         self.on_results = on_results
-        self.state = WatchState(state_path_for(options.report))
+        self.on_error: Callable[[str], None] | None = None  # set by ``run``; messages that are not rows
+        self.notices: list[str] = []  # said once at start (a crash settled, a state rebuilt)
+        self._check_outputs()
+        self._lock = self._take_lock()
+        try:
+            self._rows = read_report(options.report) if options.report.exists() else []
+            self.state = WatchState(state_path_for(options.report))
+            self._settle_state()
+        except (StateError, OSError, ValueError) as exc:
+            self._lock.release()
+            raise WatchError(str(exc)) from exc
         self.settler = Settler(options.settle, options.give_up)
         self.stats = WatchStats()
         self._events: queue.SimpleQueue[Path] = queue.SimpleQueue()
         self._observer = None
         self._last_scan = -1e9
-        self._rows = self._existing_rows()
         day = time.strftime("%Y-%m-%d")
         self._today = [result_from_row(r) for r in self._rows if r.get("screened_at", "").startswith(day)]
+        self._pdf_dirty, self._last_pdf = False, -1e18
+        self._retry: list[tuple[ScreenResult, int]] = []  # DICOM results to write again, with their row
+        self._last_retry = -1e18
+        self._outside: set[Path] = set()
         self.observer_kind = ""
-        self.on_error: Callable[[str], None] | None = None  # set by ``run``; messages that are not rows
 
-    # --- what is ours and what is new ------------------------------------------------------------
-    def _existing_rows(self) -> list[dict[str, str]]:
-        report = self.options.report
-        if report.exists() and is_own_report(report):
-            return read_report(report)
-        return []
-
-    def _ours(self, path: Path) -> bool:
-        """Our report, state, PDFs and DICOM results, which may sit in the watched folder."""
+    # --- start-up: outputs, lock, state -----------------------------------------------------------
+    def _check_outputs(self) -> None:
         o = self.options
-        if is_skipped_name(path.name) or is_own_report(path):
+        targets = [report_target(o.report), json_target(state_path_for(o.report), "watch state")]
+        if o.pdf is not None:
+            targets.append(pdf_target(daily_pdf_path(o.pdf, time.strftime("%Y-%m-%d"))))
+        if o.dicom_out is not None:
+            targets.append(folder_target(o.dicom_out))
+        films = [p for p in discover([self.folder]) if not self._ours(resolved(p))]
+        try:
+            check_targets(targets, films, [self.folder])
+        except OutputError as exc:
+            raise WatchError(str(exc)) from exc
+
+    def _take_lock(self):
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(lock_path_for(self.options.report)))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout as exc:
+            raise WatchError(
+                f"another watch is writing to {self.options.report}; two watches on one report would "
+                "lose rows (stop the other one, or give this one its own report)"
+            ) from exc
+        return lock
+
+    def _settle_state(self) -> None:
+        said = self.state.reconcile(len(self._rows))
+        if said:
+            self.notices.append(said)
+        if not self.state.existed and self._rows:
+            n = self.state.rebuild(self._rows, instance_key)
+            self.state.save()
+            self.notices.append(f"no watch state beside the report: rebuilt from its rows ({n} instances)")
+
+    # --- what is ours and what is new -------------------------------------------------------------
+    def _ours(self, path: Path) -> bool:
+        """Our report, state, lock, PDFs and DICOM results, by resolved path and by content."""
+        o = self.options
+        if is_skipped_name(path.name):
             return True
-        if path in (o.report, state_path_for(o.report)):
+        if path in (o.report, state_path_for(o.report), lock_path_for(o.report)):
+            return True
+        if o.dicom_out is not None and (path == o.dicom_out or o.dicom_out in path.parents):
             return True
         if o.pdf is not None and path.parent == o.pdf.parent and path.name.startswith(o.pdf.stem + "-"):
-            return path.suffix.lower() == ".pdf"
-        return o.dicom_out is not None and o.dicom_out in path.parents
+            return True
+        return is_own_output(path, dicom=True)
 
     def offer(self, path: Path) -> None:
         """Called from observer threads: only queues the path."""
@@ -133,7 +180,9 @@ class FolderWatch:
     def _drain(self, now: float) -> None:
         if now - self._last_scan >= self.options.rescan:
             self._last_scan = now
-            for p in discover([self.folder]):
+            for p in discover(
+                [self.folder], exclude=[self.options.dicom_out] if self.options.dicom_out else []
+            ):
                 self._consider(p, now)
         while True:
             try:
@@ -143,17 +192,30 @@ class FolderWatch:
             self._consider(p, now)
 
     def _consider(self, path: Path, now: float) -> None:
-        path = Path(os.path.abspath(path))
-        if self._ours(path) or not path.is_file():
+        try:
+            real = resolved(path)
+        except (OSError, ValueError):
+            return
+        if real != self.folder and self.folder not in real.parents:
+            if real not in self._outside:  # a link out of the folder: not ours to screen
+                self._outside.add(real)
+                self._say(f"{path} links outside the watched folder; not screened")
+            return
+        if not real.is_file():
             return
         try:
-            st = path.stat()
+            st = real.stat()
         except OSError:
             return
-        if not self.state.known_file(path, st.st_size, st.st_mtime_ns):
-            self.settler.offer(path, now)
+        if self.state.known_file(real, st.st_size, st.st_mtime_ns) or self._ours(real):
+            return
+        self.settler.offer(real, now)
 
-    # --- observer -------------------------------------------------------------------------------
+    def _say(self, message: str) -> None:
+        if self.on_error is not None:
+            self.on_error(message)
+
+    # --- observer ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Start native events (or polling); an observer that cannot start falls back to polling."""
         from watchdog.events import FileSystemEventHandler
@@ -164,7 +226,8 @@ class FolderWatch:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):  # noqa: D401 - watchdog's name
-                if event.is_directory:
+                # reads (ours included: the content checks open files) are not arrivals
+                if event.is_directory or event.event_type in ("opened", "closed_no_write"):
                     return
                 for attr in ("dest_path", "src_path"):
                     p = getattr(event, attr, "")
@@ -188,68 +251,135 @@ class FolderWatch:
         raise OSError(f"cannot watch {self.folder}")
 
     def close(self) -> None:
+        """Stop the observer, write the day's PDF if it is behind, release the report's lock."""
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
             self._observer = None
+        try:
+            if self._pdf_dirty:
+                self._maybe_pdf(force=True)
+        finally:
+            self._lock.release()
 
-    # --- one step -------------------------------------------------------------------------------
+    @property
+    def unwritten(self) -> int:
+        """DICOM results still waiting to be written, plus a day's PDF that is behind."""
+        return len(self._retry) + int(self._pdf_dirty)
+
+    # --- one step ---------------------------------------------------------------------------------
     def step(self, cancel: threading.Event | None = None, now: float | None = None) -> list[ScreenResult]:
         """Screen what is ready now; returns the new results (empty when nothing was ready)."""
         now = time.monotonic() if now is None else now
         self._drain(now)
-        fresh: list[tuple[Path, str, int, int]] = []
+        fresh: list[tuple[Path, str, str, int, int, str]] = []
         seen_now: set[str] = set()
         for path in self.settler.ready(now):
             try:
                 st = path.stat()
             except OSError:
                 continue
-            key = instance_key(path)
-            if key in self.state.keys or key in seen_now:
+            digest = content_digest(path)
+            key = instance_key(path, digest)
+            before = self.state.keys.get(key)
+            note = ""
+            if key in seen_now or (before is not None and before.get("sha256", digest) == digest):
                 self.stats.duplicates += 1
-                self.state.remember(path, key, st.st_size, st.st_mtime_ns)
+                self.state.seen_file(path, st.st_size, st.st_mtime_ns)
                 continue
+            if before is not None:
+                note = CHANGED_NOTE
             seen_now.add(key)
-            fresh.append((path, key, st.st_size, st.st_mtime_ns))
+            fresh.append((path, key, digest, st.st_size, st.st_mtime_ns, note))
         done: list[ScreenResult] = []
         for i in range(0, len(fresh), CHUNK):
             if cancel is not None and cancel.is_set():
                 break
             chunk = fresh[i : i + CHUNK]
-            results = list(self.screener.screen([p for p, *_ in chunk], cancel=cancel, thumbnails=True))
-            self._finish(results, {p: (k, s, m) for p, k, s, m in chunk})
+            results = list(self.screener.screen([c[0] for c in chunk], cancel=cancel, thumbnails=True))
+            info = {c[0]: c[1:] for c in chunk}
+            for r in results:
+                if info[Path(r.path)][-1]:
+                    r.notes.append(info[Path(r.path)][-1])
+            self._finish(results, info)
             done.extend(results)
+        self._retry_outputs(now)
+        self._maybe_pdf(now=now)
         return done
 
-    def _finish(self, results: list[ScreenResult], keys: dict[Path, tuple[str, int, int]]) -> None:
+    def _finish(self, results: list[ScreenResult], info: dict[Path, tuple]) -> None:
         from ..dicom_results import write_dicom_results
 
         o, manifest = self.options, self.screener.manifest
-        for r in results:
+        failed: list[tuple[ScreenResult, int]] = []
+        for i, r in enumerate(results):
             if o.dicom_out is not None:
-                note = write_dicom_results(r, o.dicom_out, manifest.version, manifest.sha256, o.no_phi).note
-                r.notes.append(note)
-        # the report first; if it cannot be written (a full disk) nothing is marked done, so the
-        # files are screened again on a later step and appear in the report exactly once
+                outcome = write_dicom_results(r, o.dicom_out, manifest.version, manifest.sha256, o.no_phi)
+                r.notes.append(outcome.note)
+                if outcome.failed:
+                    failed.append((r, len(self._rows) + i))
         rows = self._rows + [row_for(r, o.no_phi) for r in results]
-        atomic_write_text(o.report, render_rows(rows, o.no_phi), encoding="utf-8-sig")
-        self._rows = rows
+        done, files = {}, {}
         for r in results:
-            key, size, mtime = keys[Path(r.path)]
-            self.state.remember(Path(r.path), key, size, mtime)
-        self.state.save()
+            key, digest, size, mtime, _note = info[Path(r.path)]
+            files[str(r.path)] = [size, mtime]
+            if r.status != "error":  # an error is not "done": the file is screened again when it changes
+                done[key] = entry(Path(r.path), digest)
+        # state (pending) -> report -> state (commit): see state.py for why no crash point duplicates a row
+        self.state.begin(done, files, len(rows))
+        try:
+            atomic_write_text(o.report, render_rows(rows, o.no_phi), encoding="utf-8-sig")
+        except BaseException:
+            self.state.abort()  # nothing marked: the files are screened again on a later step
+            raise
+        self._rows = rows
+        self.state.commit()
+        self._retry.extend(failed)
         self._today.extend(results)
+        self._pdf_dirty = self._pdf_dirty or o.pdf is not None
         self.stats.screened += len(results)
         self.stats.flagged += sum(r.flagged for r in results)
+        if failed:
+            self._say(f"{len(failed)} DICOM result(s) not written; retried every {o.retry_interval:.0f} s")
         if self.on_results is not None:
             self.on_results(results)
-        if o.pdf is not None:
-            try:
-                self._write_pdf()
-            except OSError as exc:  # the summary is rebuilt on the next batch; screening goes on
-                if self.on_error is not None:
-                    self.on_error(f"PDF summary not written ({exc.strerror or exc})")
+
+    def _retry_outputs(self, now: float) -> None:
+        """DICOM results that failed (a full disk) are written again; their row's note is updated."""
+        if not self._retry or now - self._last_retry < self.options.retry_interval:
+            return
+        from ..dicom_results import write_dicom_results
+
+        self._last_retry = now
+        o, manifest, still = self.options, self.screener.manifest, []
+        for r, index in self._retry:
+            outcome = write_dicom_results(r, o.dicom_out, manifest.version, manifest.sha256, o.no_phi)
+            if outcome.failed:
+                still.append((r, index))
+                continue
+            row = self._rows[index]
+            row["notes"] = " | ".join([n for n in r.notes if not n.startswith("DICOM result not written")])
+            row["notes"] = f"{row['notes']} | {outcome.note} (written on a retry)".lstrip(" |")
+        if len(still) < len(self._retry):
+            atomic_write_text(o.report, render_rows(self._rows, o.no_phi), encoding="utf-8-sig")
+            self._say(f"{len(self._retry) - len(still)} DICOM result(s) written on a retry")
+        self._retry = still
+
+    def _maybe_pdf(self, now: float = 0.0, force: bool = False) -> None:
+        """The day's PDF, rebuilt at most every ``pdf_interval`` seconds (a 1,000-film day costs
+        one rebuild per interval, not one per batch) and when the watch stops."""
+        o = self.options
+        if o.pdf is None or not self._pdf_dirty:
+            return
+        if not force and now - self._last_pdf < o.pdf_interval:
+            return
+        self._last_pdf = now
+        try:
+            self._write_pdf()
+        except OSError as exc:  # rebuilt on a later step; screening goes on
+            self._say(f"PDF summary not written ({exc.strerror or exc})")
+            return
+        self._pdf_dirty = False
 
     def _write_pdf(self) -> None:
         from ..pdf_summary import SummaryInfo, write_summary
@@ -280,3 +410,6 @@ class FolderWatch:
                 stop.wait(max(interval, 5.0))
             if not busy:
                 stop.wait(interval)
+
+
+__all__ = ["FolderWatch", "WatchError", "WatchOptions", "WatchStats", "is_own_report", "result_from_row"]

@@ -61,12 +61,12 @@ def test_unwritable_output_is_refused_before_screening(tiny_manifest, folder, tm
 def test_full_disk_probe_is_refused(tiny_manifest, folder, tmp_path, monkeypatch):
     import errno
 
-    from pneumoscan import outputs
+    from pneumoscan.outputs import guard
 
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(outputs.os, "write", full)
+    monkeypatch.setattr(guard.os, "write", full)
     assert (
         cli.main(["screen", str(folder), "-o", str(tmp_path / "r.csv"), "--model", str(tiny_manifest)]) == 2
     )

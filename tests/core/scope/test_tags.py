@@ -37,17 +37,17 @@ def test_parse_age(text, years):
 @pytest.mark.parametrize(
     "tags, verdict, words",
     [
-        ({"PatientAge": "051Y"}, REFUSE, "adult (51 years)"),
-        ({"PatientAge": "51"}, REFUSE, "adult (51 years)"),
-        ({"PatientAge": "018Y"}, REFUSE, "adult (18 years)"),
+        ({"PatientAge": "051Y"}, REFUSE, "adult (from PatientAge)"),
+        ({"PatientAge": "51"}, REFUSE, "adult (from PatientAge)"),
+        ({"PatientAge": "018Y"}, REFUSE, "adult (from PatientAge)"),
         ({"PatientAge": "003Y"}, PASS, ""),
         ({"PatientAge": "005Y"}, PASS, ""),
         ({"PatientAge": "009Y"}, NOTE, "outside the training range"),
-        ({"PatientAge": "006M"}, NOTE, "6 months"),
+        ({"PatientAge": "006M"}, NOTE, "outside the training range"),
         (
             {"PatientAge": "", "PatientBirthDate": "19700101", "StudyDate": "20200101"},
             REFUSE,
-            "adult (50 years)",
+            "adult (from birth and study dates)",
         ),
         ({"PatientAge": "", "PatientBirthDate": "20180301", "StudyDate": "20210301"}, PASS, ""),
         ({"PatientAge": ""}, NOT_RUN, "no age"),
@@ -63,6 +63,7 @@ def test_age(tags, verdict, words):
     "tags, verdict, words",
     [
         ({"BodyPartExamined": "HIP"}, REFUSE, "other body part (HIP in BodyPartExamined)"),
+        ({"BodyPartExamined": "KNEE DOE JOHN 1234"}, REFUSE, "other body part (KNEE in BodyPartExamined)"),
         ({"BodyPartExamined": "KNEE", "StudyDescription": "CHEST PA"}, REFUSE, "KNEE in BodyPartExamined"),
         ({"BodyPartExamined": "CHEST"}, PASS, ""),
         ({"BodyPartExamined": "", "StudyDescription": "XR HAND 2 VIEWS"}, REFUSE, "HAND in StudyDescription"),
@@ -97,3 +98,22 @@ def test_view(tags, verdict):
 def test_raster_files_are_not_judged_by_tags(check):
     c = check({"source_kind": "PNG"})
     assert c.verdict == NOT_RUN and "no DICOM tags" in c.reason
+
+
+@pytest.mark.parametrize(
+    "tags, secrets",
+    [
+        ({"PatientAge": "094Y"}, ["94", "years"]),
+        ({"PatientAge": "009Y"}, ["9 years", "009Y"]),
+        ({"PatientAge": "", "PatientBirthDate": "19320101", "StudyDate": "20260101"}, ["94", "1932"]),
+        ({"PatientAge": "ninety-four"}, ["ninety"]),
+        ({"BodyPartExamined": "KNEE DOE JOHN 1234"}, ["DOE", "JOHN", "1234"]),
+    ],
+)
+def test_reasons_never_repeat_the_source_text(tags, secrets):
+    """Issue 17.8: reasons reach banners, SR text, PDFs and CSV cells, also under --no-phi."""
+    meta = dicom(**tags)
+    reasons = " ".join(check(meta).reason for check in (check_age, check_body_part))
+    assert reasons.strip()
+    for secret in secrets:
+        assert secret not in reasons, reasons

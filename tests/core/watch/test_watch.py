@@ -89,6 +89,7 @@ def test_restart_screens_nothing_twice_and_keeps_rows(screener, tmp_path):
         (watch.folder / f"f{i}.png").write_bytes(png_bytes(i))
     watch.step(now=0.0)
     assert len(watch.step(now=2.0)) == 3
+    watch.close()
     again = make_watch(screener, tmp_path)
     again.step(now=0.0)
     assert again.step(now=2.0) == []
