@@ -16,7 +16,17 @@ from pathlib import Path
 from .outputs.atomic import atomic_write_text
 from .results import ScreenResult
 
-PHI_COLUMNS = ("patient_name", "patient_id", "patient_age", "patient_sex", "accession_number")
+#: Left out with ``--no-phi``: who the patient is, when the study was, and the free-text body part
+#: (sites type names into it). Kept: UIDs (the PACS needs them), modality and view (coded values).
+PHI_COLUMNS = (
+    "patient_name",
+    "patient_id",
+    "patient_age",
+    "patient_sex",
+    "accession_number",
+    "study_date",
+    "body_part",
+)
 COLUMNS = (
     "path",
     "status",
