@@ -283,11 +283,14 @@ class FolderWatch:
             key = instance_key(path, digest)
             before = self.state.keys.get(key)
             note = ""
-            if key in seen_now or (before is not None and before.get("sha256", digest) == digest):
+            same = before is not None and before.get("sha256", digest) == digest
+            if key in seen_now or (same and Path(before["path"]).exists()):
                 self.stats.duplicates += 1
                 self.state.seen_file(path, st.st_size, st.st_mtime_ns)
                 continue
-            if before is not None:
+            if same:  # screened under a name that is gone (written as a temporary name, then renamed)
+                note = f"Same film as {Path(before['path']).name}, which is gone (renamed): screened under this name."
+            elif before is not None:
                 note = CHANGED_NOTE
             seen_now.add(key)
             fresh.append((path, key, digest, st.st_size, st.st_mtime_ns, note))

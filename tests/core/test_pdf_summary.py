@@ -55,3 +55,36 @@ def test_no_phi_leaves_patient_ids_out(tmp_path):
     without = write_summary(tmp_path / "b.pdf", results, SummaryInfo("v"), no_phi=True)
     assert "PID1" in "".join(_text(with_phi)[1])
     assert "PID1" not in "".join(_text(without)[1])
+
+
+def test_cjk_names_print_in_a_font_that_has_them(tmp_path):
+    from pneumoscan.pdf_summary import cjk_font
+
+    results = []
+    for i, pid in enumerate(["김희중", "やまだ", "张伟", "Müller"]):
+        r = _result(i, p=0.9)
+        r.meta = {"PatientID": pid}
+        results.append(r)
+    path = write_summary(tmp_path / "s.pdf", results, SummaryInfo("v1"))
+    fonts = set()
+    for page in PdfReader(str(path)).pages:
+        fonts |= {str(f.get_object()["/BaseFont"]) for f in page["/Resources"]["/Font"].values()}
+    assert {"/HYSMyeongJo-Medium", "/HeiseiMin-W3", "/STSong-Light"} <= fonts
+    assert cjk_font("Müller") is None
+
+
+def test_pictures_are_capped_and_small(tmp_path, monkeypatch):
+    import pneumoscan.pdf_summary as pdf
+    from pneumoscan.outputs.own import is_own_pdf
+
+    monkeypatch.setattr(pdf, "MAX_PICTURES", 5)
+    results = [_result(i, p=0.6 + i / 1000) for i in range(40)]
+    for i, r in enumerate(results):
+        r.thumbnail = (
+            (r.thumbnail.astype(np.int32) + 5 * i).clip(0, 255).astype(np.uint8)
+        )  # distinct pictures
+    path = write_summary(tmp_path / "s.pdf", results, SummaryInfo("v1"))
+    images = sum(len(page["/Resources"].get("/XObject", {})) for page in PdfReader(str(path)).pages)
+    assert images == 5
+    assert "Pictures are shown for the 5 most suspicious films" in " ".join(_text(path)[1])
+    assert path.stat().st_size < 200_000 and is_own_pdf(path)

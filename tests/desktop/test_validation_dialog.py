@@ -5,7 +5,7 @@ from __future__ import annotations
 from desktop.dialogs import about_html
 from desktop.validation_dialog import ValidationDialog
 from pneumoscan.profiles import list_profiles
-from tests.core.validation.test_validate_and_profiles import labelled_folder
+from tests.core.validation.helpers import labelled_folder
 
 
 def test_validate_and_adopt_from_the_dialog(window, tmp_path, qtbot):

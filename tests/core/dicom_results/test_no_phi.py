@@ -150,6 +150,13 @@ def test_a_full_disk_is_a_failure_and_a_non_zero_exit(tiny_manifest, tmp_path, m
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(dr, "_encode", full)
-    args = ["screen", str(tmp_path / "in"), "-o", str(tmp_path / "r.csv"), "--dicom-out", str(tmp_path / "dcm")]
+    args = [
+        "screen",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "r.csv"),
+        "--dicom-out",
+        str(tmp_path / "dcm"),
+    ]
     assert cli.main([*args, "--model", str(tiny_manifest)]) == 1
     assert "NOT written" in capsys.readouterr().err

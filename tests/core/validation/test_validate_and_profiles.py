@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from pneumoscan import cli
 from pneumoscan.errors import ModelError
@@ -14,28 +12,12 @@ from pneumoscan.profiles import ProfileError, SiteProfile, list_profiles, load_p
 from pneumoscan.report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.validation import adopt, validate
+from tests.core.validation.helpers import labelled_folder
 
 
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PNEUMOSCAN_CONFIG_DIR", str(tmp_path / "config"))
-
-
-def labelled_folder(root, n_normal=40, n_pneumonia=60):
-    """The tiny test model scores the mean brightness of the top-left corner: brighter = pneumonia."""
-    rng = np.random.default_rng(0)
-    for label, n, level in (("NORMAL", n_normal, 60), ("PNEUMONIA", n_pneumonia, 150)):
-        d = root / label
-        d.mkdir(parents=True)
-        for i in range(n):
-            img = np.clip(rng.normal(level, 40, (240, 240)) + np.arange(240)[None, :] * 0.3, 0, 255)
-            Image.fromarray(img.astype(np.uint8)).save(d / f"p{i:03d}_{label.lower()}.png")
-    (root / "misc").mkdir()
-    Image.fromarray(np.full((240, 240), 90, np.uint8) + np.arange(240, dtype=np.uint8)[None, :] // 4).save(
-        root / "misc" / "unlabelled.png"
-    )
-    (root / "NORMAL" / "broken.png").write_bytes(b"\x89PNG broken")
-    return root
 
 
 def test_validate_reports_every_film_and_proposes_thresholds(tiny_manifest, tmp_path):

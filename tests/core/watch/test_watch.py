@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 import signal
 import subprocess
@@ -18,20 +17,13 @@ from pneumoscan.report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.watch import FolderWatch, WatchOptions
 from pneumoscan.watch.arrival import looks_complete
+from tests.core.watch.helpers import png_bytes
 from tests.dicom_factory import gradient, write_dicom
 
 
 @pytest.fixture(scope="module")
 def screener(tiny_manifest) -> Screener:
     return Screener(tiny_manifest, threads=1)
-
-
-def png_bytes(seed: int = 0) -> bytes:
-    img = gradient(256, 200)
-    img[seed % 256, :] = seed % 251  # distinct content per seed
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def make_watch(screener, tmp_path, **kw) -> FolderWatch:

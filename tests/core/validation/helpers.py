@@ -1,0 +1,23 @@
+"""Labelled folders for the validation tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+
+def labelled_folder(root, n_normal=40, n_pneumonia=60):
+    """The tiny test model scores the mean brightness of the top-left corner: brighter = pneumonia."""
+    rng = np.random.default_rng(0)
+    for label, n, level in (("NORMAL", n_normal, 60), ("PNEUMONIA", n_pneumonia, 150)):
+        d = root / label
+        d.mkdir(parents=True)
+        for i in range(n):
+            img = np.clip(rng.normal(level, 40, (240, 240)) + np.arange(240)[None, :] * 0.3, 0, 255)
+            Image.fromarray(img.astype(np.uint8)).save(d / f"p{i:03d}_{label.lower()}.png")
+    (root / "misc").mkdir()
+    Image.fromarray(np.full((240, 240), 90, np.uint8) + np.arange(240, dtype=np.uint8)[None, :] // 4).save(
+        root / "misc" / "unlabelled.png"
+    )
+    (root / "NORMAL" / "broken.png").write_bytes(b"\x89PNG broken")
+    return root
