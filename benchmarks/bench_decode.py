@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pneumoscan.loader import load_image
-from pneumoscan.preprocess import InputSpec, equalize, preprocess
+from pneumoscan.model.preprocess import InputSpec, equalize, preprocess
+from pneumoscan.reading.loader import load_image
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fullres"
 SPEC = InputSpec()

@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pneumoscan.discovery import discover
+from pneumoscan.reading.discovery import discover
 from pneumoscan.scope.gate import ModelStage
 
 

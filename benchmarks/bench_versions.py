@@ -11,7 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pneumoscan.discovery import discover
+from pneumoscan.reading.discovery import discover
 
 
 def rate(screener, files: list[Path]) -> float:

@@ -15,16 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pneumoscan.preprocess import equalize
+from convert import verify
+from convert.calibrated_output import add_probability_output
+from convert.card import write_card
+from convert.export import export_onnx, keras_outputs
+from convert.manifest_writer import build_manifest
+from convert.quantize import preprocess_files, quantize
+from convert.speed import compare
+from pneumoscan.model.preprocess import equalize
 from training import metrics as M
-
-from . import verify
-from .calibrated_output import add_probability_output
-from .card import write_card
-from .export import export_onnx, keras_outputs
-from .manifest_writer import build_manifest
-from .quantize import preprocess_files, quantize
-from .speed import compare
 
 
 def _tensors(x_uint8: np.ndarray) -> np.ndarray:
@@ -63,7 +62,7 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
             _subset(train_items, cfg.limit, cfg.seed),
             _subset(val_items, cfg.limit, cfg.seed),
         )
-    from pneumoscan.preprocess import InputSpec
+    from pneumoscan.model.preprocess import InputSpec
 
     xva, yva = dataset.load_arrays(val_items, InputSpec())
     clean = _tensors(xva)
@@ -160,7 +159,7 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
         n_train=len(train_items),
         subtype=shipped_sub,
     )
-    from .pin import pin
+    from convert.pin import pin
 
     pin(out_dir)  # thresholds and calibration are now pinned inside model.onnx
     manifest = json.loads((out_dir / "model.json").read_text())

@@ -101,7 +101,7 @@ The output is a probability and a flag for triage. **It is not a diagnosis.** A 
 ## Model
 {ensemble_text} Each member: a strided 5x5 stem, four blocks of two
 3x3 Conv-BatchNorm-ReLU layers (32, 64, 128, 256 channels), {heads_text} Input:
-one 224x224 grayscale image, squashed to a square, histogram-equalised to [-1, 1] by `pneumoscan.preprocess`.
+one 224x224 grayscale image, squashed to a square, histogram-equalised to [-1, 1] by `pneumoscan.model.preprocess`.
 Outputs: `probability` = sigmoid(logit / {m["temperature"]:.3f} + {m["bias"]:.3f}) (a calibration fitted on
 validation, inside the model file), the `logit`, a {cam_text} class activation map `cam` (exact: its mean is the
 logit) and the pooled feature vector `features`{subtype_out}. Shipped precision: **{m["precision"].upper()}**

@@ -8,8 +8,8 @@ import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
-from pneumoscan.manifest import sha256_file
-from pneumoscan.preprocess import InputSpec
+from pneumoscan.model.manifest import sha256_file
+from pneumoscan.model.preprocess import InputSpec
 
 INTENDED_USE = (
     "A second reader that flags paediatric chest X-rays (ages 1 to 5, AP view, as in the "

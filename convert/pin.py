@@ -11,8 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pneumoscan.manifest import sha256_file
-from pneumoscan.manifest_schema import DIGEST_KEY, decision_digest
+from pneumoscan.model.manifest import sha256_file
+from pneumoscan.model.schema import DIGEST_KEY, decision_digest
 
 
 def pin(assets: Path) -> str:

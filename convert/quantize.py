@@ -27,8 +27,8 @@ class ImageReader:
 
 def preprocess_files(paths: list[Path]) -> np.ndarray:
     """The exact serving path: ``load_image`` then ``preprocess``."""
-    from pneumoscan.loader import load_image
-    from pneumoscan.preprocess import preprocess
+    from pneumoscan.model.preprocess import preprocess
+    from pneumoscan.reading.loader import load_image
 
     return np.stack([preprocess(load_image(p).pixels) for p in paths]).astype(np.float32)
 

@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from pneumoscan.manifest import sha256_file
+from convert.speed import compare, session
+from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.classes import GATE_CLASSES, POOL
-
-from .speed import compare, session
 
 
 def export_gate_onnx(keras_path: Path, out_path: Path, opset: int = 17):
@@ -57,8 +56,8 @@ def run_onnx(path: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
 
 
 def tensors(paths: list[Path]) -> np.ndarray:
-    from pneumoscan.loader import load_image
-    from pneumoscan.preprocess import preprocess
+    from pneumoscan.model.preprocess import preprocess
+    from pneumoscan.reading.loader import load_image
 
     return np.stack([preprocess(load_image(p).pixels) for p in tqdm(paths, desc="films", leave=False)])
 
@@ -85,7 +84,7 @@ def mahalanobis(f: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.nd
 
 def shifted_tensors(val) -> np.ndarray:
     """The fixed shifted validation copy (training.augment.SHIFTED), as model inputs."""
-    from pneumoscan.preprocess import InputSpec, equalize
+    from pneumoscan.model.preprocess import InputSpec, equalize
     from training import dataset
 
     x_u8, _ = dataset.load_arrays(val, InputSpec())
@@ -117,7 +116,7 @@ def convert_gate(
     fp32_diff = float(np.abs(run_onnx(fp32, x_val[:n]) - keras_probs).max())
     print(f"gate FP32 ONNX vs Keras max |diff| on {n} films: {fp32_diff:.2e}", flush=True)
 
-    from .quantize import quantize
+    from convert.quantize import quantize
 
     cal = tensors([p for p, _ in rng.sample(train, min(calib, len(train)))])
     quantize(fp32, int8, cal)
@@ -189,7 +188,7 @@ def convert_gate(
     (assets / "scope_gate.json").write_text(json.dumps(config, indent=2) + "\n")
     main["scope_gate"] = "scope_gate.json"
     manifest.write_text(json.dumps(main, indent=2) + "\n")
-    from .pin import pin
+    from convert.pin import pin
 
     pin(assets)  # the decision digest inside model.onnx now covers the gate's thresholds
     print(json.dumps(config["validation"]), flush=True)

@@ -10,7 +10,7 @@ from training import metrics as M
 
 
 def onnx_logits(path: Path, tensors: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    from .speed import session
+    from convert.speed import session
 
     sess = session(path, 2)
     logits, cams = [], []
@@ -23,8 +23,8 @@ def onnx_logits(path: Path, tensors: np.ndarray, batch: int = 32) -> tuple[np.nd
 
 def onnx_outputs(path: Path, tensors: np.ndarray, batch: int = 32) -> dict[str, np.ndarray]:
     """Every output the export names (logit, cam, features, subtype_logit), over all tensors."""
-    from .export import OUTPUT_NAMES
-    from .speed import session
+    from convert.export import OUTPUT_NAMES
+    from convert.speed import session
 
     sess = session(path, 2)
     have = [o.name for o in sess.get_outputs()]

@@ -1,8 +1,8 @@
 """Clinic integration in the window: watch a folder, export DICOM results and the PDF summary.
 
 The window only adds these actions and forwards results; the work happens in
-the core (``pneumoscan.watch``, ``pneumoscan.dicom_results``,
-``pneumoscan.pdf_summary``) on worker threads that never touch widgets.
+the core (``pneumoscan.watch``, ``pneumoscan.outputs.dicom``,
+``pneumoscan.outputs.pdf``) on worker threads that never touch widgets.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import worker
 from pneumoscan.results import ScreenResult
 from pneumoscan.watch import FolderWatch, WatchOptions
-
-from . import worker
 
 
 class WatchSignals(QObject):
@@ -150,7 +149,7 @@ class WatchDialog(QDialog):
 
 def export_dicom(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> tuple[int, int]:
     """(files written, inputs without a DICOM result)."""
-    from pneumoscan.dicom_results import write_dicom_results
+    from pneumoscan.outputs.dicom import write_dicom_results
 
     written = missing = 0
     for r in results:
@@ -161,7 +160,7 @@ def export_dicom(results: list[ScreenResult], out: Path, manifest, no_phi: bool)
 
 
 def export_pdf(results: list[ScreenResult], path: Path, screener, no_phi: bool) -> Path:
-    from pneumoscan.pdf_summary import SummaryInfo, write_summary
+    from pneumoscan.outputs.pdf import SummaryInfo, write_summary
 
     info = SummaryInfo(screener.manifest.version, screener.manifest.sha256, screener.operating_point)
     return write_summary(path, results, info, no_phi)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
-from pneumoscan.manifest import Manifest
+from pneumoscan.model.manifest import Manifest
 
 
 def ask_export_path(parent: QWidget, start_dir: str) -> tuple[Path, bool] | None:

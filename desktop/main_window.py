@@ -18,15 +18,14 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from desktop import worker
+from desktop.dialogs import ask_export_path
+from desktop.panels import MetadataPanel, ViewerPanel
+from desktop.results_model import COL_RESULT, RESULT_ROLE, ResultsModel, ResultsProxy
+from desktop.viewer import downsample_for_display
 from pneumoscan.errors import ModelError
 from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener
-
-from . import worker
-from .dialogs import ask_export_path
-from .panels import MetadataPanel, ViewerPanel
-from .results_model import COL_RESULT, RESULT_ROLE, ResultsModel, ResultsProxy
-from .viewer import downsample_for_display
 
 
 class MainWindow(QMainWindow):
@@ -98,7 +97,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([640, 640])
         self.setCentralWidget(self.splitter)
 
-        from .menus import build_menus_and_toolbar
+        from desktop.menus import build_menus_and_toolbar
 
         build_menus_and_toolbar(self)
 
@@ -243,7 +242,7 @@ class MainWindow(QMainWindow):
     # --- site validation and profiles ------------------------------------------------------
     def _load_site_profiles(self) -> None:
         """Adopted profiles measured with this model join the operating points; others are left out."""
-        from pneumoscan.profiles import list_profiles
+        from pneumoscan.model.profiles import list_profiles
 
         if self.screener is None:
             return
@@ -258,7 +257,7 @@ class MainWindow(QMainWindow):
             self.screener.site_thresholds[profile.operating_point] = profile.threshold
 
     def open_validation(self) -> None:
-        from .validation_dialog import ValidationDialog
+        from desktop.validation_dialog import ValidationDialog
 
         if self.screener is None:
             QMessageBox.critical(self, "PneumoScan", f"The model could not be loaded:\n{self.model_problem}")

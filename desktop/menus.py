@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
 
-from .dialogs import show_about
+from desktop.dialogs import show_about
 
 
 def build_menus_and_toolbar(w) -> None:
@@ -33,7 +33,7 @@ def build_menus_and_toolbar(w) -> None:
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     w.addAction(w.act_heat)
 
-    from .clinic import ClinicActions
+    from desktop.clinic import ClinicActions
 
     w.clinic = ClinicActions(w)
     menu = w.menuBar()

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pneumoscan.loader import LoadedImage
+from desktop.viewer import ImageViewer
+from pneumoscan.reading.loader import LoadedImage
 from pneumoscan.results import ScreenResult
-
-from .viewer import ImageViewer
 
 
 class ViewerPanel(QWidget):

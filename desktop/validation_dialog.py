@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pneumoscan.profiles import ProfileError, SiteProfile, save_profile
+from pneumoscan.model.profiles import ProfileError, SiteProfile, save_profile
 from pneumoscan.validation import ValidationReport, adopt, validate
 
 

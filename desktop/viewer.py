@@ -11,9 +11,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
-from pneumoscan.dicom import linear_window
-from pneumoscan.display import heat_rgba, to_uint8
-from pneumoscan.loader import LoadedImage
+from pneumoscan.reading.dicom import linear_window
+from pneumoscan.reading.display import heat_rgba, to_uint8
+from pneumoscan.reading.loader import LoadedImage
 
 MAX_DISPLAY = 2048
 HEAT_SIDE = 224  # heatmap pixmap side before the scene scales it over the image

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from pneumoscan.discovery import discover
 from pneumoscan.errors import LoadError
-from pneumoscan.loader import load_image
-from pneumoscan.report import write_report
+from pneumoscan.outputs.csv_report import write_report
+from pneumoscan.reading.discovery import discover
+from pneumoscan.reading.loader import load_image
 from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener, lower_thread_priority, make_thumbnail
 

@@ -1,3 +1,3 @@
-from .cli import entry
+from pneumoscan.cli import entry
 
 entry()

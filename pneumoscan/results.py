@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .scope.result import CheckResult
+from pneumoscan.scope.result import CheckResult
 
 POSITIVE, NEGATIVE = "PNEUMONIA", "NORMAL"
 OUT_OF_SCOPE = "out_of_scope"
@@ -82,3 +82,10 @@ class ScreenResult:
         """Relabel without re-running the model (the probability does not change)."""
         self.operating_point, self.threshold = operating_point, threshold
         return self
+
+
+def problem_results(problems: list[tuple[Path, str]], model_version: str = "") -> list[ScreenResult]:
+    """One error row per path that could not be walked (discovery's problems)."""
+    return [
+        ScreenResult(path=p, status="error", reason=why, model_version=model_version) for p, why in problems
+    ]

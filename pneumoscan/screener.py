@@ -19,16 +19,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .display import to_uint8
-from .errors import LoadError, ModelError
-from .loader import load_image
-from .manifest import Manifest, default_assets_dir
-from .manifest_schema import DIGEST_KEY, decision_digest
-from .offline import ensure_offline
-from .preprocess import preprocess
-from .profiles import SiteProfile
-from .results import OUT_OF_SCOPE, ScreenResult
-from .scope import NOTE, ScopeGate, first_refusal, gate_config_path
+from pneumoscan.errors import LoadError, ModelError
+from pneumoscan.model.manifest import Manifest, default_assets_dir
+from pneumoscan.model.preprocess import preprocess
+from pneumoscan.model.profiles import SiteProfile
+from pneumoscan.model.schema import DIGEST_KEY, decision_digest
+from pneumoscan.offline import ensure_offline
+from pneumoscan.reading.display import to_uint8
+from pneumoscan.reading.loader import load_image
+from pneumoscan.results import OUT_OF_SCOPE, ScreenResult
+from pneumoscan.scope import NOTE, ScopeGate, first_refusal, gate_config_path
+from pneumoscan.scope.modality import check_modality
 
 THUMB = 96
 
@@ -169,7 +170,9 @@ class Screener:
         base.with_threshold(self.operating_point, self.threshold)
         base.scope_gate = self.gate.enabled
         try:
-            img = load_image(path, min_size=max(self.spec.height, self.spec.width))
+            img = load_image(
+                path, min_size=max(self.spec.height, self.spec.width), header_check=check_modality
+            )
             base.meta, base.notes = img.meta, img.notes
             base.thumbnail = make_thumbnail(img.pixels) if thumbnails else None
             base.checks = self.gate.cheap(img.pixels, img.meta)

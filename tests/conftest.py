@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pneumoscan.manifest import sha256_file
+from pneumoscan.model.manifest import sha256_file
 from tests.dicom_factory import gradient, write_dicom
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import tensorflow as tf
 
-from pneumoscan.preprocess import LEVELS
+from pneumoscan.model.preprocess import LEVELS
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ SHIFTED = AugParams(
 
 
 def equalize_tf(unit: tf.Tensor) -> tf.Tensor:
-    """TF mirror of ``pneumoscan.preprocess.equalize`` for one (H, W, 1) image."""
+    """TF mirror of ``pneumoscan.model.preprocess.equalize`` for one (H, W, 1) image."""
     q = tf.cast(tf.clip_by_value(tf.floor(unit * (LEVELS - 1) + 0.5), 0, LEVELS - 1), tf.int32)
     hist = tf.math.bincount(tf.reshape(q, [-1]), minlength=LEVELS, maxlength=LEVELS)
     below = tf.cumsum(hist) - hist

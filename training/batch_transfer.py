@@ -19,9 +19,8 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from pneumoscan.validation.stats import clopper_pearson
-
-from . import metrics as M
-from .evaluate import SENS_TARGET, choose, read_predictions
+from training import metrics as M
+from training.evaluate import SENS_TARGET, choose, read_predictions
 
 
 def _spec(p: np.ndarray, t: float) -> dict:

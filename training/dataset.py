@@ -1,7 +1,7 @@
 """tf.data pipelines built on the core loader and preprocessing.
 
-Images are decoded once with ``pneumoscan.loader.load_image`` and squashed with
-``pneumoscan.preprocess.resize_to_input``; augmentation then runs in TF and the
+Images are decoded once with ``pneumoscan.reading.loader.load_image`` and squashed with
+``pneumoscan.model.preprocess.resize_to_input``; augmentation then runs in TF and the
 final histogram equalisation is the TF mirror tested against the core.
 """
 
@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from pneumoscan.loader import load_image
-from pneumoscan.preprocess import InputSpec, resize_to_input
-
-from .augment import SHIFTED, TRAIN, AugParams, augment, equalize_tf
+from pneumoscan.model.preprocess import InputSpec, resize_to_input
+from pneumoscan.reading.loader import load_image
+from training.augment import SHIFTED, TRAIN, AugParams, augment, equalize_tf
 
 
 def load_arrays(items: list[tuple[Path, int]], spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import metrics as M
-from .split import patient_id
+from training import metrics as M
+from training.split import patient_id
 
 SENS_TARGET = 0.99
 BOOTSTRAPS = 2000

@@ -96,9 +96,8 @@ def occluded(x: np.ndarray, *cols: slice, rows: slice = slice(None)) -> np.ndarr
 
 def measure(model: Path, out: Path, sheet: bool = True) -> dict:
     from convert.__main__ import _tensors
-    from pneumoscan.preprocess import InputSpec
-
-    from . import dataset, split
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset, split
 
     items = split.list_images(Path("../shared/data/chest_xray/train"))
     _, val = split.split_items(items, split.load_split())
@@ -172,7 +171,7 @@ def contact_sheet(path: Path, u8: np.ndarray, cams: np.ndarray, idx: np.ndarray)
     from PIL import Image
     from scipy import ndimage
 
-    from pneumoscan.display import overlay
+    from pneumoscan.reading.display import overlay
 
     tiles = []
     for i in idx:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from . import metrics as M
+from training import metrics as M
 
 
 def _affine(img, angle=0.0, scale=1.0, tx=0.0):
@@ -37,7 +37,7 @@ def _affine(img, angle=0.0, scale=1.0, tx=0.0):
 
 
 def _blur(img, sigma):
-    from .augment import _blur as blur
+    from training.augment import _blur as blur
 
     return blur(img, tf.constant(sigma, tf.float32))
 
@@ -71,11 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     ensure_offline()
     import keras
 
-    from pneumoscan.preprocess import InputSpec
-
-    from . import dataset, split
-    from .augment import equalize_tf
-    from .train import _subset, load_config
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset, split
+    from training.augment import equalize_tf
+    from training.train import _subset, load_config
 
     args = argv if argv is not None else sys.argv[1:]
     run_dirs = [Path(a) for a in args]

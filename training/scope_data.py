@@ -63,21 +63,21 @@ def pool(tensor: np.ndarray, factor: int = POOL) -> np.ndarray:
 
 def squash(pixels: np.ndarray) -> np.ndarray:
     """Display pixels -> the 224x224 uint8 film the model input is equalised from (augmentation works on it)."""
-    from pneumoscan.preprocess import InputSpec, resize_to_input
+    from pneumoscan.model.preprocess import InputSpec, resize_to_input
 
     unit = resize_to_input(pixels, InputSpec())
     return np.clip(np.floor(unit * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
 def squash_file(path: Path) -> np.ndarray:
-    from pneumoscan.loader import load_image
+    from pneumoscan.reading.loader import load_image
 
     return squash(load_image(path).pixels)
 
 
 def to_input(u8: np.ndarray, factor: int = POOL) -> np.ndarray:
     """Squashed uint8 films (N, 224, 224) -> pooled gate inputs (N, 224/f, 224/f, 1)."""
-    from pneumoscan.preprocess import equalize
+    from pneumoscan.model.preprocess import equalize
 
     return np.stack([pool(equalize(img / 255.0)[..., None], factor) for img in u8]).astype(np.float32)
 
@@ -164,7 +164,7 @@ def synthetic_textures(n_each: int, seed: int) -> tuple[np.ndarray, list[str]]:
 
 def altered_films(films: list[Path], n: int, seed: int) -> tuple[np.ndarray, list[str]]:
     """Inverted and rotated (90, 180, 270 degrees) paediatric films: wrong way round for the model."""
-    from pneumoscan.loader import load_image
+    from pneumoscan.reading.loader import load_image
 
     rng = random.Random(seed)
     xs, kinds = [], []

@@ -59,10 +59,9 @@ def validation(screener, run_dir: Path) -> dict:
 
 
 def shifted_validation(screener, val) -> dict:
-    from pneumoscan.preprocess import InputSpec, equalize
+    from pneumoscan.model.preprocess import InputSpec, equalize
     from pneumoscan.scope import cheap_checks
-
-    from . import dataset
+    from training import dataset
 
     xva, _ = dataset.load_arrays(val, InputSpec())
     xsh = dataset.shifted_copy(xva, 42)

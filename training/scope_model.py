@@ -11,8 +11,7 @@ import keras
 from keras import layers
 
 from pneumoscan.scope.classes import GATE_CLASSES, POOL
-
-from .model import conv_bn_relu
+from training.model import conv_bn_relu
 
 
 def build_gate(

@@ -13,9 +13,8 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from pneumoscan.validation.stats import clopper_pearson
-
-from . import metrics as M
-from .evaluate import patient_bootstrap, summarize
+from training import metrics as M
+from training.evaluate import patient_bootstrap, summarize
 
 BOOTSTRAPS = 1000
 

@@ -65,10 +65,9 @@ def run(cfg: TrainConfig) -> Path:
     import keras
     import tensorflow as tf
 
-    from pneumoscan.preprocess import InputSpec
-
-    from . import dataset, split
-    from .model import build_model
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset, split
+    from training.model import build_model
 
     set_seeds(cfg.seed)
     spec = InputSpec()
@@ -105,7 +104,7 @@ def run(cfg: TrainConfig) -> Path:
         metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
         weighted_metrics={"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]},
     )
-    from .augment import PRESETS
+    from training.augment import PRESETS
 
     train_ds = dataset.train_dataset(xtr, t_tr, w_tr, cfg.batch, cfg.seed, PRESETS[cfg.aug]).repeat()
     shifted_ds = dataset.eval_dataset(xsh, t_va, w_va, 64)
@@ -140,7 +139,7 @@ def run(cfg: TrainConfig) -> Path:
 
 def write_predictions(model, path: Path, items, arrays: dict[str, np.ndarray]) -> None:
     """One row per film: label, subtype label and both heads' logits for each copy."""
-    from . import dataset, split
+    from training import dataset, split
 
     cols = {}
     for suffix, xs in arrays.items():
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     no_eval = args.pop("no_eval")
     run_dir = run(TrainConfig(**args))
     if not no_eval:
-        from .evaluate import evaluate_run
+        from training.evaluate import evaluate_run
 
         evaluate_run(run_dir)
 

@@ -20,9 +20,8 @@ import numpy as np
 from tqdm import tqdm
 
 from pneumoscan.scope.classes import GATE_CLASSES
-
-from . import scope_data, split
-from .scope_data import ScopeItem
+from training import scope_data, split
+from training.scope_data import ScopeItem
 
 
 def augmented(u8: np.ndarray, factor: int, copies: int, seed: int) -> np.ndarray:
@@ -33,7 +32,7 @@ def augmented(u8: np.ndarray, factor: int, copies: int, seed: int) -> np.ndarray
     """
     import tensorflow as tf
 
-    from .augment import TRAIN, augment, equalize_tf
+    from training.augment import TRAIN, augment, equalize_tf
 
     def one(img, i):
         unit = tf.cast(img[..., None], tf.float32) / 255.0
@@ -53,9 +52,8 @@ def build_cache(
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
         return {k: z[k] for k in z.files}
-    from pneumoscan.preprocess import InputSpec
-
-    from . import dataset
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset
 
     items = split.list_images(data)
     train, val = split.split_items(items, split.load_split())
@@ -119,7 +117,7 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0):
     import keras
     import tensorflow as tf
 
-    from .scope_model import augmenter, build_gate
+    from training.scope_model import augmenter, build_gate
 
     keras.utils.set_random_seed(seed)
     counts = Counter(y.tolist())

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import __version__
+from pneumoscan import __version__
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import info, profiles, screen, validate, watch
+    from pneumoscan.cli import info, profiles, screen, validate, watch
 
     ap = argparse.ArgumentParser(
         prog="pneumoscan", description="Offline pneumonia screening for chest X-rays."
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..offline import ensure_offline
+    from pneumoscan.offline import ensure_offline
 
     ensure_offline(block_downloaders=True)
     try:

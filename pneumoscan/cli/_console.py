@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from ..results import ScreenResult
+from pneumoscan.results import ScreenResult
 
 
 def progress_bar(total: int):

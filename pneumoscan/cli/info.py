@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import LoadError, ModelError, NotScreenable
-from . import EXIT_OK, EXIT_SOME_FAILED
+from pneumoscan.cli import EXIT_OK, EXIT_SOME_FAILED
+from pneumoscan.errors import LoadError, ModelError, NotScreenable
 
 
 def add_parser(sub) -> None:
@@ -18,17 +18,18 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..loader import load_image
+    from pneumoscan.reading.loader import load_image
+    from pneumoscan.scope.modality import check_modality
 
     path = Path(args.file)
     print(f"file: {path}")
     status = "ok"
     try:
-        img = load_image(path)
+        img = load_image(path, header_check=check_modality)
     except NotScreenable as exc:  # still show what the file holds
         status = f"{exc.status}: {exc.reason}"
         try:
-            img = load_image(path, check_modality=False)
+            img = load_image(path)
         except LoadError:
             print(f"status: {exc.status}\nreason: {exc.reason}")
             return EXIT_SOME_FAILED
@@ -48,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
 def scope_checks(path: Path, model: str | None) -> str:
     """Run every scope check on the one file (screening would stop at the first refusal)."""
-    from ..scope import first_refusal
-    from ..screener import Screener
+    from pneumoscan.scope import first_refusal
+    from pneumoscan.screener import Screener
 
     try:
         result = next(Screener(model, threads=1, scope_gate=False).screen([path]))

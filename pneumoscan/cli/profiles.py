@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from pneumoscan.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
 
 def add_parser(sub) -> None:
@@ -15,7 +15,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiles import ProfileError, list_profiles, profile_problems, profiles_dir, remove_profile
+    from pneumoscan.model.profiles import (
+        ProfileError,
+        list_profiles,
+        profile_problems,
+        profiles_dir,
+        remove_profile,
+    )
 
     if args.remove:
         try:

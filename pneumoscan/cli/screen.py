@@ -9,15 +9,22 @@ import threading
 import time
 from pathlib import Path
 
-from ..discovery import discover_with_problems, problem_results
-from ..engines.choice import add_engine_arguments, stream_for
-from ..errors import ModelError
-from ..outputs import OutputError, check_targets, fallback_path, folder_target, pdf_target, report_target
-from ..profiles import ProfileError
-from ..report import write_report
-from ..results import ScreenResult
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
-from ._console import progress_bar, signals_ignored, stop_signals_interrupt, summarize
+from pneumoscan.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from pneumoscan.cli._console import progress_bar, signals_ignored, stop_signals_interrupt, summarize
+from pneumoscan.engines.choice import add_engine_arguments, stream_for
+from pneumoscan.errors import ModelError
+from pneumoscan.model.profiles import ProfileError
+from pneumoscan.outputs import (
+    OutputError,
+    check_targets,
+    fallback_path,
+    folder_target,
+    pdf_target,
+    report_target,
+)
+from pneumoscan.outputs.csv_report import write_report
+from pneumoscan.reading.discovery import discover_with_problems
+from pneumoscan.results import ScreenResult, problem_results
 
 #: A long run saves what it has at this interval, so a power cut loses minutes, not hours.
 CHECKPOINT_SECONDS = 60.0
@@ -78,7 +85,7 @@ def save(output: Path, results: list[ScreenResult], no_phi: bool) -> Path:
 
 def write_dicom_outputs(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> int:
     """SC + SR per DICOM input; what happened goes into each row's notes. Returns the failures."""
-    from ..dicom_results import write_dicom_results
+    from pneumoscan.outputs.dicom import write_dicom_results
 
     n = failed = 0
     for r in results:
@@ -94,7 +101,7 @@ def write_dicom_outputs(results: list[ScreenResult], out: Path, manifest, no_phi
 
 def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -> bool:
     """The PDF summary; a failure is a message and a non-zero exit, never a traceback."""
-    from ..pdf_summary import SummaryInfo, write_summary
+    from pneumoscan.outputs.pdf import SummaryInfo, write_summary
 
     info = SummaryInfo(screener.manifest.version, screener.manifest.sha256, screener.operating_point)
     try:
@@ -108,8 +115,8 @@ def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -
 def screener_from_args(args: argparse.Namespace):
     """(Screener, profiles) from ``--model --threads --operating-point --profile [--no-scope-gate]``,
     shared by ``screen`` and ``watch``; raises ``ModelError`` or ``ProfileError``."""
-    from ..profiles import load_profile
-    from ..screener import Screener
+    from pneumoscan.model.profiles import load_profile
+    from pneumoscan.screener import Screener
 
     profiles = [load_profile(args.profile)] if args.profile else []
     screener = Screener(

@@ -7,12 +7,12 @@ import sys
 import threading
 from pathlib import Path
 
-from ..discovery import discover
-from ..engines.choice import add_engine_arguments, stream_for
-from ..errors import ModelError
-from ..outputs import OutputError, check_targets, html_target, json_target
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
-from ._console import progress_bar, stop_signals_interrupt
+from pneumoscan.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from pneumoscan.cli._console import progress_bar, stop_signals_interrupt
+from pneumoscan.engines.choice import add_engine_arguments, stream_for
+from pneumoscan.errors import ModelError
+from pneumoscan.outputs import OutputError, check_targets, html_target, json_target
+from pneumoscan.reading.discovery import discover
 
 
 def add_parser(sub) -> None:
@@ -40,16 +40,16 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiles import ProfileError, save_profile
-    from ..screener import Screener
-    from ..validation import adopt, validate
-    from ..validation.html import write
+    from pneumoscan.model.profiles import ProfileError, save_profile
+    from pneumoscan.screener import Screener
+    from pneumoscan.validation import adopt, validate
+    from pneumoscan.validation.html import write
 
     if not 0.5 <= args.target_sensitivity < 1.0:
         print("pneumoscan: --target-sensitivity must be from 0.5 to below 1", file=sys.stderr)
         return EXIT_USAGE
-    from ..profiles import profile_exists
-    from ..validation.labels import read_labels
+    from pneumoscan.model.profiles import profile_exists
+    from pneumoscan.validation.labels import read_labels
 
     try:
         if args.adopt:  # a name that cannot be used is refused now, not after an hour of screening

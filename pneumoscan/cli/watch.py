@@ -8,8 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
-from ..errors import ModelError
-from . import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from pneumoscan.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from pneumoscan.errors import ModelError
 
 _STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 
@@ -31,9 +31,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiles import ProfileError
-    from ..watch import FolderWatch, WatchOptions
-    from .screen import screener_from_args
+    from pneumoscan.cli.screen import screener_from_args
+    from pneumoscan.model.profiles import ProfileError
+    from pneumoscan.watch import FolderWatch, WatchOptions
 
     folder = Path(args.folder)
     if not folder.is_dir():

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ..results import ScreenResult
+from pneumoscan.results import ScreenResult
 
 Stream = Callable[[Sequence[Path], threading.Event], Iterator[ScreenResult]]
 
@@ -35,8 +35,8 @@ def stream_for(args: argparse.Namespace, screener, profiles: Sequence = ()) -> S
     """The screening function the engine asks for; ``ImportError`` (with the install hint) without Ray."""
     if getattr(args, "engine", "local") != "ray":
         return lambda files, cancel: screener.screen(files, cancel=cancel)
-    from .ray_engine import ScreenerSpec, screen_with_ray
-    from .ray_offline import import_ray
+    from pneumoscan.engines.ray_engine import ScreenerSpec, screen_with_ray
+    from pneumoscan.engines.ray_offline import import_ray
 
     import_ray(local=not args.address)  # fail now, before anything is screened, if Ray is missing
     spec = ScreenerSpec(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results import ScreenResult
+from pneumoscan.results import ScreenResult
 
 BATCH = 16
 
@@ -38,7 +38,7 @@ _SCREENERS: dict[bytes, object] = {}
 
 def worker_screener(spec: ScreenerSpec):
     """One Screener per worker process, built on first use (tasks reuse their processes)."""
-    from ..screener import Screener
+    from pneumoscan.screener import Screener
 
     key = pickle.dumps(spec)
     if key not in _SCREENERS:
@@ -77,7 +77,7 @@ def screen_with_ray(
     paths: Sequence[Path], spec: ScreenerSpec, address: str | None = None, workers: int | None = None
 ) -> Iterator[ScreenResult]:
     """Yield results in input order as the pipeline streams them back."""
-    from .ray_offline import init_ray
+    from pneumoscan.engines.ray_offline import init_ray
 
     ray = init_ray(address, workers)
     ctx = ray.data.DataContext.get_current()

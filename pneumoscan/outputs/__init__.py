@@ -4,8 +4,8 @@ Callers check every output path with ``check_targets`` before work starts and
 write through ``atomic_write_bytes``/``atomic_write_text``.
 """
 
-from .atomic import atomic_write_bytes, atomic_write_text
-from .guard import (
+from pneumoscan.outputs.atomic import atomic_write_bytes, atomic_write_text
+from pneumoscan.outputs.guard import (
     OutputError,
     Target,
     check_output,
@@ -18,7 +18,7 @@ from .guard import (
     report_target,
     resolved,
 )
-from .own import is_own_dicom, is_own_output, is_own_report
+from pneumoscan.reading.own import is_own_dicom, is_own_output, is_own_report
 
 __all__ = [
     "OutputError",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .own import is_own_html, is_own_json, is_own_pdf, is_own_report
+from pneumoscan.reading.own import is_own_html, is_own_json, is_own_pdf, is_own_report
 
 
 class OutputError(Exception):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
-from .classes import CLASS_REASONS, GATE_CLASSES
-from .result import PASS, REFUSE, CheckResult
+from pneumoscan.errors import ModelError
+from pneumoscan.scope.classes import CLASS_REASONS, GATE_CLASSES
+from pneumoscan.scope.result import PASS, REFUSE, CheckResult
 
 NAME = "classifier"
 

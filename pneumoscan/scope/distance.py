@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
-from .result import PASS, REFUSE, CheckResult
+from pneumoscan.errors import ModelError
+from pneumoscan.scope.result import PASS, REFUSE, CheckResult
 
 NAME = "distance"
 

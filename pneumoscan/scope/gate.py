@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError
-from .classifier import NAME as CLASSIFIER
-from .classifier import LearnedGate, top_class
-from .distance import NAME as DISTANCE
-from .distance import FeatureDistance
-from .pixels import PIXEL_CHECKS
-from .result import NOT_RUN, CheckResult
-from .tags import TAG_CHECKS
+from pneumoscan.errors import ModelError
+from pneumoscan.scope.classifier import NAME as CLASSIFIER
+from pneumoscan.scope.classifier import LearnedGate, top_class
+from pneumoscan.scope.distance import NAME as DISTANCE
+from pneumoscan.scope.distance import FeatureDistance
+from pneumoscan.scope.pixels import PIXEL_CHECKS
+from pneumoscan.scope.result import NOT_RUN, CheckResult
+from pneumoscan.scope.tags import TAG_CHECKS
 
 CONFIG_FILE = "scope_gate.json"
 
@@ -44,7 +44,7 @@ def cheap_checks(pixels: np.ndarray, meta: dict[str, Any]) -> list[CheckResult]:
 
 
 def _sha_ok(path: Path, expected: str, what: str) -> None:
-    from ..manifest import sha256_file
+    from pneumoscan.model.manifest import sha256_file
 
     if not path.is_file():
         raise ModelError(f"{what} not found: {path}")

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .result import NOT_RUN, PASS, REFUSE, CheckResult
+from pneumoscan.reading.colour import small_copy
+from pneumoscan.scope.result import NOT_RUN, PASS, REFUSE, CheckResult
 
 MIN_SIDE = 64  # pixels: below this a film cannot be judged
 MAX_ASPECT = 3.0  # chest films here are 0.9-2.1 (width / height)
@@ -18,35 +19,6 @@ MIN_STD = 0.01  # of [0, 1] intensities: a blank or constant image
 MAX_EXTREME = 0.95  # share of pure black + pure white pixels
 COLOUR_OFF_HUE = 0.25  # share of pixels off the main hue (films: <= 0.15 with coloured arrows)
 COLOUR_CHROMA = 0.6  # a strong uniform colour (tinted films: <= 0.45)
-
-
-def small_copy(pixels: np.ndarray, side: int = 128) -> np.ndarray:
-    """Strided subsample as float32 in [0, 1] (no copy of the full image)."""
-    step = max(1, max(pixels.shape[:2]) // side)
-    sub = pixels[::step, ::step]
-    top = 255.0 if sub.dtype == np.uint8 else 65535.0 if sub.dtype == np.uint16 else 1.0
-    return sub.astype(np.float32) / np.float32(top)
-
-
-def colour_score(rgb: np.ndarray) -> dict[str, float]:
-    """Share of pixels off the image's main hue, and the main hue's strength.
-
-    Chroma is taken relative to brightness, so a photographed or tinted film
-    keeps one hue however strong the tint (its off-hue share stays near 0),
-    while photos, fundus and histology images vary in hue. Coloured arrows on
-    a published figure touch a few percent of pixels. Computed on a small copy.
-    """
-    sub = small_copy(rgb[..., :3]) * 255.0
-    r, g, b = sub[..., 0], sub[..., 1], sub[..., 2]
-    lum = (r + g + b) / 3.0
-    keep = (lum > 40) & (lum < 235)
-    if keep.sum() < 16:
-        return {"off_hue": 0.0, "chroma": 0.0}
-    rg = (r - g)[keep] / lum[keep]
-    yb = (0.5 * (r + g) - b)[keep] / lum[keep]
-    m_rg, m_yb = float(np.median(rg)), float(np.median(yb))
-    off = float(np.mean(np.hypot(rg - m_rg, yb - m_yb) > 0.15))
-    return {"off_hue": round(off, 4), "chroma": round(float(np.hypot(m_rg, m_yb)), 4)}
 
 
 def check_size(pixels: np.ndarray, meta: dict[str, Any]) -> CheckResult:

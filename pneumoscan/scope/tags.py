@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .result import NOT_RUN, NOTE, PASS, REFUSE, CheckResult
+from pneumoscan.scope.result import NOT_RUN, NOTE, PASS, REFUSE, CheckResult
 
 CHEST_WORDS = {"CHEST", "THORAX", "THORACIC", "LUNG", "LUNGS", "CXR", "TORAX", "THORAX_PA", "POITRINE"}
 OTHER_PARTS = {

@@ -1,7 +1,7 @@
 """Site validation: measure the model on a clinic's own labelled films and propose a local threshold."""
 
-from .labels import label_from_folders, label_of_text, patient_of, read_labels
-from .run import ValidationReport, adopt, validate
+from pneumoscan.validation.labels import label_from_folders, label_of_text, patient_of, read_labels
+from pneumoscan.validation.run import ValidationReport, adopt, validate
 
 __all__ = [
     "ValidationReport",

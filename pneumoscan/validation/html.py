@@ -7,10 +7,10 @@ import html
 import json
 from pathlib import Path
 
-from ..outputs.atomic import atomic_write_text
-from ..outputs.own import HTML_MARK
-from . import plots
-from .run import ValidationReport
+from pneumoscan.outputs.atomic import atomic_write_text
+from pneumoscan.reading.own import HTML_MARK
+from pneumoscan.validation import plots
+from pneumoscan.validation.run import ValidationReport
 
 
 def _pct(rate: dict) -> str:

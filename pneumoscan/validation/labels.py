@@ -79,7 +79,7 @@ _LABEL_COLUMNS = ("label", "class", "diagnosis", "truth", "result", "finding")
 def read_labels(csv_path: str | os.PathLike) -> LabelTable:
     """Read ``path`` or ``sop_instance_uid`` plus ``label`` columns (names matched case-insensitively)."""
     csv_path = Path(csv_path)
-    from ..outputs.own import is_own_report
+    from pneumoscan.reading.own import is_own_report
 
     if is_own_report(csv_path):
         raise ValueError(

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-from . import stats as S
+from pneumoscan.validation import stats as S
 
 COLOURS = ["#b00020", "#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#455a64"]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ..discovery import discover_with_problems
-from ..profiles import SiteProfile
-from . import stats as S
-from .labels import LabelTable, label_from_folders, patient_of, read_labels
+from pneumoscan.model.profiles import SiteProfile
+from pneumoscan.reading.discovery import discover_with_problems
+from pneumoscan.validation import stats as S
+from pneumoscan.validation.labels import LabelTable, label_from_folders, patient_of, read_labels
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ValidationReport:
     scores: dict[str, list] = field(default_factory=dict, repr=False)  # y, p, patient: for plots
 
     def to_json(self) -> dict[str, Any]:
-        from ..outputs.own import JSON_GENERATOR
+        from pneumoscan.reading.own import JSON_GENERATOR
 
         return {"generator": JSON_GENERATOR, **self.__dict__}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..loader import is_dicom
+from pneumoscan.reading.loader import is_dicom
 
 
 def content_digest(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..results import ScreenResult
+from pneumoscan.results import ScreenResult
 
 
 def result_from_row(row: dict[str, str]) -> ScreenResult:

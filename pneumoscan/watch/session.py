@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..discovery import discover, is_skipped_name
-from ..outputs.atomic import atomic_write_text
-from ..outputs.guard import (
+from pneumoscan.outputs.atomic import atomic_write_text
+from pneumoscan.outputs.csv_report import read_report, render_rows, row_for
+from pneumoscan.outputs.guard import (
     OutputError,
     check_targets,
     folder_target,
@@ -33,13 +33,13 @@ from ..outputs.guard import (
     report_target,
     resolved,
 )
-from ..outputs.own import is_own_output, is_own_report
-from ..report import read_report, render_rows, row_for
-from ..results import ScreenResult
-from .arrival import Settler
-from .identity import content_digest, instance_key
-from .rows import daily_pdf_path, result_from_row
-from .state import StateError, WatchState, entry, state_path_for
+from pneumoscan.reading.discovery import discover, is_skipped_name
+from pneumoscan.reading.own import is_own_output, is_own_report
+from pneumoscan.results import ScreenResult
+from pneumoscan.watch.arrival import Settler
+from pneumoscan.watch.identity import content_digest, instance_key
+from pneumoscan.watch.rows import daily_pdf_path, result_from_row
+from pneumoscan.watch.state import StateError, WatchState, entry, state_path_for
 
 #: Files screened per batch before the report is rewritten (a burst of 500 is 8 writes).
 CHUNK = 64
@@ -311,7 +311,7 @@ class FolderWatch:
         return done
 
     def _finish(self, results: list[ScreenResult], info: dict[Path, tuple]) -> None:
-        from ..dicom_results import write_dicom_results
+        from pneumoscan.outputs.dicom import write_dicom_results
 
         o, manifest = self.options, self.screener.manifest
         failed: list[tuple[ScreenResult, int]] = []
@@ -351,7 +351,7 @@ class FolderWatch:
         """DICOM results that failed (a full disk) are written again; their row's note is updated."""
         if not self._retry or now - self._last_retry < self.options.retry_interval:
             return
-        from ..dicom_results import write_dicom_results
+        from pneumoscan.outputs.dicom import write_dicom_results
 
         self._last_retry = now
         o, manifest, still = self.options, self.screener.manifest, []
@@ -385,7 +385,7 @@ class FolderWatch:
         self._pdf_dirty = False
 
     def _write_pdf(self) -> None:
-        from ..pdf_summary import SummaryInfo, write_summary
+        from pneumoscan.outputs.pdf import SummaryInfo, write_summary
 
         day = time.strftime("%Y-%m-%d")
         self._today = [r for r in self._today if r.screened_at.startswith(day)]

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..outputs.atomic import atomic_write_text
+from pneumoscan.outputs.atomic import atomic_write_text
 
 VERSION = 2
 _READABLE = (1, 2)

@@ -11,8 +11,8 @@ import pydicom.data
 import pytest
 from PIL import Image, ImageDraw
 
-from pneumoscan.manifest import default_assets_dir, sha256_file
-from pneumoscan.manifest_schema import DIGEST_KEY
+from pneumoscan.model.manifest import default_assets_dir, sha256_file
+from pneumoscan.model.schema import DIGEST_KEY
 from pneumoscan.screener import Screener
 from tests.conftest import data_dir
 from tests.dicom_factory import SYNTAXES, make_dataset, save

@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from pneumoscan.manifest import Manifest, default_assets_dir, sha256_file
-from pneumoscan.preprocess import InputSpec
+from pneumoscan.model.manifest import Manifest, default_assets_dir, sha256_file
+from pneumoscan.model.preprocess import InputSpec
 from pneumoscan.screener import Screener
 from tests.conftest import data_dir
 from training import split

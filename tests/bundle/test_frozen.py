@@ -78,7 +78,7 @@ def test_frozen_cli_report_equals_source_install(frozen, study, tmp_path):
         timeout=300,
     )
     assert a.returncode == b.returncode == 1, (a.stderr, b.stderr)  # broken.dcm is not screened
-    from pneumoscan.report import read_report
+    from pneumoscan.outputs.csv_report import read_report
 
     def timeless(path: Path) -> list[dict]:
         return [{k: v for k, v in r.items() if k != "screened_at"} for r in read_report(path)]
@@ -184,7 +184,7 @@ def test_frozen_watch_screens_arrivals_and_stops_on_sigint(frozen, study, tmp_pa
     import signal
     import time
 
-    from pneumoscan.report import read_report
+    from pneumoscan.outputs.csv_report import read_report
 
     inbox, report = tmp_path / "inbox", tmp_path / "watch.csv"
     inbox.mkdir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pneumoscan import cli
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 
 
 def test_screen_mixed_folder(tiny_manifest, mixed_folder, tmp_path, capsys):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pneumoscan.errors import LoadError
-from pneumoscan.loader import load_image
+from pneumoscan.reading.loader import load_image
+from pneumoscan.scope.modality import check_modality
 from tests.dicom_factory import SYNTAXES, gradient, make_dataset, save, write_dicom
 
 LOSSLESS = [s for s in SYNTAXES if s != "jpeg"]
@@ -123,7 +124,7 @@ def test_rgb_dicom_becomes_grayscale(tmp_path):
 @pytest.mark.parametrize("modality", ["CT", "MR", "US", "NM", "PT", "MG"])
 def test_non_radiograph_modalities_are_skipped(tmp_path, modality):
     with pytest.raises(LoadError) as info:
-        load_image(write_dicom(tmp_path / "x", gradient(), modality=modality))
+        load_image(write_dicom(tmp_path / "x", gradient(), modality=modality), header_check=check_modality)
     assert info.value.status == "skipped" and modality in info.value.reason
 
 
@@ -155,7 +156,7 @@ def save_raw(ds, path):
 
 
 def test_jpeg_dicom_draft_decode_matches_full_decode_after_preprocess(tmp_path):
-    from pneumoscan.preprocess import preprocess
+    from pneumoscan.model.preprocess import preprocess
 
     big = np.kron(gradient(250, 200), np.ones((4, 4), np.uint8))  # 1000 x 800
     path = write_dicom(tmp_path / "big.dcm", big, "jpeg", window=(127.5, 256))

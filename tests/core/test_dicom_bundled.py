@@ -7,9 +7,10 @@ from pathlib import Path
 import pydicom.data
 import pytest
 
-from pneumoscan.dicom import load_dicom
 from pneumoscan.errors import LoadError
-from pneumoscan.loader import load_image
+from pneumoscan.reading.dicom import load_dicom
+from pneumoscan.reading.loader import load_image
+from pneumoscan.scope.modality import check_modality
 
 TEST_FILES = Path(pydicom.data.get_testdata_file("CT_small.dcm")).parent
 NOT_RADIOGRAPH = "is not a projection radiograph"
@@ -106,12 +107,12 @@ def test_bundled_file(name: str):
     status, fragment, decodes = expected_for(name) or ("", "", False)
     path = TEST_FILES / name
     try:
-        img = load_image(path)
+        img = load_image(path, header_check=check_modality)
     except LoadError as exc:
         assert exc.status == status, exc.reason
         assert fragment in exc.reason
         if decodes:
-            ungated = load_dicom(path, check_modality=False)
+            ungated = load_dicom(path)
             assert ungated.pixels.ndim == 2 and ungated.pixels.size > 0
     else:
         assert status == "ok", f"{name} loaded but should be {status}: {fragment}"
@@ -123,7 +124,7 @@ def test_bundled_file(name: str):
 @pytest.mark.parametrize("name", ["JPEG-lossy.dcm", "JPEG2000-embedded-sequence-delimiter.dcm"])
 def test_undecodable_syntax_is_named(name: str):
     with pytest.raises(LoadError) as info:
-        load_dicom(TEST_FILES / name, check_modality=False)
+        load_dicom(TEST_FILES / name)
     assert "Transfer syntax JPEG" in info.value.reason and "1.2.840.10008.1.2.4." in info.value.reason
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pneumoscan.discovery import discover, is_skipped_name
+from pneumoscan.reading.discovery import discover, is_skipped_name
 
 
 def test_skips_system_and_hidden_files(mixed_folder):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from pneumoscan.pdf_summary import FOOTER, SummaryInfo, counts, write_summary
+from pneumoscan.outputs.pdf import FOOTER, SummaryInfo, counts, write_summary
 from pneumoscan.results import ScreenResult
 
 
@@ -58,7 +58,7 @@ def test_no_phi_leaves_patient_ids_out(tmp_path):
 
 
 def test_cjk_names_print_in_a_font_that_has_them(tmp_path):
-    from pneumoscan.pdf_summary import cjk_font
+    from pneumoscan.outputs.pdf import cjk_font
 
     results = []
     for i, pid in enumerate(["김희중", "やまだ", "张伟", "Müller"]):
@@ -74,8 +74,8 @@ def test_cjk_names_print_in_a_font_that_has_them(tmp_path):
 
 
 def test_pictures_are_capped_and_small(tmp_path, monkeypatch):
-    import pneumoscan.pdf_summary as pdf
-    from pneumoscan.outputs.own import is_own_pdf
+    import pneumoscan.outputs.pdf as pdf
+    from pneumoscan.reading.own import is_own_pdf
 
     monkeypatch.setattr(pdf, "MAX_PICTURES", 5)
     results = [_result(i, p=0.6 + i / 1000) for i in range(40)]

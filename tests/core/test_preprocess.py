@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pneumoscan.preprocess import InputSpec, equalize, preprocess, resize_to_input
+from pneumoscan.model.preprocess import InputSpec, equalize, preprocess, resize_to_input
 from tests.dicom_factory import gradient
 
 

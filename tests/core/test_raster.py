@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from pneumoscan.errors import LoadError
-from pneumoscan.loader import load_image
+from pneumoscan.reading.loader import load_image
 from tests.dicom_factory import gradient
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pneumoscan.report import COLUMNS, PHI_COLUMNS, defuse, read_report, write_report
+from pneumoscan.outputs.csv_report import COLUMNS, PHI_COLUMNS, defuse, read_report, write_report
 from pneumoscan.results import ScreenResult
 
 

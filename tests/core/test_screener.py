@@ -9,8 +9,8 @@ import threading
 import numpy as np
 import pytest
 
-from pneumoscan.discovery import discover
 from pneumoscan.errors import ModelError
+from pneumoscan.reading.discovery import discover
 from pneumoscan.screener import Screener
 
 

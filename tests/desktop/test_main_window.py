@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 from desktop.dialogs import about_html
 from desktop.results_model import COL_FILE, COL_PROB, COL_RESULT, RESULT_ROLE
 from pneumoscan import cli
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 
 
 def rows(window) -> list:

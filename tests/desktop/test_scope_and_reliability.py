@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from desktop.results_model import COL_RESULT, OUT_OF_SCOPE_COLOUR, RESULT_ROLE
 from desktop.viewer import downsample_for_display
-from pneumoscan.loader import LoadedImage
+from pneumoscan.reading.loader import LoadedImage
 from tests.dicom_factory import gradient, write_dicom, write_rle_overrun
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desktop.dialogs import about_html
 from desktop.validation_dialog import ValidationDialog
-from pneumoscan.profiles import list_profiles
+from pneumoscan.model.profiles import list_profiles
 from tests.core.validation.helpers import labelled_folder
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 from tests.conftest import REPO, data_dir
 from tests.dicom_factory import SYNTAXES, gradient, write_dicom
 

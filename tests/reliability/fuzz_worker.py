@@ -75,7 +75,7 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
 def main() -> None:
     cases, seed, out_dir = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     from pneumoscan.errors import LoadError
-    from pneumoscan.loader import load_image
+    from pneumoscan.reading.loader import load_image
 
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
 

@@ -12,12 +12,11 @@ from PIL import Image
 
 from pneumoscan import cli
 from pneumoscan.errors import LoadError
-from pneumoscan.loader import load_image
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
+from pneumoscan.reading.loader import load_image
 from pneumoscan.screener import Screener
 from tests.dicom_factory import gradient, write_rle_overrun
-
-from .conftest import run_cli
+from tests.reliability.conftest import run_cli
 
 
 @pytest.fixture
@@ -156,7 +155,7 @@ def test_own_report_in_the_folder_is_not_screened_next_time(tiny_manifest, folde
 
 
 def test_to_uint8_shows_12_bit_and_8_bit_times_256_data():
-    from pneumoscan.display import to_uint8
+    from pneumoscan.reading.display import to_uint8
 
     twelve = np.arange(4096, dtype=np.uint16).reshape(64, 64)
     assert to_uint8(twelve).max() == 255 and to_uint8(twelve)[32, 0] == round(2048 * 255 / 4095)

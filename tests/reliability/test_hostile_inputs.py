@@ -15,13 +15,12 @@ from PIL import Image
 
 from pneumoscan import cli
 from pneumoscan.errors import LoadError, ModelError
-from pneumoscan.loader import load_image
-from pneumoscan.manifest import sha256_file
+from pneumoscan.model.manifest import sha256_file
+from pneumoscan.reading.loader import load_image
 from pneumoscan.screener import Screener
 from tests.conftest import build_tiny_onnx, write_manifest
 from tests.dicom_factory import gradient, make_dataset, save, write_dicom
-
-from .conftest import REPO
+from tests.reliability.conftest import REPO
 
 
 def finishes(fn, seconds: float = 20.0):
@@ -93,7 +92,7 @@ def test_peak_memory_of_a_large_16_bit_film_stays_under_1_5_gb(tmp_path):
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large pytest
     # process would report its parent's size
     code = (
-        "from pneumoscan.loader import load_image; "
+        "from pneumoscan.reading.loader import load_image; "
         f"load_image({str(tmp_path / 'big.dcm')!r}); "
         "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
     )
@@ -228,7 +227,7 @@ def test_multi_frame_file_is_not_read_whole_to_screen_frame_one(tmp_path):
     ds.PixelData = np.random.default_rng(0).integers(0, 4096, (180, 512, 512), dtype=np.uint16).tobytes()
     ds.save_as(tmp_path / "multi.dcm", enforce_file_format=True)
     code = (
-        "import resource; from pneumoscan.loader import load_image; "
+        "import resource; from pneumoscan.reading.loader import load_image; "
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
         f"img = load_image({str(tmp_path / 'multi.dcm')!r}); assert img.pixels.shape == (512, 512); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)"

@@ -15,9 +15,8 @@ import pytest
 from PIL import Image
 
 from pneumoscan import cli
-from pneumoscan.report import read_report
-
-from .conftest import REPO
+from pneumoscan.outputs.csv_report import read_report
+from tests.reliability.conftest import REPO
 
 
 def many_films(root: Path, n: int, copies: int = 1) -> Path:

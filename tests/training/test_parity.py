@@ -7,8 +7,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from pneumoscan.loader import load_image  # noqa: E402
-from pneumoscan.preprocess import InputSpec, equalize, preprocess  # noqa: E402
+from pneumoscan.model.preprocess import InputSpec, equalize, preprocess  # noqa: E402
+from pneumoscan.reading.loader import load_image  # noqa: E402
 from tests.conftest import data_dir  # noqa: E402
 from training import dataset, split  # noqa: E402
 from training.augment import SHIFTED, augment, equalize_tf  # noqa: E402

@@ -12,7 +12,7 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("tf2onnx")
 pytest.importorskip("sklearn")
 
-from pneumoscan.manifest import default_assets_dir  # noqa: E402
+from pneumoscan.model.manifest import default_assets_dir  # noqa: E402
 from pneumoscan.screener import Screener  # noqa: E402
 from tests.conftest import data_dir  # noqa: E402
 

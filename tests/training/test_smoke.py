@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("tensorflow")
 pytest.importorskip("tf2onnx")
 
-from pneumoscan.manifest import Manifest  # noqa: E402
+from pneumoscan.model.manifest import Manifest  # noqa: E402
 from pneumoscan.screener import Screener  # noqa: E402
 from tests.conftest import data_dir  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from pydicom.uid import ComprehensiveSRStorage, SecondaryCaptureImageStorage
 
-from pneumoscan.dicom_results import codes, write_dicom_results
+from pneumoscan.outputs.dicom import codes, write_dicom_results
 from pneumoscan.screener import Screener
 from tests.dicom_factory import gradient, write_dicom
 
@@ -150,7 +150,7 @@ def test_source_without_uids_is_a_note_not_a_crash(screener, tmp_path):
 
 
 def test_capture_pixels_show_the_heatmap_only_for_flagged_films(screener, tmp_path):
-    from pneumoscan.dicom_results.capture import capture_pixels
+    from pneumoscan.outputs.dicom.capture import capture_pixels
 
     src = write_dicom(tmp_path / "film.dcm", gradient(256, 200), "explicit")
     result = _screen(screener, src)

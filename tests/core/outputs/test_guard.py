@@ -11,7 +11,7 @@ from PIL import Image
 
 from pneumoscan import cli
 from pneumoscan.outputs import OutputError, check_targets, is_own_report, pdf_target, report_target
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 from tests.dicom_factory import gradient, write_dicom
 
 

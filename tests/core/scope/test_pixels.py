@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pneumoscan.loader import load_image
+from pneumoscan.reading.loader import load_image
 from pneumoscan.scope import PASS, REFUSE, cheap_checks
 from pneumoscan.scope.pixels import PIXEL_CHECKS, check_colour, check_exposure, check_inverted, check_size
 

@@ -9,8 +9,7 @@ import pytest
 from pneumoscan.scope import REFUSE, cheap_checks
 from pneumoscan.scope.pixels import PIXEL_CHECKS
 from pneumoscan.scope.tags import TAG_CHECKS
-
-from .test_pixels import chest_phantom
+from tests.core.scope.test_pixels import chest_phantom
 
 FILM = chest_phantom()
 DICOM = {"source_kind": "DICOM", "height": FILM.shape[0], "width": FILM.shape[1], "BodyPartExamined": "CHEST"}

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pneumoscan import cli
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 from tests.dicom_factory import gradient, write_dicom
 
 
@@ -69,7 +69,7 @@ def test_info_lists_every_check(tiny_manifest, films, capsys):
 
 def test_the_core_imports_neither_qt_nor_tensorflow():
     code = (
-        "import sys, pneumoscan.cli, pneumoscan.screener, pneumoscan.scope, pneumoscan.loader; "
+        "import sys, pneumoscan.cli, pneumoscan.screener, pneumoscan.scope, pneumoscan.reading.loader; "
         "bad = [m for m in ('PySide6', 'tensorflow', 'keras', 'ray', 'requests') if m in sys.modules]; "
         "print(','.join(bad))"
     )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pneumoscan import cli
-from pneumoscan.profiles import SiteProfile, profiles_dir, save_profile
+from pneumoscan.model.profiles import SiteProfile, profiles_dir, save_profile
 from pneumoscan.validation import adopt, validate
 from pneumoscan.validation.run import MIN_PER_CLASS
 from tests.core.validation.helpers import labelled_folder

@@ -8,8 +8,8 @@ import pytest
 
 from pneumoscan import cli
 from pneumoscan.errors import ModelError
-from pneumoscan.profiles import ProfileError, SiteProfile, list_profiles, load_profile, save_profile
-from pneumoscan.report import read_report
+from pneumoscan.model.profiles import ProfileError, SiteProfile, list_profiles, load_profile, save_profile
+from pneumoscan.outputs.csv_report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.validation import adopt, validate
 from tests.core.validation.helpers import labelled_folder

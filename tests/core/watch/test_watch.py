@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.watch import FolderWatch, WatchOptions
 from pneumoscan.watch.arrival import looks_complete
@@ -227,7 +227,7 @@ def test_full_disk_for_the_report_screens_again_and_never_duplicates_rows(screen
 
 
 def test_a_pdf_that_cannot_be_written_is_a_message_not_a_stop(screener, tmp_path, monkeypatch):
-    import pneumoscan.pdf_summary as pdf
+    import pneumoscan.outputs.pdf as pdf
 
     def full(*_a, **_k):
         raise OSError(28, "No space left on device")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from pneumoscan.report import read_report
+from pneumoscan.outputs.csv_report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.watch import FolderWatch, WatchError, WatchOptions
 from pneumoscan.watch.state import state_path_for
@@ -269,7 +269,7 @@ def test_links_out_of_the_folder_are_not_screened(screener, inbox, tmp_path):
 
 
 def test_failed_dicom_results_are_retried_and_the_row_says_so(screener, inbox, tmp_path, monkeypatch):
-    import pneumoscan.dicom_results as dr
+    import pneumoscan.outputs.dicom as dr
 
     real = dr._encode
     calls = {"n": 0}
@@ -295,7 +295,7 @@ def test_failed_dicom_results_are_retried_and_the_row_says_so(screener, inbox, t
 
 
 def test_the_days_pdf_is_rebuilt_at_most_every_interval_and_at_stop(screener, inbox, tmp_path, monkeypatch):
-    import pneumoscan.pdf_summary as pdf
+    import pneumoscan.outputs.pdf as pdf
 
     writes = []
     real = pdf.write_summary

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import LoadError
-from .scope.pixels import colour_score
+from pneumoscan.errors import LoadError
+from pneumoscan.reading.colour import colour_score
 
 #: Decompression-bomb bound: larger images are refused rather than decoded.
 MAX_PIXELS = 120_000_000

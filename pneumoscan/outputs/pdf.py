@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .dicom_results.wording import DISCLAIMER, operating_label
-from .report import printable
-from .results import ScreenResult
+from pneumoscan.outputs.csv_report import printable
+from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label
+from pneumoscan.results import ScreenResult
 
 THUMB = 200  # pixels on the long side of each flagged film's picture
 #: Pictures for at most this many flagged films (JPEG, ~10 KB each): a day of 2,000 flagged films
@@ -65,12 +65,12 @@ def _picture(result: ScreenResult) -> bytes | None:
     """PNG of the film with its heatmap: from the kept thumbnail, or decoded again."""
     from PIL import Image
 
-    from .display import overlay, shrink
+    from pneumoscan.reading.display import overlay, shrink
 
     pixels = result.thumbnail
     if pixels is None:
         try:
-            from .loader import load_image
+            from pneumoscan.reading.loader import load_image
 
             pixels = load_image(result.path).pixels
         except Exception:  # noqa: BLE001 - the row still prints, without its picture
@@ -128,7 +128,7 @@ def write_summary(
     from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from .outputs.atomic import atomic_write_bytes
+    from pneumoscan.outputs.atomic import atomic_write_bytes
 
     styles = getSampleStyleSheet()
     body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8, leading=10)

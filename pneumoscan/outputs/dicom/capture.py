@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from pydicom import Dataset
 
-from ..display import overlay, shrink
-from ..results import ScreenResult
-from .identity import SC_SERIES_DESCRIPTION, SC_SERIES_NUMBER, output_uids
-from .wording import banner
+from pneumoscan.outputs.dicom.identity import SC_SERIES_DESCRIPTION, SC_SERIES_NUMBER, output_uids
+from pneumoscan.outputs.dicom.wording import banner
+from pneumoscan.reading.display import overlay, shrink
+from pneumoscan.results import ScreenResult
 
 #: Long side of the captured film: enough to read the map, small enough for any PACS.
 LONGEST = 1024

@@ -6,7 +6,7 @@ a ward nurse who reads the PDF see the same statement.
 
 from __future__ import annotations
 
-from ..results import ScreenResult
+from pneumoscan.results import ScreenResult
 
 DISCLAIMER = "not a diagnosis"
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
+from pneumoscan.errors import ModelError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -93,7 +93,7 @@ def _path(name: str) -> Path:
 
 
 def save_profile(profile: SiteProfile) -> Path:
-    from .outputs.atomic import atomic_write_text
+    from pneumoscan.outputs.atomic import atomic_write_text
 
     path = _path(profile.name)
     path.parent.mkdir(parents=True, exist_ok=True)

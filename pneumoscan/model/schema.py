@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from .errors import ModelError
+from pneumoscan.errors import ModelError
 
 DECISION_KEYS = (
     "input",

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
-from .manifest_schema import validate
-from .preprocess import InputSpec
+from pneumoscan.errors import ModelError
+from pneumoscan.model.preprocess import InputSpec
+from pneumoscan.model.schema import validate
 
 REQUIRED = ("version", "model_file", "sha256", "input", "outputs", "thresholds", "class_names")
 

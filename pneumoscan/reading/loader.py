@@ -8,72 +8,14 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+from pneumoscan.errors import LoadError
+from pneumoscan.reading.image import HeaderCheck, LoadedImage
+from pneumoscan.reading.raster import RASTER_MAGIC, load_raster
+from pneumoscan.reading.sniff import is_dicom, parse_bare_dicom, sniff_dicom
 
-from .errors import LoadError
-from .raster import RASTER_MAGIC, load_raster
-
-
-@dataclass
-class LoadedImage:
-    """Display-ready pixels (uint8 or uint16, 0 = black) and what we know of them."""
-
-    pixels: np.ndarray
-    meta: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    #: Modality values before windowing (DICOM only), so a viewer can re-window.
-    modality: np.ndarray | None = None
-
-
-def sniff_dicom(head: bytes) -> bool:
-    """True for a Part 10 file (128-byte preamble then ``DICM``)."""
-    return len(head) >= 132 and head[128:132] == b"DICM"
-
-
-def parse_bare_dicom(path: Path) -> bool:
-    """True when a file without preamble still parses as a DICOM dataset.
-
-    Files written without File Meta (old modalities, some exports) start
-    straight with a data element; pydicom reads them with ``force``.
-    """
-    import io
-    import warnings
-
-    import pydicom
-
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)  # a header without preamble starts in the first kilobytes
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # odd files are expected here; the row says what is wrong
-            ds = pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:  # noqa: BLE001 - any parse failure just means "not DICOM"
-        return False
-    known = ("SOPClassUID", "Modality", "StudyInstanceUID", "PatientID", "Rows", "SpecificCharacterSet")
-    return any(k in ds for k in known)
-
-
-#: How much of a file without preamble is parsed to decide whether it is a bare DICOM
-#: dataset; parsing a whole 200 MB file of zeros took a minute.
-SNIFF_BYTES = 64 * 1024
-
-
-def is_dicom(path: str | os.PathLike) -> bool:
-    """The one content rule (the name never counts): Part 10, or a bare dataset that is no raster."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(132)
-    except OSError:
-        return False
-    if sniff_dicom(head):
-        return True
-    return bool(head) and not head.startswith(tuple(RASTER_MAGIC)) and parse_bare_dicom(Path(path))
+__all__ = ["LoadedImage", "is_dicom", "load_image", "read_head"]
 
 
 def read_head(path: str | os.PathLike) -> bytes:
@@ -98,17 +40,19 @@ def read_head(path: str | os.PathLike) -> bytes:
 
 
 def load_image(
-    path: str | os.PathLike, min_size: int | None = None, check_modality: bool = True
+    path: str | os.PathLike, min_size: int | None = None, header_check: HeaderCheck | None = None
 ) -> LoadedImage:
     """Load one file or raise ``LoadError`` (or ``NotScreenable``) with a clear reason.
 
     ``min_size`` is the model input side; raster decoders may use it to decode
-    at a reduced scale that is still at least that large. Nothing but a
+    at a reduced scale that is still at least that large. ``header_check`` sees a
+    DICOM header before its pixels are decoded (the Screener passes the scope
+    gate's modality check). Nothing but a
     ``LoadError`` ever escapes, so one odd file cannot stop a batch.
     """
     path = Path(path)
     try:
-        img = _load(path, min_size, check_modality)
+        img = _load(path, min_size, header_check)
         if img.pixels.ndim != 2 or img.pixels.size == 0:
             raise LoadError(
                 f"The decoded image has an unexpected shape {img.pixels.shape}: the file is corrupt."
@@ -134,15 +78,15 @@ def describe(exc: BaseException) -> str:
     return f"{name}: {text[:200]}" if text else name
 
 
-def _load(path: Path, min_size: int | None, check_modality: bool) -> LoadedImage:
+def _load(path: Path, min_size: int | None, header_check: HeaderCheck | None) -> LoadedImage:
     head = read_head(path)
     if not head:
         raise LoadError("File is empty (0 bytes).")
     is_part10 = sniff_dicom(head)
     if is_part10 or (not head.startswith(tuple(RASTER_MAGIC)) and parse_bare_dicom(path)):
-        from .dicom import load_dicom
+        from pneumoscan.reading.dicom import load_dicom  # pydicom only when a DICOM comes (start-up time)
 
-        return load_dicom(path, has_preamble=is_part10, check_modality=check_modality, min_size=min_size)
+        return load_dicom(path, has_preamble=is_part10, header_check=header_check, min_size=min_size)
     pixels, meta = load_raster(str(path), min_size=min_size)
     notes = []
     if meta.get("frames", 1) > 1:

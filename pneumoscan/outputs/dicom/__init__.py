@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results import ScreenResult
+from pneumoscan.results import ScreenResult
 
 _TYPE2 = (
     "PatientName",
@@ -44,7 +44,7 @@ def _source_dataset(path: Path, no_phi: bool):
     import pydicom
     from pydicom.uid import UID
 
-    from ..outputs.phi import UTF8, allowed_reference
+    from pneumoscan.outputs.phi import UTF8, allowed_reference
 
     ds = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
     for keyword in _UIDS:
@@ -75,10 +75,10 @@ def write_dicom_results(
         return DicomOutcome(note="No DICOM result: the file could not be read.")
     if str(result.meta.get("source_kind", "")).upper() != "DICOM":
         return DicomOutcome(note="No DICOM result: the input was not a DICOM file.")
-    from ..loader import load_image
-    from ..outputs.atomic import atomic_write_bytes
-    from .capture import build_secondary_capture
-    from .report_sr import build_structured_report
+    from pneumoscan.outputs.atomic import atomic_write_bytes
+    from pneumoscan.outputs.dicom.capture import build_secondary_capture
+    from pneumoscan.outputs.dicom.report_sr import build_structured_report
+    from pneumoscan.reading.loader import load_image
 
     try:
         source = _source_dataset(Path(result.path), no_phi)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pydicom import Dataset
 
-from ..results import ScreenResult
-from . import codes
-from .identity import SR_SERIES_DESCRIPTION, SR_SERIES_NUMBER, output_uids
-from .wording import DISCLAIMER, operating_label, verdict
+from pneumoscan.outputs.dicom import codes
+from pneumoscan.outputs.dicom.identity import SR_SERIES_DESCRIPTION, SR_SERIES_NUMBER, output_uids
+from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label, verdict
+from pneumoscan.results import ScreenResult
 
 
 def _result_code(result: ScreenResult):

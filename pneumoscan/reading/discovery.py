@@ -16,8 +16,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .outputs.own import is_own_output
-from .results import ScreenResult
+from pneumoscan.reading.own import is_own_output
 
 SYSTEM_FILES = {"dicomdir", "thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db", "icon\r"}
 Problem = tuple[Path, str]
@@ -134,10 +133,3 @@ def discover(
 ) -> list[Path]:
     """Only the files (see ``discover_with_problems`` for what could not be walked)."""
     return discover_with_problems(paths, recursive, exclude)[0]
-
-
-def problem_results(problems: list[Problem], model_version: str = "") -> list[ScreenResult]:
-    """One error row per path that could not be walked."""
-    return [
-        ScreenResult(path=p, status="error", reason=why, model_version=model_version) for p, why in problems
-    ]

@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .outputs.atomic import atomic_write_text
-from .results import ScreenResult
+from pneumoscan.outputs.atomic import atomic_write_text
+from pneumoscan.results import ScreenResult
 
 #: Left out with ``--no-phi``: who the patient is, when the study was, and the free-text body part
 #: (sites type names into it). Kept: UIDs (the PACS needs them), modality and view (coded values).

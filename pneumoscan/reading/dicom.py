@@ -16,16 +16,14 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi, pixel_array
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from .errors import LoadError, NotScreenable
-from .loader import LoadedImage
-from .outputs.own import MANUFACTURER, RESULT_SERIES
-from .raster import MAX_DECODED_BYTES, MAX_PIXELS
-from .scope.pixels import colour_score
+from pneumoscan.errors import LoadError, NotScreenable
+from pneumoscan.reading.colour import colour_score
+from pneumoscan.reading.image import HeaderCheck, LoadedImage
+from pneumoscan.reading.own import MANUFACTURER, RESULT_SERIES
+from pneumoscan.reading.raster import MAX_DECODED_BYTES, MAX_PIXELS
 
 #: Modalities that are projection radiographs; OT (secondary capture) and no
 #: modality are accepted with a note, anything else is not screened.
-RADIOGRAPH_MODALITIES = {"CR", "DX", "DR", "RG"}
-LENIENT_MODALITIES = {"OT", ""}
 
 REPORT_TAGS = (
     "PatientID",
@@ -87,8 +85,11 @@ def _series_number(ds: pydicom.Dataset) -> int:
         return 0
 
 
-def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[str]:
-    """Raise ``NotScreenable`` for non-image or non-radiograph objects; return notes."""
+def check_screenable(ds: pydicom.Dataset, header_check: HeaderCheck | None = None) -> list[str]:
+    """Raise ``NotScreenable`` for objects that are not films; return notes.
+
+    Reading refuses what holds no image (and our own results); whether an image
+    may be judged (its modality) is ``header_check``'s business (the scope gate)."""
     sop = UID(str(ds.get("SOPClassUID", ""))) if ds.get("SOPClassUID") else None
     sop_name = sop.name if sop else "unknown SOP class"
     if "DirectoryRecordSequence" in ds:
@@ -101,18 +102,9 @@ def check_screenable(ds: pydicom.Dataset, check_modality: bool = True) -> list[s
                 f"DICOM file is truncated: it describes an image ({sop_name}) but its pixel data is missing."
             )
         raise NotScreenable(f"DICOM object without an image ({sop_name}).")
-    modality = _text(ds, "Modality").upper()
-    if not check_modality:
+    if header_check is None:
         return []
-    if modality not in RADIOGRAPH_MODALITIES | LENIENT_MODALITIES:
-        raise NotScreenable(
-            f"Modality {modality} is not a projection radiograph; "
-            "PneumoScan screens chest X-rays (CR/DX) only."
-        )
-    notes = []
-    if modality in LENIENT_MODALITIES:
-        notes.append(f"Modality is {modality or 'missing'}; screened as a chest radiograph.")
-    return notes
+    return header_check({"Modality": _text(ds, "Modality").upper(), "SOPClassUID": str(sop or "")})
 
 
 #: Tags the scope gate reads (body part, view, age); kept in the metadata, not in the report.
@@ -348,10 +340,13 @@ def to_display(ds: pydicom.Dataset, arr: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def load_dicom(
-    path: Path, has_preamble: bool = True, check_modality: bool = True, min_size: int | None = None
+    path: Path,
+    has_preamble: bool = True,
+    header_check: HeaderCheck | None = None,
+    min_size: int | None = None,
 ) -> LoadedImage:
     ds = read_dataset(path)
-    notes = check_screenable(ds, check_modality)
+    notes = check_screenable(ds, header_check)
     if not has_preamble:
         notes.append("No DICOM preamble/File Meta: read with inferred transfer syntax.")
     arr, decode_notes = _decode_first_frame(ds, min_size, path if has_preamble else None)
