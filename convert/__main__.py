@@ -22,13 +22,7 @@ from convert.export import export_onnx, keras_outputs
 from convert.manifest_writer import build_manifest
 from convert.quantize import preprocess_files, quantize
 from convert.speed import compare
-from pneumoscan.model.preprocess import equalize
 from training import metrics as M
-
-
-def _tensors(x_uint8: np.ndarray) -> np.ndarray:
-    """uint8 squashed images -> model input, with the core's equaliser."""
-    return np.stack([equalize(img[..., 0].astype(np.float32) / 255.0)[..., None] for img in x_uint8])
 
 
 def work_dir_for(run_dirs: list[Path]) -> Path:
@@ -65,8 +59,8 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
     from pneumoscan.model.preprocess import InputSpec
 
     xva, yva = dataset.load_arrays(val_items, InputSpec())
-    clean = _tensors(xva)
-    shifted = _tensors(dataset.shifted_copy(xva, cfg.seed))
+    clean = dataset.model_tensors(xva)
+    shifted = dataset.model_tensors(dataset.shifted_copy(xva, cfg.seed))
 
     # 1. FP32 ONNX vs Keras on 64 validation images
     n = min(64, len(clean))

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from convert.speed import compare, session
+from convert.speed import compare
 from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.classes import GATE_CLASSES, POOL
+from training.onnx_session import session
 
 
 def export_gate_onnx(keras_path: Path, out_path: Path, opset: int = 17):

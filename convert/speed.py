@@ -7,15 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def session(path: Path, threads: int):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+from training.onnx_session import session
 
 
 def images_per_second(path: Path, batch: int, threads: int, seconds: float = 3.0, size: int = 224) -> float:

@@ -10,7 +10,7 @@ from training import metrics as M
 
 
 def onnx_logits(path: Path, tensors: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    from convert.speed import session
+    from training.onnx_session import session
 
     sess = session(path, 2)
     logits, cams = [], []
@@ -24,7 +24,7 @@ def onnx_logits(path: Path, tensors: np.ndarray, batch: int = 32) -> tuple[np.nd
 def onnx_outputs(path: Path, tensors: np.ndarray, batch: int = 32) -> dict[str, np.ndarray]:
     """Every output the export names (logit, cam, features, subtype_logit), over all tensors."""
     from convert.export import OUTPUT_NAMES
-    from convert.speed import session
+    from training.onnx_session import session
 
     sess = session(path, 2)
     have = [o.name for o in sess.get_outputs()]

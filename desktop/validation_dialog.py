@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pneumoscan.model.profiles import ProfileError, SiteProfile, save_profile
+from pneumoscan.model.profiles import ProfileError, SiteProfile
 from pneumoscan.validation import ValidationReport, adopt, validate
+from pneumoscan.validation.adoption import save_profile
 
 
 class ValidateSignals(QObject):

@@ -85,3 +85,10 @@ def shifted_copy(x: np.ndarray, seed: int) -> np.ndarray:
         img = augment(_to_unit(x[i]), tf.constant([seed, i], tf.int64), SHIFTED)
         out[i] = np.clip(np.floor(img.numpy() * 255.0 + 0.5), 0, 255).astype(np.uint8)
     return out
+
+
+def model_tensors(x_uint8: np.ndarray) -> np.ndarray:
+    """uint8 squashed images -> model input, with the core's equaliser (what the ONNX model sees)."""
+    from pneumoscan.model.preprocess import equalize
+
+    return np.stack([equalize(img[..., 0].astype(np.float32) / 255.0)[..., None] for img in x_uint8])

@@ -57,7 +57,7 @@ def evidence_map(cam: np.ndarray, size: int = 224) -> np.ndarray:
 
 
 def run_model(path: Path, x: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    from convert.speed import session
+    from training.onnx_session import session
 
     sess = session(path, 2)
     names = [o.name for o in sess.get_outputs()]
@@ -95,14 +95,13 @@ def occluded(x: np.ndarray, *cols: slice, rows: slice = slice(None)) -> np.ndarr
 
 
 def measure(model: Path, out: Path, sheet: bool = True) -> dict:
-    from convert.__main__ import _tensors
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset, split
 
     items = split.list_images(Path("../shared/data/chest_xray/train"))
     _, val = split.split_items(items, split.load_split())
     u8, y = dataset.load_arrays(val, InputSpec())
-    x = _tensors(u8)
+    x = dataset.model_tensors(u8)
     sub = np.array([split.subtype_label(p.name) for p, _ in val])
     variants = {
         "full": x,

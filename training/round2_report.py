@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from convert.card import replace_section
+from training.card_sections import replace_section
 
 
 def _pct(x: float) -> str:

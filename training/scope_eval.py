@@ -116,7 +116,7 @@ def pydicom_files(screener) -> dict:
 
 def card_section(report: dict, gate: dict) -> str:
     """The model card's scope-gate section, from measured figures only."""
-    from convert.card import SECTION_END, SECTION_START
+    from training.card_sections import SECTION_END, SECTION_START
 
     v, sh = report["validation"], report["validation"]["shifted"]
     rows = "\n".join(
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     statuses = Counter(s.split(":")[0] for s in report["pydicom"].values())
     print(f"\npydicom test files: {dict(statuses)}")
     if args.card:
-        from convert.card import replace_section
+        from training.card_sections import replace_section
 
         gate = json.loads((args.model.parent / "scope_gate.json").read_text())
         replace_section(args.card, card_section(report, gate))

@@ -40,9 +40,10 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pneumoscan.model.profiles import ProfileError, save_profile
+    from pneumoscan.model.profiles import ProfileError
     from pneumoscan.screener import Screener
     from pneumoscan.validation import adopt, validate
+    from pneumoscan.validation.adoption import save_profile
     from pneumoscan.validation.html import write
 
     if not 0.5 <= args.target_sensitivity < 1.0:

@@ -12,7 +12,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -86,23 +86,14 @@ class SiteProfile:
             )
 
 
-def _path(name: str) -> Path:
+def profile_path(name: str) -> Path:
     if not _NAME.match(name):
         raise ProfileError(f"invalid profile name {name!r}: letters, digits, '-', '_' or '.', at most 64")
     return profiles_dir() / f"{name}.json"
 
 
-def save_profile(profile: SiteProfile) -> Path:
-    from pneumoscan.outputs.atomic import atomic_write_text
-
-    path = _path(profile.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(asdict(profile), indent=2) + "\n")
-    return path
-
-
 def load_profile(name: str) -> SiteProfile:
-    path = _path(name)
+    path = profile_path(name)
     try:
         return SiteProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:
@@ -134,11 +125,11 @@ def profile_problems() -> list[str]:
 
 
 def profile_exists(name: str) -> bool:
-    return _path(name).exists()
+    return profile_path(name).exists()
 
 
 def remove_profile(name: str) -> None:
-    path = _path(name)
+    path = profile_path(name)
     if not path.exists():
         raise ProfileError(f"no site profile named {name!r}")
     path.unlink()

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from pneumoscan.model.profiles import SiteProfile
 from pneumoscan.reading.discovery import discover_with_problems
 from pneumoscan.validation import stats as S
 from pneumoscan.validation.labels import LabelTable, label_from_folders, patient_of, read_labels
@@ -215,61 +214,4 @@ def validate(
         summary=summarize(counts, auc, points, len(files) + len(problems)),
         labelled_files_sha256=digest,
         scores={"y": y.tolist(), "p": p.tolist(), "patient": groups.tolist()},
-    )
-
-
-#: Films of each class a site threshold may be adopted from. With 30 pneumonia films all flagged, the
-#: 95% Clopper-Pearson interval on sensitivity still reaches down to 0.884; with fewer, the interval is
-#: wider than the differences a threshold choice makes, and a threshold read off one or two films moved
-#: 12 of 80 pneumonias below it in a hand test. 30 is a floor, not a claim: the report says how many
-#: films each sensitivity claim needs (299 pneumonia films for 0.99).
-MIN_PER_CLASS = 30
-#: Which operating point of the report each proposal is (found by name, never by a float's equality).
-POINT_OF = {
-    "site_target": "proposed site threshold",
-    "guaranteed": "guaranteed (Neyman-Pearson)",
-    "balanced": "proposed balanced",
-}
-
-
-def adoption_problem(counts: dict[str, Any]) -> str:
-    """Why these films are too few to adopt a threshold from ("" when they suffice)."""
-    short = [
-        f"{counts.get(k, 0)} {k} films" for k in ("pneumonia", "normal") if counts.get(k, 0) < MIN_PER_CLASS
-    ]
-    if not short:
-        return ""
-    return (
-        f"only {' and '.join(short)}: adopting a site threshold needs at least {MIN_PER_CLASS} films of "
-        "each class (below that its 95% interval is too wide to mean anything); the report still shows "
-        "the figures"
-    )
-
-
-def adopt(report: ValidationReport, name: str, which: str = "site_target") -> SiteProfile:
-    """A profile from a report: the proposed site threshold by default ('guaranteed' or 'balanced' too).
-
-    Refused (``ValueError``) when the films are too few (``MIN_PER_CLASS``)."""
-    problem = adoption_problem(report.counts)
-    if problem:
-        raise ValueError(problem)
-    chosen = report.proposals[which]
-    if chosen.get("threshold") is None:
-        raise ValueError(f"no {which} threshold: {report.proposals[which]}")
-    point = next(op for op in report.operating_points if op["name"] == POINT_OF[which])
-    return SiteProfile(
-        name=name,
-        threshold=float(chosen["threshold"]),
-        rule=str(chosen.get("rule", which)),
-        model_version=report.model_version,
-        model_sha256=report.model_sha256,
-        created=report.created,
-        labelled_files_sha256=report.labelled_files_sha256,
-        counts=dict(report.counts),
-        figures={
-            "auc": report.auc,
-            "sensitivity": point["sensitivity"],
-            "specificity": point["specificity"],
-            "target_sensitivity": report.target_sensitivity,
-        },
     )

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from pneumoscan import cli
-from pneumoscan.model.profiles import SiteProfile, profiles_dir, save_profile
+from pneumoscan.model.profiles import SiteProfile, profiles_dir
 from pneumoscan.validation import adopt, validate
-from pneumoscan.validation.run import MIN_PER_CLASS
+from pneumoscan.validation.adoption import MIN_PER_CLASS, save_profile
 from tests.core.validation.helpers import labelled_folder
 
 

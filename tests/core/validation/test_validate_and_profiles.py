@@ -8,10 +8,11 @@ import pytest
 
 from pneumoscan import cli
 from pneumoscan.errors import ModelError
-from pneumoscan.model.profiles import ProfileError, SiteProfile, list_profiles, load_profile, save_profile
+from pneumoscan.model.profiles import ProfileError, SiteProfile, list_profiles, load_profile
 from pneumoscan.outputs.csv_report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.validation import adopt, validate
+from pneumoscan.validation.adoption import save_profile
 from tests.core.validation.helpers import labelled_folder
 
 
