@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import worker
+from pneumoscan.outputs.publish import ModelInfo, PublishOptions, publish, publish_pdf
 from pneumoscan.results import ScreenResult
 from pneumoscan.watch import FolderWatch, WatchOptions
 
@@ -145,25 +146,6 @@ class WatchDialog(QDialog):
             poll=self.poll.isChecked(),
         )
         return WatchChoice(folder, options)
-
-
-def export_dicom(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> tuple[int, int]:
-    """(files written, inputs without a DICOM result)."""
-    from pneumoscan.outputs.dicom import write_dicom_results
-
-    written = missing = 0
-    for r in results:
-        outcome = write_dicom_results(r, out, manifest.version, manifest.sha256, no_phi)
-        written += len(outcome.written)
-        missing += not outcome.written
-    return written, missing
-
-
-def export_pdf(results: list[ScreenResult], path: Path, screener, no_phi: bool) -> Path:
-    from pneumoscan.outputs.pdf import SummaryInfo, write_summary
-
-    info = SummaryInfo(screener.manifest.version, screener.manifest.sha256, screener.operating_point)
-    return write_summary(path, results, info, no_phi)
 
 
 class ClinicActions(QObject):
@@ -286,11 +268,14 @@ class ClinicActions(QObject):
 
     def export_dicom(self, out: Path, no_phi: bool = False) -> None:
         w = self.window
-        results, manifest = list(w.model.results), w.screener.manifest
-        task = worker.CallTask(out, lambda: export_dicom(results, out, manifest, no_phi))
+        results, model = list(w.model.results), ModelInfo.of(w.screener)
+        task = worker.CallTask(
+            out, lambda: publish(results, PublishOptions(dicom_out=out, no_phi=no_phi), model)
+        )
         task.signals.done.connect(
-            lambda p, counts: w.statusBar().showMessage(
-                f"DICOM results: {counts[0]} files in {p}; {counts[1]} inputs without one (not DICOM or unreadable)",
+            lambda p, done: w.statusBar().showMessage(
+                f"DICOM results: {done.dicom_files} files in {p}; {done.dicom_missing} inputs without one "
+                f"(not DICOM or unreadable)" + (f"; {done.problems[0]}" if done.problems else ""),
                 10000,
             )
         )
@@ -307,8 +292,10 @@ class ClinicActions(QObject):
 
     def export_pdf(self, path: Path, no_phi: bool = False) -> None:
         w = self.window
-        results = list(w.model.results)
-        task = worker.CallTask(path, lambda: export_pdf(results, path, w.screener, no_phi))
+        results, model = list(w.model.results), ModelInfo.of(w.screener)
+        task = worker.CallTask(
+            path, lambda: publish_pdf(results, path, model, no_phi, "PneumoScan batch summary")
+        )
         task.signals.done.connect(lambda p, _v: w.statusBar().showMessage(f"PDF summary written: {p}", 10000))
         task.signals.failed.connect(lambda p, msg: QMessageBox.warning(w, "Export failed", f"{p}\n{msg}"))
         w.runner.start(task)

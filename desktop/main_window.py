@@ -24,6 +24,7 @@ from desktop.panels import MetadataPanel, ViewerPanel
 from desktop.results_model import COL_RESULT, RESULT_ROLE, ResultsModel, ResultsProxy
 from desktop.viewer import downsample_for_display
 from pneumoscan.errors import ModelError
+from pneumoscan.outputs.publish import ModelInfo
 from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener
 
@@ -338,8 +339,8 @@ class MainWindow(QMainWindow):
 
     def export_csv(self, path: Path, no_phi: bool = False) -> None:
         """Write the report off the GUI thread, from the result objects (input order)."""
-        results = list(self.model.results)
-        task = worker.CallTask(path, lambda: worker.export_csv(path, results, no_phi))
+        results, model = list(self.model.results), ModelInfo.of(self.screener)
+        task = worker.CallTask(path, lambda: worker.export_csv(path, results, no_phi, model))
         task.signals.done.connect(lambda p, _v: self._exported(p))
         task.signals.failed.connect(lambda p, msg: QMessageBox.warning(self, "Export failed", f"{p}\n{msg}"))
         self.runner.start(task)

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from pneumoscan.errors import LoadError
-from pneumoscan.outputs.csv_report import write_report
+from pneumoscan.outputs.publish import ModelInfo, PublishOptions, publish
 from pneumoscan.reading.discovery import discover
 from pneumoscan.reading.loader import load_image
 from pneumoscan.results import ScreenResult
@@ -114,8 +114,9 @@ def thumbnail_of(path: Path):
     return make_thumbnail(load_image(path, min_size=256).pixels)
 
 
-def export_csv(path: Path, results: list[ScreenResult], no_phi: bool) -> Path:
-    return write_report(path, results, no_phi=no_phi)
+def export_csv(path: Path, results: list[ScreenResult], no_phi: bool, model: ModelInfo) -> Path:
+    """The report through the one publish step (same bytes as the CLI's)."""
+    return publish(results, PublishOptions(report=path, no_phi=no_phi), model).report
 
 
 class Runner:

@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from pneumoscan.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
@@ -23,6 +24,7 @@ from pneumoscan.outputs import (
     report_target,
 )
 from pneumoscan.outputs.csv_report import write_report
+from pneumoscan.outputs.publish import ModelInfo, PublishOptions, publish
 from pneumoscan.reading.discovery import discover_with_problems
 from pneumoscan.results import ScreenResult, problem_results
 
@@ -81,35 +83,6 @@ def save(output: Path, results: list[ScreenResult], no_phi: bool) -> Path:
                 file=sys.stderr,
             )
             return spare
-
-
-def write_dicom_outputs(results: list[ScreenResult], out: Path, manifest, no_phi: bool) -> int:
-    """SC + SR per DICOM input; what happened goes into each row's notes. Returns the failures."""
-    from pneumoscan.outputs.dicom import write_dicom_results
-
-    n = failed = 0
-    for r in results:
-        outcome = write_dicom_results(r, out, manifest.version, manifest.sha256, no_phi)
-        r.notes.append(outcome.note)
-        n += len(outcome.written)
-        failed += outcome.failed
-    print(f"DICOM results: {n} files in {out}", file=sys.stderr)
-    if failed:
-        print(f"pneumoscan: {failed} DICOM result(s) NOT written; see the notes column", file=sys.stderr)
-    return failed
-
-
-def write_pdf(path: Path, results: list[ScreenResult], screener, no_phi: bool) -> bool:
-    """The PDF summary; a failure is a message and a non-zero exit, never a traceback."""
-    from pneumoscan.outputs.pdf import SummaryInfo, write_summary
-
-    info = SummaryInfo(screener.manifest.version, screener.manifest.sha256, screener.operating_point)
-    try:
-        print(f"PDF summary: {write_summary(path, results, info, no_phi)}", file=sys.stderr)
-    except OSError as exc:
-        print(f"pneumoscan: PDF summary NOT written ({exc.strerror or exc})", file=sys.stderr)
-        return False
-    return True
 
 
 def screener_from_args(args: argparse.Namespace):
@@ -175,12 +148,30 @@ def run(args: argparse.Namespace) -> int:
         interrupted = True
     bar.close()
     results.extend(problem_results(problems, screener.manifest.version))
-    outputs_ok = True
-    if args.dicom_out and not interrupted:
-        outputs_ok = write_dicom_outputs(results, Path(args.dicom_out), screener.manifest, args.no_phi) == 0
-    written = save(output, results, args.no_phi)
-    if args.pdf:
-        outputs_ok = write_pdf(Path(args.pdf), results, screener, args.no_phi) and outputs_ok
+    options = PublishOptions(
+        report=output,
+        dicom_out=Path(args.dicom_out) if args.dicom_out and not interrupted else None,
+        pdf=Path(args.pdf) if args.pdf else None,
+        no_phi=args.no_phi,
+    )
+    with signals_ignored():
+        try:
+            done = publish(results, options, ModelInfo.of(screener))
+            written = output
+        except OSError as exc:  # the report's place failed at the end: save it elsewhere, say where
+            written = fallback_path(output)
+            done = publish(results, replace(options, report=written, dicom_out=None), ModelInfo.of(screener))
+            print(
+                f"pneumoscan: could not write {output} ({exc.strerror or exc}); saved to {written}",
+                file=sys.stderr,
+            )
+    if options.dicom_out is not None:
+        print(f"DICOM results: {done.dicom_files} files in {options.dicom_out}", file=sys.stderr)
+    if done.pdf is not None:
+        print(f"PDF summary: {done.pdf}", file=sys.stderr)
+    for problem in done.problems:
+        print(f"pneumoscan: {problem}", file=sys.stderr)
+    outputs_ok = done.ok
     print(summarize(results, time.monotonic() - start), file=sys.stderr)
     print(f"report: {written}", file=sys.stderr)
     if interrupted:

@@ -6,13 +6,13 @@ instead of silently producing different answers.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pneumoscan.errors import ModelError
+from pneumoscan.hashing import file_sha256
 from pneumoscan.model.preprocess import InputSpec
 from pneumoscan.model.schema import validate
 
@@ -23,16 +23,12 @@ def default_assets_dir() -> Path:
     """``assets/`` next to the package, or inside a PyInstaller bundle."""
     import sys
 
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
     return base / "assets"
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256(path)
 
 
 @dataclass

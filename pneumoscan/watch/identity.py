@@ -9,22 +9,16 @@ the film that was screened, and is screened again.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from pneumoscan.reading.loader import is_dicom
+from pneumoscan.hashing import file_sha256
+from pneumoscan.reading.sniff import is_dicom
 
 
 def content_digest(path: Path) -> str:
     """SHA-256 of the file's bytes ("" when it cannot be read)."""
     try:
-        with open(path, "rb") as fh:
-            if hasattr(hashlib, "file_digest"):
-                return hashlib.file_digest(fh, "sha256").hexdigest()
-            h = hashlib.sha256()
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-            return h.hexdigest()
+        return file_sha256(path)
     except OSError:
         return ""
 

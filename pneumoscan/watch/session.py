@@ -33,6 +33,14 @@ from pneumoscan.outputs.guard import (
     report_target,
     resolved,
 )
+from pneumoscan.outputs.publish import (
+    ModelInfo,
+    Published,
+    PublishOptions,
+    publish,
+    publish_dicom,
+    publish_pdf,
+)
 from pneumoscan.reading.discovery import discover, is_skipped_name
 from pneumoscan.reading.own import is_own_output, is_own_report
 from pneumoscan.results import ScreenResult
@@ -311,39 +319,38 @@ class FolderWatch:
         return done
 
     def _finish(self, results: list[ScreenResult], info: dict[Path, tuple]) -> None:
-        from pneumoscan.outputs.dicom import write_dicom_results
-
-        o, manifest = self.options, self.screener.manifest
-        failed: list[tuple[ScreenResult, int]] = []
-        for i, r in enumerate(results):
-            if o.dicom_out is not None:
-                outcome = write_dicom_results(r, o.dicom_out, manifest.version, manifest.sha256, o.no_phi)
-                r.notes.append(outcome.note)
-                if outcome.failed:
-                    failed.append((r, len(self._rows) + i))
-        rows = self._rows + [row_for(r, o.no_phi) for r in results]
+        o = self.options
         done, files = {}, {}
         for r in results:
             key, digest, size, mtime, _note = info[Path(r.path)]
             files[str(r.path)] = [size, mtime]
             if r.status != "error":  # an error is not "done": the file is screened again when it changes
                 done[key] = entry(Path(r.path), digest)
-        # state (pending) -> report -> state (commit): see state.py for why no crash point duplicates a row
-        self.state.begin(done, files, len(rows))
+        first_row = len(self._rows)
+        # DICOM results, then state (pending) -> report -> state (commit): see state.py for why no
+        # crash point duplicates a row; the day's PDF follows on its own schedule (_maybe_pdf)
         try:
-            atomic_write_text(o.report, render_rows(rows, o.no_phi), encoding="utf-8-sig")
+            out = publish(
+                results,
+                PublishOptions(report=o.report, dicom_out=o.dicom_out, no_phi=o.no_phi),
+                ModelInfo.of(self.screener),
+                earlier_rows=self._rows,
+                before_report=lambda rows: self.state.begin(done, files, len(rows)),
+            )
         except BaseException:
             self.state.abort()  # nothing marked: the files are screened again on a later step
             raise
-        self._rows = rows
+        self._rows = out.rows
         self.state.commit()
-        self._retry.extend(failed)
+        self._retry.extend((r, first_row + results.index(r)) for r in out.dicom_failed)
         self._today.extend(results)
         self._pdf_dirty = self._pdf_dirty or o.pdf is not None
         self.stats.screened += len(results)
         self.stats.flagged += sum(r.flagged for r in results)
-        if failed:
-            self._say(f"{len(failed)} DICOM result(s) not written; retried every {o.retry_interval:.0f} s")
+        if out.dicom_failed:
+            self._say(
+                f"{len(out.dicom_failed)} DICOM result(s) not written; retried every {o.retry_interval:.0f} s"
+            )
         if self.on_results is not None:
             self.on_results(results)
 
@@ -351,18 +358,18 @@ class FolderWatch:
         """DICOM results that failed (a full disk) are written again; their row's note is updated."""
         if not self._retry or now - self._last_retry < self.options.retry_interval:
             return
-        from pneumoscan.outputs.dicom import write_dicom_results
-
         self._last_retry = now
-        o, manifest, still = self.options, self.screener.manifest, []
+        o, model, still = self.options, ModelInfo.of(self.screener), []
         for r, index in self._retry:
-            outcome = write_dicom_results(r, o.dicom_out, manifest.version, manifest.sha256, o.no_phi)
-            if outcome.failed:
+            out = Published()
+            publish_dicom([r], o.dicom_out, model, o.no_phi, out)
+            if out.dicom_failed:
+                r.notes.pop()  # the same failure again: one note is enough
                 still.append((r, index))
                 continue
-            row = self._rows[index]
-            row["notes"] = " | ".join([n for n in r.notes if not n.startswith("DICOM result not written")])
-            row["notes"] = f"{row['notes']} | {outcome.note} (written on a retry)".lstrip(" |")
+            kept = [n for n in r.notes if not n.startswith("DICOM result not written")]
+            r.notes[:] = kept[:-1] + [f"{kept[-1]} (written on a retry)"]
+            self._rows[index]["notes"] = row_for(r, o.no_phi)["notes"]
         if len(still) < len(self._retry):
             atomic_write_text(o.report, render_rows(self._rows, o.no_phi), encoding="utf-8-sig")
             self._say(f"{len(self._retry) - len(still)} DICOM result(s) written on a retry")
@@ -385,17 +392,15 @@ class FolderWatch:
         self._pdf_dirty = False
 
     def _write_pdf(self) -> None:
-        from pneumoscan.outputs.pdf import SummaryInfo, write_summary
-
         day = time.strftime("%Y-%m-%d")
         self._today = [r for r in self._today if r.screened_at.startswith(day)]
-        info = SummaryInfo(
-            model_version=self.screener.manifest.version,
-            model_sha256=self.screener.manifest.sha256,
-            operating_point=self.screener.operating_point,
-            title=f"PneumoScan watched folder, {day}",
+        publish_pdf(
+            self._today,
+            daily_pdf_path(self.options.pdf, day),
+            ModelInfo.of(self.screener),
+            self.options.no_phi,
+            f"PneumoScan watched folder, {day}",
         )
-        write_summary(daily_pdf_path(self.options.pdf, day), self._today, info, self.options.no_phi)
 
     def run(self, stop: threading.Event, interval: float = 0.5, on_error=None) -> None:
         """Step until ``stop`` is set; the batch in hand stops after its current file.

@@ -14,6 +14,7 @@ CORE = Path(__file__).resolve().parents[2] / "pneumoscan"
 LAYERS = {
     "errors": 0,
     "offline": 0,
+    "hashing": 0,
     "reading": 1,
     "model": 2,
     "scope": 3,

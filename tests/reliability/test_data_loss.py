@@ -83,17 +83,17 @@ def test_folder_without_write_permission_is_refused(tiny_manifest, folder, tmp_p
 
 
 def test_failure_at_the_end_saves_to_a_fallback(tiny_manifest, folder, tmp_path, monkeypatch, capsys):
-    from pneumoscan.cli import screen as screen_cmd
+    from pneumoscan.outputs import publish
 
-    real = screen_cmd.write_report
+    real = publish.atomic_write_text
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
-    def failing(path, results, no_phi=False):
+    def failing(path, text, encoding="utf-8"):
         if Path(path).name == "r.csv":
             raise OSError(30, "Read-only file system")
-        return real(path, results, no_phi=no_phi)
+        return real(path, text, encoding=encoding)
 
-    monkeypatch.setattr(screen_cmd, "write_report", failing)
+    monkeypatch.setattr(publish, "atomic_write_text", failing)
     code = cli.main(["screen", str(folder), "-o", str(tmp_path / "r.csv"), "--model", str(tiny_manifest)])
     err = capsys.readouterr().err
     saved = Path(err.split("saved to ")[1].split("\n")[0])

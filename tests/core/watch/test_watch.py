@@ -205,7 +205,7 @@ def test_rows_read_back_keep_their_calls(subtype):
 
 
 def test_full_disk_for_the_report_screens_again_and_never_duplicates_rows(screener, tmp_path, monkeypatch):
-    import pneumoscan.watch.session as session
+    import pneumoscan.outputs.publish as session
 
     watch = make_watch(screener, tmp_path)
     (watch.folder / "a.png").write_bytes(png_bytes(1))

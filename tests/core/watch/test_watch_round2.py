@@ -157,7 +157,7 @@ def test_a_kill_between_report_and_state_never_duplicates_rows(screener, inbox, 
 
 
 def test_a_kill_before_the_report_screens_the_batch_again_once(screener, inbox, tmp_path, monkeypatch):
-    import pneumoscan.watch.session as session
+    import pneumoscan.outputs.publish as session
 
     watch = FolderWatch(inbox, screener, options(tmp_path / "r.csv"))
     (inbox / "a.png").write_bytes(png_bytes(1))
