@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pneumoscan.outputs.atomic import atomic_write_text
+from pneumoscan.reading.tags import REPORT_TAG_COLUMNS
 from pneumoscan.results import ScreenResult
 
 #: Left out with ``--no-phi``: who the patient is, when the study was, and the free-text body part
@@ -60,19 +61,7 @@ COLUMNS = (
     "viral_probability",
     "screened_at",
 )
-_TAG_COLUMNS = {
-    "patient_id": "PatientID",
-    "patient_name": "PatientName",
-    "patient_age": "PatientAge",
-    "patient_sex": "PatientSex",
-    "study_date": "StudyDate",
-    "accession_number": "AccessionNumber",
-    "study_instance_uid": "StudyInstanceUID",
-    "sop_instance_uid": "SOPInstanceUID",
-    "modality": "Modality",
-    "body_part": "BodyPartExamined",
-    "view_position": "ViewPosition",
-}
+_TAG_COLUMNS = REPORT_TAG_COLUMNS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 

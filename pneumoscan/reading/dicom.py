@@ -21,23 +21,7 @@ from pneumoscan.reading.colour import colour_score
 from pneumoscan.reading.image import HeaderCheck, LoadedImage
 from pneumoscan.reading.own import MANUFACTURER, RESULT_SERIES
 from pneumoscan.reading.raster import MAX_DECODED_BYTES, MAX_PIXELS
-
-#: Modalities that are projection radiographs; OT (secondary capture) and no
-#: modality are accepted with a note, anything else is not screened.
-
-REPORT_TAGS = (
-    "PatientID",
-    "PatientName",
-    "PatientAge",
-    "PatientSex",
-    "StudyDate",
-    "AccessionNumber",
-    "StudyInstanceUID",
-    "SOPInstanceUID",
-    "Modality",
-    "BodyPartExamined",
-    "ViewPosition",
-)
+from pneumoscan.reading.tags import REPORT_TAGS, SCOPE_TAGS
 
 
 def _text(ds: pydicom.Dataset, keyword: str) -> str:
@@ -105,10 +89,6 @@ def check_screenable(ds: pydicom.Dataset, header_check: HeaderCheck | None = Non
     if header_check is None:
         return []
     return header_check({"Modality": _text(ds, "Modality").upper(), "SOPClassUID": str(sop or "")})
-
-
-#: Tags the scope gate reads (body part, view, age); kept in the metadata, not in the report.
-SCOPE_TAGS = ("StudyDescription", "SeriesDescription", "ProtocolName", "PatientBirthDate")
 
 
 def colour_of_array(arr: np.ndarray, bits: int) -> dict[str, float]:

@@ -14,6 +14,8 @@ import io
 import json
 from pathlib import Path
 
+from pneumoscan.reading.sniff import sniff_dicom
+
 #: Columns every PneumoScan report has had (a re-saved report keeps them, whatever its encoding).
 REPORT_COLUMNS = frozenset({"path", "status", "reason", "probability", "result", "model_version"})
 #: Written by PneumoScan into every DICOM result (SC 9901, SR 9902).
@@ -73,7 +75,7 @@ def is_own_dicom(path: Path) -> bool:
         head = _head(path, 132)
     except OSError:
         return False
-    if len(head) < 132 or head[128:132] != b"DICM":
+    if not sniff_dicom(head):
         return False
     try:
         import pydicom
