@@ -14,17 +14,6 @@ from pathlib import Path
 
 from pneumoscan.results import ScreenResult
 
-_TYPE2 = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyDate",
-    "StudyTime",
-    "StudyID",
-    "ReferringPhysicianName",
-    "AccessionNumber",
-)
 _UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 
 
@@ -44,7 +33,7 @@ def _source_dataset(path: Path, no_phi: bool):
     import pydicom
     from pydicom.uid import UID
 
-    from pneumoscan.outputs.phi import UTF8, allowed_reference
+    from pneumoscan.outputs.phi import EMPTY, UTF8, allowed_reference
 
     ds = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
     for keyword in _UIDS:
@@ -59,7 +48,7 @@ def _source_dataset(path: Path, no_phi: bool):
     ds.SpecificCharacterSet = UTF8
     if not str(ds.get("Modality", "") or ""):
         ds.Modality = "OT"  # only in our copy: highdicom reads it from the referenced source
-    for keyword in _TYPE2:  # present, maybe empty: highdicom copies them from the source
+    for keyword in EMPTY:  # present, maybe empty: highdicom copies them from the source
         if keyword not in ds:
             setattr(ds, keyword, "")
     return ds

@@ -21,3 +21,15 @@ def labelled_folder(root, n_normal=40, n_pneumonia=60):
     )
     (root / "NORMAL" / "broken.png").write_bytes(b"\x89PNG broken")
     return root
+
+
+#: The required fields of a site profile, with harmless values.
+PROFILE_FIELDS = {
+    "name": "p",
+    "threshold": 0.3,
+    "rule": "r",
+    "model_version": "v",
+    "model_sha256": "s",
+    "created": "c",
+    "labelled_files_sha256": "h",
+}

@@ -10,7 +10,7 @@ from pneumoscan import cli
 from pneumoscan.model.profiles import SiteProfile, profiles_dir
 from pneumoscan.validation import adopt, validate
 from pneumoscan.validation.adoption import MIN_PER_CLASS, save_profile
-from tests.core.validation.helpers import labelled_folder
+from tests.core.validation.helpers import PROFILE_FIELDS, labelled_folder
 
 
 def _validate(model, root, *extra: str) -> int:
@@ -83,15 +83,7 @@ def test_label_rows_without_a_film_are_listed_and_said(tiny_manifest, tmp_path, 
     ]
 
 
-BASE = {
-    "name": "p",
-    "threshold": 0.3,
-    "rule": "r",
-    "model_version": "v",
-    "model_sha256": "s",
-    "created": "c",
-    "labelled_files_sha256": "h",
-}
+BASE = PROFILE_FIELDS
 
 
 @pytest.mark.parametrize(

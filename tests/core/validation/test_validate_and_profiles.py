@@ -13,7 +13,7 @@ from pneumoscan.outputs.csv_report import read_report
 from pneumoscan.screener import Screener
 from pneumoscan.validation import adopt, validate
 from pneumoscan.validation.adoption import save_profile
-from tests.core.validation.helpers import labelled_folder
+from tests.core.validation.helpers import PROFILE_FIELDS, labelled_folder
 
 
 @pytest.fixture(autouse=True)
@@ -120,17 +120,8 @@ def test_profile_for_another_model_is_refused(tiny_manifest, tmp_path):
     ],
 )
 def test_profile_from_dict_rejects_bad_content(change, words):
-    base = {
-        "name": "a",
-        "threshold": 0.3,
-        "rule": "r",
-        "model_version": "v",
-        "model_sha256": "s",
-        "created": "c",
-        "labelled_files_sha256": "h",
-    }
     with pytest.raises(ProfileError, match=words):
-        SiteProfile.from_dict({**base, **change})
+        SiteProfile.from_dict({**PROFILE_FIELDS, **change})
 
 
 def test_profiles_list_and_remove(tmp_path):
