@@ -36,8 +36,7 @@ def screener(gate: bool, threads: int):
     s = Screener(threads=threads)
     if not gate:
         s.gate = NoGate()
-        s.output_names = s.output_names[:2]  # probability and CAM: no features to fetch
-        s.has_features = False
+        s.model.skip("features")  # probability and CAM: no features to fetch
     return s
 
 

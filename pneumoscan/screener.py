@@ -23,7 +23,8 @@ from pneumoscan.errors import LoadError, ModelError
 from pneumoscan.model.manifest import Manifest, default_assets_dir
 from pneumoscan.model.preprocess import preprocess
 from pneumoscan.model.profiles import SiteProfile
-from pneumoscan.model.schema import DIGEST_KEY, decision_digest
+from pneumoscan.model.schema import decision_digest
+from pneumoscan.model.session import Model, ModelOutput
 from pneumoscan.offline import ensure_offline
 from pneumoscan.reading.display import to_uint8
 from pneumoscan.reading.loader import load_image
@@ -73,10 +74,6 @@ def single_threaded_blas() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 class Screener:
     """Run the shipped model over files; one ``ScreenResult`` per file, in input order."""
 
@@ -96,8 +93,6 @@ class Screener:
         its verdicts; each result records that the gate was off."""
         ensure_offline()
         single_threaded_blas()
-        import onnxruntime as ort
-
         self.manifest = Manifest.load(manifest or default_assets_dir() / "model.json")
         self.manifest.verify()
         self.spec = self.manifest.input_spec
@@ -113,30 +108,9 @@ class Screener:
             raise ModelError(
                 f"Unknown operating point {self.operating_point!r}; choose one of {', '.join(self.thresholds)}"
             )
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.background = background
-        if background:
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(
-                str(self.manifest.model_path), opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # noqa: BLE001 - ORT raises several private types
-            raise ModelError(f"Model could not be loaded by ONNX Runtime: {exc}") from exc
-        self.input_name = self.session.get_inputs()[0].name
-        outputs = self.manifest.data["outputs"]
-        # a "probability" output carries the calibration inside the model file
-        self.calibrated_output = "probability" in outputs
-        first = outputs["probability"] if self.calibrated_output else outputs["logit"]
-        self.output_names = [n for n in (first, outputs.get("cam", ""), outputs.get("features", "")) if n]
-        self.has_cam, self.has_features = bool(outputs.get("cam")), bool(outputs.get("features"))
-        # bacterial vs viral (a research aid): a calibrated output and its own operating point
-        subtype = self.manifest.data.get("subtype") or {}
-        self.subtype_output = outputs.get("viral_probability", "") if subtype else ""
-        self.subtype_threshold = float(subtype["threshold"]) if self.subtype_output else None
+        self.model = Model(self.manifest, self.threads, background)
+        self.subtype_threshold = self.model.subtype_threshold
         self.gate = ScopeGate(
             gate_config_path(self.manifest.path, self.manifest.data),
             str(self.manifest.data["sha256"]),
@@ -147,7 +121,7 @@ class Screener:
 
     def _check_pinned_fields(self) -> None:
         """Refuse a manifest whose decision fields differ from the digest inside the model file."""
-        pinned = self.session.get_modelmeta().custom_metadata_map.get(DIGEST_KEY)
+        pinned = self.model.pinned_digest
         if pinned and pinned != decision_digest(self.manifest.data, self.gate.config or None):
             raise ModelError(
                 "The manifest's thresholds, calibration, input/output contract or scope-gate settings "
@@ -206,29 +180,9 @@ class Screener:
         result.probability, result.cam = None, None
         return True
 
-    def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Calibrated probabilities and class activation maps for a batch."""
-        probs, cams, _ = self.predict_all(batch)
-        return probs, cams
-
-    def predict_all(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """Probabilities, CAMs and pooled features (the scope gate's distance reads them)."""
-        probs, cams, features, _ = self.predict_heads(batch)
-        return probs, cams, features
-
-    def predict_heads(self, batch: np.ndarray):
-        """``predict_all`` plus the viral probability of each film (None without a subtype head)."""
-        names = self.output_names + ([self.subtype_output] if self.subtype_output else [])
-        outs = self.session.run(names, {self.input_name: batch.astype(np.float32)})
-        viral = np.asarray(outs.pop(), dtype=np.float64).reshape(len(batch)) if self.subtype_output else None
-        first = np.asarray(outs[0], dtype=np.float64).reshape(len(batch))
-        if self.calibrated_output:
-            probs = first
-        else:
-            probs = sigmoid(first / self.manifest.temperature + self.manifest.bias)
-        cams = np.asarray(outs[1])[..., 0] if self.has_cam else None
-        features = np.asarray(outs[-1]) if self.has_features else None
-        return probs, cams, features, viral
+    def predict(self, batch: np.ndarray) -> ModelOutput:
+        """The model alone on a batch of preprocessed images (see ``Model.predict``)."""
+        return self.model.predict(batch)
 
     def infer(self, items: list[Prepared]) -> Iterator[ScreenResult]:
         """The model and the model-stage scope checks on a batch; results in the items' order."""
@@ -236,19 +190,20 @@ class Screener:
         if good:
             batch = np.stack([it.tensor for it in good])
             try:
-                probs, cams, features, viral = self.predict_heads(batch)
-                stages = self.gate.model_stage(batch, features)
+                out = self.model.predict(batch)
+                stages = self.gate.model_stage(batch, out.features)
             except Exception as exc:  # noqa: BLE001 - report, do not crash the batch
                 for it in good:
                     it.result.status, it.result.reason = "error", f"Model failed on this image: {exc}"
             else:
                 for i, it in enumerate(good):
                     r, st = it.result, stages[i]
-                    r.probability = float(probs[i])
-                    if viral is not None:
-                        r.viral_probability, r.subtype_threshold = float(viral[i]), self.subtype_threshold
-                    if cams is not None:
-                        r.cam = cams[i].astype(np.float32)
+                    r.probability = float(out.probability[i])
+                    if out.viral_probability is not None:
+                        r.viral_probability = float(out.viral_probability[i])
+                        r.subtype_threshold = self.subtype_threshold
+                    if out.cam is not None:
+                        r.cam = out.cam[i].astype(np.float32)
                     r.checks = r.checks + st.checks
                     r.scope_class, r.scope_in_score, r.scope_distance = (
                         st.scope_class,

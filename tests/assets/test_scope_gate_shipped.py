@@ -36,7 +36,7 @@ def test_gate_files_are_pinned_and_loaded(screener):
     assert config["distance"]["sha256"] == sha256_file(ASSETS / "scope_stats.npz")
     assert config["distance"]["main_model_sha256"] == screener.manifest.data["sha256"]
     assert screener.gate.classifier is not None and screener.gate.distance is not None
-    assert DIGEST_KEY in screener.session.get_modelmeta().custom_metadata_map
+    assert DIGEST_KEY in screener.model.session.get_modelmeta().custom_metadata_map
 
 
 def pictures(folder: Path) -> list[Path]:

@@ -40,19 +40,19 @@ def test_manifest_is_complete_and_pinned(manifest):
 
 def test_outputs_match_the_manifest(manifest):
     s = Screener(ASSETS / "model.json")
-    names = {o.name for o in s.session.get_outputs()}
+    names = {o.name for o in s.model.session.get_outputs()}
     assert set(manifest.data["outputs"].values()) <= names
     x = np.zeros((2, 224, 224, 1), np.float32)
-    probs, cams = s.predict(x)
-    assert probs.shape == (2,) and cams.shape == (2, 14, 14)  # the finer, still exact, map
+    out = s.predict(x)
+    assert out.probability.shape == (2,) and out.cam.shape == (2, 14, 14)  # the finer, still exact, map
     x = np.random.default_rng(0).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
-    p, z, cam = s.session.run(["probability", "logit", "cam"], {"image": x})
+    p, z, cam = s.model.session.run(["probability", "logit", "cam"], {"image": x})
     expected = 1 / (1 + np.exp(-(z / manifest.temperature + manifest.bias)))
     assert np.allclose(p, expected, atol=1e-5)
     # INT8 keeps the map's mean close to the logit (exact in FP32; quantized separately here)
     assert np.abs(cam.mean(axis=(1, 2, 3)) - z[:, 0]).max() < 0.1 * (1 + np.abs(z).max())
     sub = manifest.data["subtype"]
-    v, zs = s.session.run(["viral_probability", "subtype_logit"], {"image": x})
+    v, zs = s.model.session.run(["viral_probability", "subtype_logit"], {"image": x})
     assert np.allclose(v, 1 / (1 + np.exp(-(zs / sub["temperature"] + sub["bias"]))), atol=1e-5)
 
 
