@@ -20,7 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPixmap
 
-from pneumoscan.results import ScreenResult
+from pneumoscan.results import ScreenResult, Status
 
 COLUMNS = ("", "Result", "Probability", "File", "Patient ID", "Study date")
 COL_THUMB, COL_RESULT, COL_PROB, COL_FILE, COL_PATIENT, COL_DATE = range(6)
@@ -78,7 +78,7 @@ def triage_key(r: ScreenResult) -> float:
     if r.out_of_scope:
         return 1.5
     if not r.ok or r.probability is None:
-        return -1.0 if r.status == "error" else -2.0
+        return -1.0 if r.status == Status.ERROR else -2.0
     return (2.0 if r.flagged else 0.0) + r.probability
 
 
@@ -157,7 +157,7 @@ class ResultsModel(QAbstractTableModel):
                 return f"{r.result}\n{r.subtype_words}" if r.subtype else r.result
             if r.out_of_scope:
                 return r.reason  # "Not assessed: ..."
-            return ("ERROR: " if r.status == "error" else "SKIPPED: ") + r.reason
+            return ("ERROR: " if r.status == Status.ERROR else "SKIPPED: ") + r.reason
         return None
 
     @staticmethod
@@ -207,8 +207,8 @@ class ResultsModel(QAbstractTableModel):
         return {
             "screened": len(ok),
             "flagged": sum(r.flagged for r in ok),
-            "errors": sum(r.status == "error" for r in self.results),
-            "skipped": sum(r.status == "skipped" for r in self.results),
+            "errors": sum(r.status == Status.ERROR for r in self.results),
+            "skipped": sum(r.status == Status.SKIPPED for r in self.results),
             "out_of_scope": sum(r.out_of_scope for r in self.results),
         }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 class LoadError(Exception):
     """A file could not be turned into a screenable image."""
 
-    status = "error"
+    status = "error"  # a Status value (errors sit below results.py, which names them)
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,28 @@ import numpy as np
 from pneumoscan.scope.result import CheckResult
 
 POSITIVE, NEGATIVE = "PNEUMONIA", "NORMAL"
-OUT_OF_SCOPE = "out_of_scope"
-STATUSES = ("ok", "error", "skipped", OUT_OF_SCOPE)
+
+
+class Status(str, Enum):
+    """What happened to a file. A ``str`` (its value), so reports and old comparisons read the same."""
+
+    OK = "ok"  # assessed: a probability and a result
+    ERROR = "error"  # could not be read (see the reason)
+    SKIPPED = "skipped"  # not a film (another modality, no image, one of our own results)
+    OUT_OF_SCOPE = "out_of_scope"  # a film the scope gate refused: not assessed
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __hash__(self) -> int:  # Enum hashes the member's name; a str must hash like its text
+        return str.__hash__(self.value)
+
+
+OUT_OF_SCOPE = Status.OUT_OF_SCOPE
+STATUSES = tuple(Status)
 
 
 @dataclass
@@ -20,7 +41,7 @@ class ScreenResult:
     """The outcome for one file; the label is derived so thresholds can change later."""
 
     path: Path
-    status: str  # "ok", "error", "skipped" or "out_of_scope"
+    status: Status
     reason: str = ""
     probability: float | None = None
     threshold: float | None = None
@@ -46,7 +67,7 @@ class ScreenResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == Status.OK
 
     @property
     def result(self) -> str:
@@ -87,5 +108,14 @@ class ScreenResult:
 def problem_results(problems: list[tuple[Path, str]], model_version: str = "") -> list[ScreenResult]:
     """One error row per path that could not be walked (discovery's problems)."""
     return [
-        ScreenResult(path=p, status="error", reason=why, model_version=model_version) for p, why in problems
+        ScreenResult(path=p, status=Status.ERROR, reason=why, model_version=model_version)
+        for p, why in problems
     ]
+
+
+def as_status(value: str) -> Status:
+    """A status read back from a report row ("" or unknown text: an error)."""
+    try:
+        return Status(value)
+    except ValueError:
+        return Status.ERROR

@@ -28,7 +28,7 @@ from pneumoscan.model.session import Model, ModelOutput
 from pneumoscan.offline import ensure_offline
 from pneumoscan.reading.display import to_uint8
 from pneumoscan.reading.loader import load_image
-from pneumoscan.results import OUT_OF_SCOPE, ScreenResult
+from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope import NOTE, ScopeGate, first_refusal, gate_config_path
 from pneumoscan.scope.modality import check_modality
 
@@ -139,7 +139,7 @@ class Screener:
 
     def prepare(self, path: Path, thumbnails: bool = False) -> Prepared:
         """Everything one file needs before the model; never raises for a bad file."""
-        base = ScreenResult(path=path, status="ok", model_version=self.manifest.version)
+        base = ScreenResult(path=path, status=Status.OK, model_version=self.manifest.version)
         base.screened_at = datetime.now().isoformat(timespec="seconds")
         base.with_threshold(self.operating_point, self.threshold)
         base.scope_gate = self.gate.enabled
@@ -155,12 +155,12 @@ class Screener:
                 return Prepared(path, None, base)
             tensor = preprocess(img.pixels, self.spec)
         except LoadError as exc:
-            base.status, base.reason = exc.status, exc.reason
+            base.status, base.reason = Status(exc.status), exc.reason
             return Prepared(path, None, base)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - decoder panics derive from BaseException
-            base.status, base.reason = "error", f"Image could not be prepared for the model ({exc})."
+            base.status, base.reason = Status.ERROR, f"Image could not be prepared for the model ({exc})."
             return Prepared(path, None, base)
         return Prepared(path, tensor, base)
 
@@ -176,7 +176,7 @@ class Screener:
         if not self.gate.enabled:
             result.notes.append(f"Scope gate off: would be out of scope ({refusal.reason}).")
             return False
-        result.status, result.reason = OUT_OF_SCOPE, f"Not assessed: {refusal.reason}"
+        result.status, result.reason = Status.OUT_OF_SCOPE, f"Not assessed: {refusal.reason}"
         result.probability, result.cam = None, None
         return True
 
@@ -194,7 +194,7 @@ class Screener:
                 stages = self.gate.model_stage(batch, out.features)
             except Exception as exc:  # noqa: BLE001 - report, do not crash the batch
                 for it in good:
-                    it.result.status, it.result.reason = "error", f"Model failed on this image: {exc}"
+                    it.result.status, it.result.reason = Status.ERROR, f"Model failed on this image: {exc}"
             else:
                 for i, it in enumerate(good):
                     r, st = it.result, stages[i]

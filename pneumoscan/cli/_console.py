@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from pneumoscan.results import ScreenResult
+from pneumoscan.results import ScreenResult, Status
 
 
 def progress_bar(total: int):
@@ -20,8 +20,8 @@ def progress_bar(total: int):
 def summarize(results: list[ScreenResult], seconds: float) -> str:
     ok = [r for r in results if r.ok]
     flagged = sum(r.flagged for r in ok)
-    errors = sum(r.status == "error" for r in results)
-    skipped = sum(r.status == "skipped" for r in results)
+    errors = sum(r.status == Status.ERROR for r in results)
+    skipped = sum(r.status == Status.SKIPPED for r in results)
     outside = sum(r.out_of_scope for r in results)
     rate = len(results) / seconds if seconds > 0 else 0.0
     gate = "" if all(r.scope_gate for r in results) else " (scope gate OFF)"

@@ -20,7 +20,7 @@ import numpy as np
 
 from pneumoscan.outputs.csv_report import printable
 from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label
-from pneumoscan.results import ScreenResult
+from pneumoscan.results import ScreenResult, Status
 
 THUMB = 200  # pixels on the long side of each flagged film's picture
 #: Pictures for at most this many flagged films (JPEG, ~10 KB each): a day of 2,000 flagged films
@@ -216,7 +216,7 @@ def write_summary(
 
     for title, chosen in (
         ("Not assessed (outside what PneumoScan judges)", [r for r in results if r.out_of_scope]),
-        ("Errors (files that could not be read)", [r for r in results if r.status == "error"]),
+        ("Errors (files that could not be read)", [r for r in results if r.status == Status.ERROR]),
     ):
         story += [Spacer(1, 6 * mm), Paragraph(f"{title}: {len(chosen)}", styles["Heading2"])]
         if chosen:

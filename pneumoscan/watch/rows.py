@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pneumoscan.results import ScreenResult
+from pneumoscan.results import ScreenResult, as_status
 
 
 def result_from_row(row: dict[str, str]) -> ScreenResult:
@@ -18,7 +18,7 @@ def result_from_row(row: dict[str, str]) -> ScreenResult:
 
     return ScreenResult(
         path=Path(row.get("path", "")),
-        status=row.get("status", ""),
+        status=as_status(row.get("status", "")),
         reason=row.get("reason", ""),
         probability=num("probability"),
         threshold=num("threshold"),

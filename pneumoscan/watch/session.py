@@ -43,7 +43,7 @@ from pneumoscan.outputs.publish import (
 )
 from pneumoscan.reading.discovery import discover, is_skipped_name
 from pneumoscan.reading.own import is_own_output, is_own_report
-from pneumoscan.results import ScreenResult
+from pneumoscan.results import ScreenResult, Status
 from pneumoscan.watch.arrival import Settler
 from pneumoscan.watch.identity import content_digest, instance_key
 from pneumoscan.watch.rows import daily_pdf_path, result_from_row
@@ -324,7 +324,7 @@ class FolderWatch:
         for r in results:
             key, digest, size, mtime, _note = info[Path(r.path)]
             files[str(r.path)] = [size, mtime]
-            if r.status != "error":  # an error is not "done": the file is screened again when it changes
+            if r.status != Status.ERROR:  # an error is not "done": the file is screened again when it changes
                 done[key] = entry(Path(r.path), digest)
         first_row = len(self._rows)
         # DICOM results, then state (pending) -> report -> state (commit): see state.py for why no

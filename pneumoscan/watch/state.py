@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pneumoscan.outputs.atomic import atomic_write_text
+from pneumoscan.results import Status
 
 VERSION = 2
 _READABLE = (1, 2)
@@ -110,7 +111,7 @@ class WatchState:
     def rebuild(self, rows: list[dict[str, str]], key_of_path) -> int:
         """Keys from a report's rows (no state file): UIDs, else the hash of files still there."""
         for row in rows:
-            if row.get("status") == "error":
+            if row.get("status") == Status.ERROR:
                 continue  # an error is never "done": screened again
             uid = (row.get("sop_instance_uid") or "").lstrip("'").strip()
             path = row.get("path", "")

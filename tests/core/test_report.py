@@ -85,3 +85,16 @@ def test_atomic_write_keeps_old_report_on_failure(tmp_path):
         write_report(target, broken())
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+
+
+def test_status_is_its_text_everywhere(tmp_path):
+    """Status values are written, hashed, formatted and compared as the text reports have always held."""
+    import json
+
+    from pneumoscan.results import Status, as_status
+
+    for s in Status:
+        assert str(s) == f"{s}" == s.value and {s.value: 1}[s] == 1 and json.dumps(s) == f'"{s.value}"'
+    assert as_status("out_of_scope") is Status.OUT_OF_SCOPE and as_status("???") is Status.ERROR
+    rows = read_report(write_report(tmp_path / "status.csv", _results()))
+    assert [r["status"] for r in rows] == ["ok", "error"]

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pneumoscan.results import ScreenResult
+from pneumoscan.results import ScreenResult, Status
 
 _UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 
@@ -58,7 +58,7 @@ def write_dicom_results(
     result: ScreenResult, out_dir: str | os.PathLike, version: str, sha256: str, no_phi: bool = False
 ) -> DicomOutcome:
     """SC + SR for a DICOM input that was assessed or refused by the scope gate; a note otherwise."""
-    if result.status == "skipped":
+    if result.status == Status.SKIPPED:
         return DicomOutcome(note="No DICOM result: the file was not screened (skipped).")
     if not (result.ok or result.out_of_scope):
         return DicomOutcome(note="No DICOM result: the file could not be read.")
