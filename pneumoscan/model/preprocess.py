@@ -82,13 +82,7 @@ def resize_to_input(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
 
 
-def equalize(unit: np.ndarray) -> np.ndarray:
-    """Histogram-equalise a [0, 1] image into [-1, 1] with mid-rank levels.
-
-    Mid-rank (half the level's own count) keeps a flat image at 0 instead of 1.
-    Integer counts and one float32 division keep this bit-exact with the TF copy.
-    """
-    q = np.clip(np.floor(unit * (LEVELS - 1) + 0.5), 0, LEVELS - 1).astype(np.int64)
+def _equalize_levels(q: np.ndarray) -> np.ndarray:
     hist = np.bincount(q.ravel(), minlength=LEVELS)
     below = np.cumsum(hist) - hist  # pixels strictly darker than each level
     mid2 = (2 * below + hist).astype(np.float32)  # twice the mid-rank
@@ -97,9 +91,39 @@ def equalize(unit: np.ndarray) -> np.ndarray:
     return lut[q].astype(np.float32)
 
 
+def equalize(unit: np.ndarray) -> np.ndarray:
+    """Histogram-equalise a [0, 1] image into [-1, 1] with mid-rank levels.
+
+    Mid-rank (half the level's own count) keeps a flat image at 0 instead of 1.
+    Integer counts and one float32 division keep this bit-exact with the TF copy.
+    """
+    q = np.clip(np.floor(unit * (LEVELS - 1) + 0.5), 0, LEVELS - 1).astype(np.int64)
+    return _equalize_levels(q)
+
+
+def _resized_uint8(pixels: np.ndarray, spec: InputSpec) -> np.ndarray | None:
+    """8-bit pixels at the model size, as uint8 (None for other depths).
+
+    For 8-bit films the levels ``equalize`` computes from ``resize_to_input``'s floats are the
+    uint8 values themselves (checked for all 256), so the float round trip is skipped.
+    """
+    if pixels.dtype != np.uint8:
+        return None
+    if pixels.shape == (spec.height, spec.width):
+        return pixels
+    img = Image.fromarray(pixels).resize(
+        (spec.width, spec.height), Image.Resampling.BILINEAR, reducing_gap=2.0
+    )
+    return np.asarray(img)
+
+
 def preprocess(pixels: np.ndarray, spec: InputSpec | None = None) -> np.ndarray:
     """Turn display-ready grayscale pixels into one model input (H, W, 1) float32."""
     spec = spec or InputSpec()
     if spec.normalization != "histeq":
         raise ValueError(f"unknown normalization {spec.normalization!r} in the manifest")
+    if pixels.ndim == 2:
+        levels = _resized_uint8(pixels, spec)
+        if levels is not None:
+            return _equalize_levels(levels)[..., None]
     return equalize(resize_to_input(pixels, spec))[..., None]

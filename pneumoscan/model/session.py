@@ -32,8 +32,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 class Model:
     """Owns the session; ``predict(batch) -> ModelOutput``."""
 
-    def __init__(self, manifest: Manifest, threads: int = 2, background: bool = False) -> None:
-        """``background=True`` (the GUI): ORT threads do not spin while idle."""
+    def __init__(self, manifest: Manifest, threads: int = 2) -> None:
+        """ORT's threads never spin while idle: the decoders share the cores with them, and spinning
+        took them from the decoders (``benchmarks.bench_floor``: 221 -> 282 full-size films/s)."""
         import onnxruntime as ort
 
         self.manifest = manifest
@@ -41,8 +42,7 @@ class Model:
         opts.intra_op_num_threads = max(1, int(threads))
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if background:
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(manifest.model_path), opts, providers=["CPUExecutionProvider"]

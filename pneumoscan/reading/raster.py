@@ -29,6 +29,58 @@ def colour_of(img: Image.Image) -> dict[str, float]:
     return colour_score(np.asarray(small.convert("RGB")))
 
 
+#: What ``colour_of`` measures on a film whose three channels are equal.
+GRAY_COLOUR = {"off_hue": 0.0, "chroma": 0.0}
+
+
+def _gray_jpeg_luma(img: Image.Image, min_size: int | None) -> Image.Image | None:
+    """The Y plane of a YCbCr JPEG whose chroma planes are exactly neutral (128), else None.
+
+    Most colour-mode X-ray JPEGs (every training film) are gray films saved as colour. For
+    them R = G = B = Y exactly, so the grayscale conversion gives Y bit for bit; decoding
+    YCbCr and keeping Y skips libjpeg's colour conversion, Pillow's grayscale conversion and
+    the colour measure (which would say 0, 0). Anything else is decoded again as before
+    (``_colour_jpeg``): ``img`` is spent either way.
+    """
+    if img.mode != "RGB" or getattr(img, "layers", 3) != 3 or img.info.get("adobe_transform") == 0:
+        return None
+    img.draft("YCbCr", (min_size, min_size) if min_size else img.size)
+    if img.mode != "YCbCr":
+        return None
+    img.load()
+    y, cb, cr = img.split()
+    if all(int(np.asarray(c).min()) == 128 == int(np.asarray(c).max()) for c in (cb, cr)):
+        return y
+    return None
+
+
+def _colour_jpeg(path: str, min_size: int | None) -> tuple[np.ndarray, int, dict[str, float]]:
+    """A colour JPEG the usual way: RGB (draft), upright, colour measured, then grayscale."""
+    with Image.open(path) as img:
+        if min_size:
+            img.draft("RGB", (min_size, min_size))
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        return _to_gray(img), 8, colour_of(img)
+
+
+#: EXIF orientation -> the transposition that shows the image upright (as ImageOps.exif_transpose).
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _transposed(img: Image.Image, orientation: int) -> Image.Image:
+    method = _ORIENT.get(orientation)
+    return img.transpose(method) if method is not None else img
+
+
 def _to_gray(img: Image.Image) -> np.ndarray:
     """Convert any Pillow mode to 2-D grayscale, keeping 16-bit depth where present."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
@@ -88,15 +140,23 @@ def load_raster(path: str, min_size: int | None = None) -> tuple[np.ndarray, dic
                     )
                 frames = int(getattr(img, "n_frames", 1) or 1)
                 coloured = img.mode not in GRAY_MODES
-                if min_size and fmt == "JPEG":
-                    img.draft("RGB" if coloured else "L", (min_size, min_size))
-                img.load()
-                if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # displayed rotated by 90 degrees
+                orientation = img.getexif().get(0x0112, 1)
+                if orientation in (5, 6, 7, 8):  # displayed rotated by 90 degrees
                     full_w, full_h = full_h, full_w
-                img = ImageOps.exif_transpose(img)
-                bits = 16 if img.mode.startswith("I") else 8
-                colour = colour_of(img) if coloured else None
-                pixels = _to_gray(img)
+                luma = _gray_jpeg_luma(img, min_size) if coloured and fmt == "JPEG" else None
+                if luma is not None:  # a gray film saved as a colour JPEG: its luma is the image
+                    bits, colour = 8, dict(GRAY_COLOUR)
+                    pixels = np.asarray(_transposed(luma, orientation))
+                elif coloured and fmt == "JPEG":  # decoded as YCbCr by the check: decode again as before
+                    pixels, bits, colour = _colour_jpeg(path, min_size)
+                else:
+                    if min_size and fmt == "JPEG":
+                        img.draft("RGB" if coloured else "L", (min_size, min_size))
+                    img.load()
+                    img = ImageOps.exif_transpose(img)
+                    bits = 16 if img.mode.startswith("I") else 8
+                    colour = colour_of(img) if coloured else None
+                    pixels = _to_gray(img)
     except LoadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
