@@ -11,7 +11,6 @@ import json
 import math
 import os
 import re
-import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,15 @@ class ProfileError(ValueError):
 
 
 def profiles_dir() -> Path:
-    """``$PNEUMOSCAN_CONFIG_DIR/profiles``, else the platform's per-user configuration folder."""
+    """``$PNEUMOSCAN_CONFIG_DIR/profiles``, else the platform's per-user configuration folder
+    (platformdirs: ``~/.config/PneumoScan`` on Linux, ``%APPDATA%\\PneumoScan`` on Windows,
+    ``~/Library/Application Support/PneumoScan`` on macOS)."""
     base = os.environ.get("PNEUMOSCAN_CONFIG_DIR")
     if base:
         return Path(base) / "profiles"
-    if sys.platform.startswith("win"):
-        return Path(os.environ.get("APPDATA", Path.home())) / "PneumoScan" / "profiles"
-    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "PneumoScan" / "profiles"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("PneumoScan", appauthor=False, roaming=True)) / "profiles"
 
 
 @dataclass(frozen=True)
