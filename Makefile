@@ -6,7 +6,7 @@ STAMP_APP := $(VENV)/.app-installed
 STAMP_TEST := $(VENV)/.test-installed
 STAMP_BUILD := $(VENV)/.build-installed
 
-.PHONY: run cli test test-cluster test-fast lint train convert bench bundle bundle-test clean
+.PHONY: run cli test test-cluster test-timing test-fast lint train convert bench bundle bundle-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ cli: $(STAMP_APP)
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle and not cluster"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle and not cluster and not timing"
+
+# GUI responsiveness (a timing measurement, retried): not part of `make test`
+test-timing: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m timing tests/desktop
 
 STAMP_CLUSTER := $(VENV)/.cluster-installed
 $(STAMP_CLUSTER): pyproject.toml $(STAMP_TEST)

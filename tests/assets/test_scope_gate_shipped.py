@@ -14,8 +14,8 @@ from PIL import Image, ImageDraw
 from pneumoscan.model.manifest import default_assets_dir, sha256_file
 from pneumoscan.model.schema import DIGEST_KEY
 from pneumoscan.screener import Screener
-from tests.conftest import data_dir
 from tests.dicom_factory import SYNTAXES, make_dataset, save
+from tests.shared import data_dir
 from training import split
 
 ASSETS = default_assets_dir()

@@ -10,7 +10,7 @@ import pytest
 from pneumoscan.model.manifest import Manifest, default_assets_dir, sha256_file
 from pneumoscan.model.preprocess import InputSpec
 from pneumoscan.screener import Screener
-from tests.conftest import data_dir
+from tests.shared import data_dir
 from training import split
 from training.metrics import roc_auc
 

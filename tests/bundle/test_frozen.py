@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO
 from tests.dicom_factory import SYNTAXES, gradient, write_dicom
+from tests.shared import REPO
 
 DIST = Path(os.environ.get("PNEUMOSCAN_DIST", REPO / "dist" / "PneumoScan"))
 pytestmark = pytest.mark.bundle
@@ -119,7 +119,7 @@ def test_bundle_holds_no_training_stack(frozen):
 def test_frozen_validate_and_profile_offline(frozen, tmp_path):
     """Site validation works in the frozen app (numbers; no figures, matplotlib is left out) and the
     profile it adopts is listed by the frozen program."""
-    from tests.conftest import data_dir
+    from tests.shared import data_dir
 
     films = data_dir() / "fullres"  # labelled NORMAL/ and PNEUMONIA/ folders
     env = {**os.environ, "PNEUMOSCAN_CONFIG_DIR": str(tmp_path / "config")}
@@ -206,3 +206,20 @@ def test_frozen_watch_screens_arrivals_and_stops_on_sigint(frozen, study, tmp_pa
         proc.kill()
     assert proc.returncode == 0, err
     assert len(read_report(report)) == 3 and "Traceback" not in err
+
+
+def test_the_bundle_leaves_the_cluster_engine_out(frozen, tmp_path):
+    """What the folder holds, not what the spec says: no Ray, pyarrow or pandas in it, and the
+    frozen CLI asks for the cluster extra when ``--engine ray`` is given."""
+    internal = frozen / "_internal"
+    present = {p.name.lower() for p in internal.iterdir()}
+    assert not {"ray", "pyarrow", "pandas"} & present
+    films = tmp_path / "films"
+    films.mkdir()
+    out = subprocess.run(
+        [str(frozen / "pneumoscan"), "screen", str(films), "-o", str(tmp_path / "r.csv"), "--engine", "ray"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2 and "pneumoscan[cluster]" in out.stderr

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 
 from pneumoscan.outputs.csv_report import read_report
-from tests.conftest import REPO, data_dir
 from tests.dicom_factory import SYNTAXES, gradient, write_dicom
+from tests.shared import REPO, data_dir
 
 if importlib.util.find_spec("ray") is None:  # find_spec: collecting must not import Ray
     pytest.skip("Ray is not installed (pip install '.[cluster]')", allow_module_level=True)

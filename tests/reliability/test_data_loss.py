@@ -16,7 +16,7 @@ from pneumoscan.outputs.csv_report import read_report
 from pneumoscan.reading.loader import load_image
 from pneumoscan.screener import Screener
 from tests.dicom_factory import gradient, write_rle_overrun
-from tests.reliability.conftest import run_cli
+from tests.process import run_cli
 
 
 @pytest.fixture

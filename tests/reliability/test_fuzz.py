@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.reliability.conftest import REPO
+from tests.shared import REPO
 
 
 def run_fuzz(cases: int, seed: int, tmp_path) -> tuple[list[dict], dict]:

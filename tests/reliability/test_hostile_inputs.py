@@ -18,9 +18,9 @@ from pneumoscan.errors import LoadError, ModelError
 from pneumoscan.model.manifest import sha256_file
 from pneumoscan.reading.loader import load_image
 from pneumoscan.screener import Screener
-from tests.conftest import build_tiny_onnx, write_manifest
 from tests.dicom_factory import gradient, make_dataset, save, write_dicom
-from tests.reliability.conftest import REPO
+from tests.model_factory import build_tiny_onnx, write_manifest
+from tests.shared import REPO
 
 
 def finishes(fn, seconds: float = 20.0):

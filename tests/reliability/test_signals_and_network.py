@@ -16,7 +16,7 @@ from PIL import Image
 
 from pneumoscan import cli
 from pneumoscan.outputs.csv_report import read_report
-from tests.reliability.conftest import REPO
+from tests.shared import REPO
 
 
 def many_films(root: Path, n: int, copies: int = 1) -> Path:

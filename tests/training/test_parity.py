@@ -9,7 +9,7 @@ tf = pytest.importorskip("tensorflow")
 
 from pneumoscan.model.preprocess import InputSpec, equalize, preprocess  # noqa: E402
 from pneumoscan.reading.loader import load_image  # noqa: E402
-from tests.conftest import data_dir  # noqa: E402
+from tests.shared import data_dir  # noqa: E402
 from training import dataset, split  # noqa: E402
 from training.augment import SHIFTED, augment, equalize_tf  # noqa: E402
 

@@ -14,7 +14,7 @@ pytest.importorskip("sklearn")
 
 from pneumoscan.model.manifest import default_assets_dir  # noqa: E402
 from pneumoscan.screener import Screener  # noqa: E402
-from tests.conftest import data_dir  # noqa: E402
+from tests.shared import data_dir  # noqa: E402
 
 
 @pytest.mark.slow

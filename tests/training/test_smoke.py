@@ -11,7 +11,7 @@ pytest.importorskip("tf2onnx")
 
 from pneumoscan.model.manifest import Manifest  # noqa: E402
 from pneumoscan.screener import Screener  # noqa: E402
-from tests.conftest import data_dir  # noqa: E402
+from tests.shared import data_dir  # noqa: E402
 
 
 @pytest.mark.slow

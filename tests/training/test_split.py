@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import data_dir
+from tests.shared import data_dir
 from training import split
 
 

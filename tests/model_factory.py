@@ -1,0 +1,68 @@
+"""A tiny ONNX model with a real manifest: the Screener end to end without the shipped network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pneumoscan.model.manifest import sha256_file
+
+
+def build_tiny_onnx(path: Path, size: int = 224) -> None:
+    """NHWC image -> logit (mean of the top-left 3x3 cells of a 7x7 pooled map, x4) and that map."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    cell = size // 7
+    nodes = [
+        helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node(
+            "AveragePool", ["nchw"], ["pooled"], kernel_shape=[cell, cell], strides=[cell, cell]
+        ),
+        helper.make_node("Transpose", ["pooled"], ["cam"], perm=[0, 2, 3, 1]),
+        helper.make_node("Slice", ["cam", "starts", "ends", "axes"], ["corner"]),
+        helper.make_node("ReduceMean", ["corner", "rm_axes"], ["corner_mean"], keepdims=0),
+        helper.make_node("Mul", ["corner_mean", "gain"], ["logit_flat"]),
+        helper.make_node("Unsqueeze", ["logit_flat", "unsq_axes"], ["logit"]),
+    ]
+    inits = [
+        helper.make_tensor("starts", TensorProto.INT64, [2], [0, 0]),
+        helper.make_tensor("ends", TensorProto.INT64, [2], [3, 3]),
+        helper.make_tensor("axes", TensorProto.INT64, [2], [1, 2]),
+        helper.make_tensor("rm_axes", TensorProto.INT64, [3], [1, 2, 3]),
+        helper.make_tensor("gain", TensorProto.FLOAT, [], [4.0]),
+        helper.make_tensor("unsq_axes", TensorProto.INT64, [1], [1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", size, size, 1])],
+        [
+            helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["N", 1]),
+            helper.make_tensor_value_info("cam", TensorProto.FLOAT, ["N", 7, 7, 1]),
+        ],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def write_manifest(directory: Path, model_name: str = "model.onnx") -> Path:
+    manifest = {
+        "version": "test-0",
+        "model_file": model_name,
+        "sha256": sha256_file(directory / model_name),
+        "input": {"height": 224, "width": 224, "layout": "NHWC", "normalization": "histeq"},
+        "outputs": {"logit": "logit", "cam": "cam"},
+        "class_names": ["NORMAL", "PNEUMONIA"],
+        "thresholds": {"high_sensitivity": 0.3, "balanced": 0.6},
+        "default_operating_point": "high_sensitivity",
+        "temperature": 1.0,
+        "intended_use": "test model",
+        "metrics": {},
+    }
+    path = directory / "model.json"
+    path.write_text(json.dumps(manifest))
+    return path
