@@ -33,6 +33,11 @@ class TrainConfig:
     aug: str = "round2"  # augmentation preset in training.augment.PRESETS
     subtype_weight: float = 0.5  # share of the loss for the bacterial-vs-viral head
     hold_out_batch: str = ""  # e.g. "NORMAL2": never train or select on that batch; predict it at the end
+    hospitals: str = (
+        ""  # other hospitals to train on too (training.sources), e.g. "shenzhen,montgomery,hannover"
+    )
+    hold_out_hospital: str = ""  # never trained on; the checkpoint is chosen on it (leave-one-hospital-out)
+    hospital_power: float = 0.5  # each hospital's loss share grows with (films) ** this
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -94,6 +99,28 @@ def run(cfg: TrainConfig) -> Path:
     sub_va = np.array([split.subtype_label(p.name) for p, _ in val_items], dtype=np.float64)
     t_tr, w_tr = dataset.head_targets(ytr, sub_tr, ytr, sub_tr)
     t_va, w_va = dataset.head_targets(yva, sub_va, ytr, sub_tr)
+    hospital_films = _hospital_films(cfg)
+    if hospital_films["train"]:  # several hospitals: weights per hospital and class (training.sources)
+        from training import sources
+
+        extra = hospital_films["train"]
+        xex, yex = dataset.load_arrays([(f.path, f.label) for f in extra], spec)
+        films = sources.guangzhou(train_items) + extra
+        xtr, ytr = np.concatenate([xtr, xex]), np.concatenate([ytr, yex])
+        sub_tr = np.concatenate([sub_tr, np.full(len(extra), np.nan)])
+        t_tr, w_tr = dataset.head_targets(ytr, sub_tr, ytr, sub_tr)
+        w_tr["logit"] = sources.balanced_weights(films, cfg.hospital_power)
+        train_items = [(f.path, f.label) for f in films]
+        print(f"with other hospitals: {len(extra)} films; {len(xtr)} in all", flush=True)
+    held_h = hospital_films["held"]
+    if held_h:  # leave-one-hospital-out: the checkpoint is chosen on a hospital never trained on
+        xho, yho = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
+        nan = np.full(len(held_h), np.nan)
+        t_ho, w_ho = dataset.head_targets(yho, nan, yho, nan)
+        print(
+            f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films select the checkpoint",
+            flush=True,
+        )
     model = build_model(spec.height, spec.width, cfg.dropout)
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -107,7 +134,9 @@ def run(cfg: TrainConfig) -> Path:
     from training.augment import PRESETS
 
     train_ds = dataset.train_dataset(xtr, t_tr, w_tr, cfg.batch, cfg.seed, PRESETS[cfg.aug]).repeat()
-    shifted_ds = dataset.eval_dataset(xsh, t_va, w_va, 64)
+    shifted_ds = (
+        dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
+    )
     ckpt = run_dir / "best.keras"
     monitor = "val_logit_auc"
     callbacks = [
@@ -131,10 +160,48 @@ def run(cfg: TrainConfig) -> Path:
     if held:
         xhe, _ = dataset.load_arrays(held, spec)
         write_predictions(model, run_dir / "heldout_predictions.csv", held, {"": xhe})
+    if held_h:
+        write_hospital_predictions(model, run_dir / "heldout_hospital_predictions.csv", held_h, xho)
     (run_dir / "train_files.txt").write_text("".join(f"{p}\n" for p, _ in train_items))
     print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
     tf.keras.backend.clear_session()
     return run_dir
+
+
+def _hospital_films(cfg: TrainConfig) -> dict[str, list]:
+    """Films of the other hospitals to train on, and those of the held-out one."""
+    if not cfg.hospitals and not cfg.hold_out_hospital:
+        return {"train": [], "held": []}
+    from training import sources
+
+    data = Path(cfg.data).resolve().parents[1]
+    names = [h.strip() for h in cfg.hospitals.split(",") if h.strip() and h.strip() != cfg.hold_out_hospital]
+    unknown = set(names + ([cfg.hold_out_hospital] if cfg.hold_out_hospital else [])) - set(sources.HOSPITALS)
+    if unknown:
+        raise SystemExit(f"unknown hospital(s) {sorted(unknown)}; known: {', '.join(sources.HOSPITALS)}")
+    train = sources.other_hospitals(data, names)
+    held = sources.other_hospitals(data, [cfg.hold_out_hospital]) if cfg.hold_out_hospital else []
+    if cfg.limit:  # smoke runs: a few films of each class
+
+        def few(films):
+            return [f for y in (0, 1) for f in [g for g in films if g.label == y][: max(1, cfg.limit // 2)]]
+
+        train, held = few(train), few(held)
+    return {"train": train, "held": held}
+
+
+def write_hospital_predictions(model, path: Path, films, x: np.ndarray) -> None:
+    """One row per film of a held-out hospital: label, hospital, child or adult, logit."""
+    from training import dataset
+
+    out = model.predict(dataset.eval_dataset(x), verbose=0)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "hospital", "child", "logit"])
+        for f, z in zip(films, out["logit"][:, 0]):
+            w.writerow(
+                [str(f.path), f.label, f.hospital, "" if f.child is None else int(f.child), f"{z:.6f}"]
+            )
 
 
 def write_predictions(model, path: Path, items, arrays: dict[str, np.ndarray]) -> None:

@@ -1,0 +1,88 @@
+"""Films from several hospitals, each with its hospital, label and age group.
+
+Everything the model knew came from one hospital (Guangzhou), so it learned
+"looks like a Guangzhou film" as much as "pneumonia". Other hospitals join
+training here with both classes, so that no hospital predicts the label:
+
+- ``guangzhou``: the Kermany training folder, children; pneumonia = 1.
+- ``shenzhen``, ``montgomery``: ``other_hospitals/`` (NLM), mostly adults; tuberculosis = 1.
+  Tuberculosis is not pneumonia, but it is an abnormal chest film a reader should see first;
+  as the abnormal class it gives these hospitals both labels (as normals only, they would
+  teach the mirror shortcut "other hospital = normal").
+- ``hannover``: the licensed adult films in ``scope/adult_cxr`` (COVID-19 pneumonia), label 1.
+  Only positives: the weights below keep it a small share, and leave-one-hospital-out shows
+  whether it helps.
+
+Only rows whose manifest says ``train_ok = yes`` are used.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HOSPITALS = ("guangzhou", "shenzhen", "montgomery", "hannover")
+
+
+@dataclass(frozen=True)
+class Film:
+    path: Path
+    label: int  # 1 = abnormal (pneumonia; tuberculosis at the NLM hospitals), 0 = normal
+    hospital: str
+    child: bool | None  # None where the source gives no age
+
+
+def guangzhou(items: list[tuple[Path, int]]) -> list[Film]:
+    return [Film(p, int(y), "guangzhou", True) for p, y in items]
+
+
+def nlm(data: Path) -> list[Film]:
+    """Shenzhen and Montgomery from ``other_hospitals/manifest.csv``."""
+    root = data / "other_hospitals"
+    out = []
+    with open(root / "manifest.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("train_ok") != "yes":
+                continue
+            age = row.get("age", "").strip()
+            child = (float(age) < 18) if age.replace(".", "").isdigit() else None
+            out.append(Film(root / row["path"], int(row["label"] != "normal"), row["hospital"], child))
+    return out
+
+
+def hannover(data: Path) -> list[Film]:
+    """Licensed adult frontal films with COVID-19 pneumonia (``scope/adult_cxr``)."""
+    root = data / "scope"
+    out = []
+    with open(root / "manifest.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("class") == "adult_cxr" and row.get("train_ok") == "yes":
+                out.append(Film(root / row["path"], 1, "hannover", False))
+    return out
+
+
+def other_hospitals(data: Path, names: list[str]) -> list[Film]:
+    films = nlm(data) if {"shenzhen", "montgomery"} & set(names) else []
+    films += hannover(data) if "hannover" in names else []
+    return [f for f in films if f.hospital in names]
+
+
+def balanced_weights(films: list[Film], hospital_power: float = 0.5) -> np.ndarray:
+    """Per-film loss weights: classes balanced within each hospital, and each hospital's total
+    weight proportional to (its film count) ** ``hospital_power`` (0.5: small hospitals count
+    more than their size, not as much as Guangzhou's 4,000 films). Mean weight 1."""
+    from collections import Counter
+
+    sizes = Counter(f.hospital for f in films)
+    cells = Counter((f.hospital, f.label) for f in films)
+    classes = Counter(h for h, _ in cells)
+    w = np.array(
+        [
+            sizes[f.hospital] ** hospital_power / classes[f.hospital] / cells[(f.hospital, f.label)]
+            for f in films
+        ]
+    )
+    return (w / w.mean()).astype(np.float32)
