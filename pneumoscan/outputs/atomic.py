@@ -9,7 +9,7 @@ one was, and a watcher on the folder never sees a partial file.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -19,14 +19,17 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; an existing file's permissions are kept."""
+    """Write ``data`` to ``path`` atomically; an existing file's permissions are kept.
+
+    The temporary file is created with mode 0666, so the kernel applies the umask as it does to
+    any new file (no umask has to be read or set, which would race with other threads)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _create_beside(target)
     try:
-        mode = _mode_for(target)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
+        existing = _existing_mode(target)
+        if existing is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, existing)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -38,21 +41,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return target
 
 
-def _mode_for(target: Path) -> int:
-    """Keep an existing file's permissions; a new one gets the usual 0666 minus the umask."""
+def _create_beside(target: Path) -> tuple[int, str]:
+    """A new, exclusive temporary file in the target's folder (hidden, so no watcher screens it)."""
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(
+                tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o666
+            ), str(tmp)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def _existing_mode(target: Path) -> int | None:
     try:
         return target.stat().st_mode & 0o777
     except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask without changing it (``os.umask`` would race with other threads)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
+        return None

@@ -1,0 +1,151 @@
+"""``python -m training.hospital_eval``: the model by hospital, on hospitals it did not train on.
+
+Two sources of scores:
+- ``--shipped``: the shipped ONNX model on every film of the other hospitals (it trained on
+  Guangzhou only, so each of them is unseen) and on the patient-wise Guangzhou validation split;
+- ``--run RUN...``: leave-one-hospital-out runs (``training.train --hold-out-hospital H``): each
+  run's held-out hospital, and its Guangzhou validation.
+
+For each hospital, children and adults apart where both exist: AUC of normal vs abnormal
+(pneumonia at Guangzhou and Hannover, tuberculosis at Shenzhen and Montgomery) with a 95%
+bootstrap interval, and sensitivity and specificity at the high-sensitivity operating point (the
+shipped threshold for ``--shipped``; for a run, its Guangzhou-validation threshold for
+sensitivity 0.99, the rule of the shipped one) with exact 95% intervals. Scoring skips the scope
+gate: this measures the model, not what the gate lets through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.metrics import roc_auc_score
+
+BOOT = 1000
+
+
+def auc_ci(y: np.ndarray, s: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    if len(set(y)) < 2:
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    boots = []
+    for _ in range(BOOT):  # stratified: each resample keeps both classes
+        idx = np.r_[rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]
+        boots.append(roc_auc_score(y[idx], s[idx]))
+    return float(roc_auc_score(y, s)), float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))
+
+
+def rate(k: int, n: int) -> str:
+    if n == 0:
+        return "-"
+    ci = binomtest(k, n).proportion_ci(method="exact")
+    return f"{100 * k / n:.1f}% ({100 * ci.low:.0f}-{100 * ci.high:.0f}; {k}/{n})"
+
+
+def table(rows: list[dict], threshold: float, title: str) -> str:
+    """Markdown rows for (hospital, age group) cells of ``rows`` (label, score, hospital, child)."""
+    out = [
+        f"**{title}** (threshold {threshold:.4g})",
+        "",
+        "| hospital | films | normal / abnormal | AUC (95% CI) | sensitivity | specificity |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        age = {True: "children", False: "adults", None: "age not given"}[r["child"]]
+        groups.setdefault((r["hospital"], age), []).append(r)
+    for (hospital, age), cell in sorted(groups.items()):
+        y = np.array([r["label"] for r in cell])
+        s = np.array([r["score"] for r in cell])
+        auc, lo, hi = auc_ci(y, s)
+        auc_text = "-" if np.isnan(auc) else f"{auc:.3f} ({lo:.3f}-{hi:.3f})"
+        flagged = s >= threshold
+        out.append(
+            f"| {hospital}, {age} | {len(cell)} | {int((y == 0).sum())} / {int(y.sum())} | {auc_text} | "
+            f"{rate(int((flagged & (y == 1)).sum()), int(y.sum()))} | "
+            f"{rate(int((~flagged & (y == 0)).sum()), int((y == 0).sum()))} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def shipped_rows(data: Path, manifest: Path | None) -> tuple[list[dict], float]:
+    """The shipped model's calibrated probability for every film of every hospital (no scope gate)."""
+    from pneumoscan.model.preprocess import InputSpec
+    from pneumoscan.screener import Screener
+    from training import dataset, sources, split
+
+    screener = Screener(manifest)
+    items = split.list_images(data / "chest_xray" / "train")
+    _, val = split.split_items(items, split.load_split())
+    films = sources.guangzhou(val) + sources.other_hospitals(data, ["shenzhen", "montgomery", "hannover"])
+    rows = []
+    for i in range(0, len(films), 64):
+        chunk = films[i : i + 64]
+        x, _ = dataset.load_arrays([(f.path, f.label) for f in chunk], InputSpec())
+        probs = screener.model.predict(dataset.model_tensors(x)).probability
+        rows += [
+            {"hospital": f.hospital, "child": f.child, "label": f.label, "score": float(p)}
+            for f, p in zip(chunk, probs)
+        ]
+    return rows, float(screener.manifest.thresholds["high_sensitivity"])
+
+
+def run_rows(run: Path) -> tuple[list[dict], float]:
+    """A leave-one-hospital-out run: its held-out hospital and its Guangzhou validation (logits)."""
+    from training import metrics as M
+
+    val = list(csv.DictReader(open(run / "val_predictions.csv")))
+    y = np.array([int(r["label"]) for r in val])
+    z = np.array([float(r["logit"]) for r in val])
+    threshold = M.threshold_for_sensitivity(y, z, 0.99)
+    rows = [
+        {"hospital": "guangzhou (validation)", "child": True, "label": int(a), "score": float(b)}
+        for a, b in zip(y, z)
+    ]
+    for r in csv.DictReader(open(run / "heldout_hospital_predictions.csv")):
+        child = None if r["child"] == "" else bool(int(r["child"]))
+        rows.append(
+            {
+                "hospital": f"{r['hospital']} (held out)",
+                "child": child,
+                "label": int(r["label"]),
+                "score": float(r["logit"]),
+            }
+        )
+    return rows, threshold
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shipped", action="store_true", help="the shipped model on every hospital")
+    ap.add_argument("--model", type=Path, default=None, help="another manifest than the shipped one")
+    ap.add_argument("--run", type=Path, nargs="*", default=[], help="leave-one-hospital-out run folders")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--out", type=Path, default=None, help="also write the tables to this Markdown file")
+    args = ap.parse_args(argv)
+    parts = []
+    if args.shipped or args.model:
+        rows, t = shipped_rows(args.data, args.model)
+        parts.append(
+            table(
+                rows, t, f"{'shipped' if not args.model else args.model} model, every other hospital unseen"
+            )
+        )
+    for run in args.run:
+        rows, t = run_rows(run)
+        parts.append(table(rows, t, f"run {run.name} (logits; held-out hospital never trained on)"))
+    text = "\n".join(parts)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
