@@ -10,6 +10,7 @@ from pathlib import Path
 from pneumoscan.outputs.atomic import atomic_write_text
 from pneumoscan.reading.own import HTML_MARK
 from pneumoscan.validation import plots
+from pneumoscan.validation.html_page import PAGE
 from pneumoscan.validation.run import ValidationReport
 
 
@@ -75,32 +76,40 @@ def render(report: ValidationReport) -> str:
         + "</ul></details>"
         for k, v in report.not_used.items()
     )
-    return f"""{HTML_MARK}
-<!doctype html><html><head><meta charset="utf-8"><title>PneumoScan site validation</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}img{{margin:6px}}
-.summary{{background:#f3f6fa;padding:1em;border-left:4px solid #1565c0}}</style></head><body>
-<h1>PneumoScan: validation on your films</h1>
-<p class="summary">{html.escape(report.summary)}</p>
-<p>Model {html.escape(report.model_version)} (SHA-256 {report.model_sha256[:16]}...), {html.escape(report.created)}.
-Not a diagnosis: these figures describe the second reader on these films only.</p>
-<h2>Films</h2>
-<p>{c["films"]} assessed, labelled films of {c["patients"]} patients: {c["pneumonia"]} pneumonia
-({c["patients_pneumonia"]} patients), {c["normal"]} normal ({c["patients_normal"]} patients), out of
-{report.files} files. Not used (listed below): {", ".join(f"{k.replace('_', ' ')} {len(v)}" for k, v in report.not_used.items())}.</p>
-<h2>Ranking</h2><p>AUC {report.auc["value"]:.3f} (95% CI {report.auc["ci95"][0]:.3f}-{report.auc["ci95"][1]:.3f},
-{html.escape(report.auc["method"])}).</p>
-<h2>Operating points</h2>{points_table(report)}
-<p>Intervals are exact (Clopper-Pearson) binomial intervals on these films.</p>
-<h2>Proposed site thresholds</h2>
-<ul><li><b>Target sensitivity {report.target_sensitivity:.2f}</b>: threshold {site["threshold"]:.4f}
-(95% bootstrap interval {site["ci95"][0]:.4f}-{site["ci95"][1]:.4f}); at it, the lower 95% confidence bound on
-sensitivity is {100 * site["sensitivity_lower_bound"]:.1f}%. {html.escape(site["rule"])}.</li>
-<li><b>Guaranteed</b>: {guarantee_text(report)}</li>
-<li><b>Balanced</b> (Youden's J): {report.proposals["balanced"]["threshold"]:.4f}.</li></ul>
-<h2>Figures</h2>{figures}
-<h2>Films not used</h2>{lists}
-</body></html>"""
+    text = {  # plain text: every value is escaped when it goes into the page
+        "summary": report.summary,
+        "model_version": report.model_version,
+        "model_sha256": report.model_sha256[:16],
+        "created": report.created,
+        "films": c["films"],
+        "patients": c["patients"],
+        "pneumonia": c["pneumonia"],
+        "patients_pneumonia": c["patients_pneumonia"],
+        "normal": c["normal"],
+        "patients_normal": c["patients_normal"],
+        "files": report.files,
+        "not_used": ", ".join(f"{k.replace('_', ' ')} {len(v)}" for k, v in report.not_used.items()),
+        "auc": f"{report.auc['value']:.3f}",
+        "auc_low": f"{report.auc['ci95'][0]:.3f}",
+        "auc_high": f"{report.auc['ci95'][1]:.3f}",
+        "auc_method": report.auc["method"],
+        "target": f"{report.target_sensitivity:.2f}",
+        "site_threshold": f"{site['threshold']:.4f}",
+        "site_low": f"{site['ci95'][0]:.4f}",
+        "site_high": f"{site['ci95'][1]:.4f}",
+        "site_bound": f"{100 * site['sensitivity_lower_bound']:.1f}",
+        "site_rule": site["rule"],
+        "balanced": f"{report.proposals['balanced']['threshold']:.4f}",
+    }
+    fragments = {  # built above from escaped pieces: inserted as they are
+        "mark": HTML_MARK,
+        "points_table": points_table(report),
+        "guarantee": guarantee_text(report),
+        "figures": figures,
+        "lists": lists,
+    }
+    values = {k: html.escape(str(v)) for k, v in text.items()} | fragments
+    return PAGE.substitute(values)
 
 
 def write(report: ValidationReport, out_html: str | Path) -> tuple[Path, Path]:
