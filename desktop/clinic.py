@@ -7,11 +7,10 @@ the core (``pneumoscan.watch``, ``pneumoscan.outputs.dicom``,
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,45 +26,29 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import worker
+from desktop.worker import Job, JobControl
 from pneumoscan.outputs.publish import ModelInfo, PublishOptions, publish, publish_pdf
 from pneumoscan.results import ScreenResult
 from pneumoscan.watch import FolderWatch, WatchOptions
 
 
-class WatchSignals(QObject):
-    started = Signal(str)  # how the folder is watched: "events" or "polling"
-    results = Signal(list)
-    failed = Signal(str)
-    problem = Signal(str)  # a step failed and will be retried: shown in the status bar
-    finished = Signal()
+def watch_job(watch: FolderWatch) -> Job:
+    """Run a ``FolderWatch`` until the job is cancelled; the file in hand is finished first.
 
+    Progress reports ``("started", how)`` once watching ("events" or "polling"), then
+    ``("problem", message)`` for a step that failed and will be retried; each batch of
+    arrivals is a partial result (a list of ``ScreenResult``)."""
 
-class WatchWorker(QRunnable):
-    """Runs a ``FolderWatch`` until ``cancel()``; the file in hand is finished first."""
-
-    def __init__(self, watch: FolderWatch) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
-        self.watch = watch
-        self.signals = WatchSignals()
-        self.stop = threading.Event()
-        watch.on_results = lambda rs: self.signals.results.emit(list(rs))
-
-    def cancel(self) -> None:
-        self.stop.set()
-
-    def run(self) -> None:
+    def run(control: JobControl) -> None:
+        watch.on_results = lambda rs: control.partial(list(rs))
         try:
-            self.watch.start()
-            self.signals.started.emit(self.watch.observer_kind)
-            self.watch.run(self.stop, on_error=self.signals.problem.emit)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
-            self.signals.failed.emit(f"Watching stopped: {exc}")
+            watch.start()
+            control.progress("started", watch.observer_kind)
+            watch.run(control.cancel_event, on_error=lambda msg: control.progress("problem", msg))
         finally:
-            self.watch.close()
-            self.signals.finished.emit()
+            watch.close()
+
+    return Job(None, run)
 
 
 @dataclass
@@ -151,10 +134,12 @@ class WatchDialog(QDialog):
 class ClinicActions(QObject):
     """Watch Folder / Stop Watching, Export DICOM results, Export PDF, and the new-flagged notice."""
 
+    arrived = Signal(list)  # a watch's new results, for the window's worklist
+
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self.watcher: WatchWorker | None = None
+        self.watcher: Job | None = None
         self.new_flagged = 0
         self.act_watch = QAction("&Watch Folder...", window)
         self.act_dicom = QAction("Export &DICOM Results...", window)
@@ -209,22 +194,29 @@ class ClinicActions(QObject):
             return
         w.cancel()
         try:
-            job = WatchWorker(FolderWatch(folder, w.screener, options))
-        except (OSError, ValueError) as exc:
+            job = watch_job(FolderWatch(folder, w.screener, options))
+        except (OSError, ValueError) as exc:  # WatchError: lock held, an output refused, state unusable
             QMessageBox.warning(w, "Watch a folder", str(exc))
             return
         self.folder, self.new_flagged = folder, 0
-        job.signals.started.connect(lambda kind: self._state(f"Watching {folder} ({kind}) - click to stop"))
-        job.signals.results.connect(self._arrived)
-        job.signals.failed.connect(lambda msg: QMessageBox.warning(w, "Watch a folder", msg))
-        job.signals.problem.connect(lambda msg: w.statusBar().showMessage(f"Watch: {msg} (retrying)", 10000))
-        job.signals.finished.connect(self._stopped)
+        job.signals.progress.connect(lambda p: self._watch_news(folder, *p))
+        job.signals.partial.connect(self._arrived)
+        job.signals.failed.connect(
+            lambda _k, msg: QMessageBox.warning(w, "Watch a folder", f"Watching stopped: {msg}")
+        )
+        job.signals.finished.connect(lambda *_a: self._stopped())
         self.watcher = job
         self.act_watch.setText("Stop &Watching")
         for act in (w.act_open_folder, w.act_open_files, w.act_gate):
             act.setEnabled(False)
         self._state(f"Starting to watch {folder}...")
         w.runner.start(job)
+
+    def _watch_news(self, folder: Path, kind: str, text: str) -> None:
+        if kind == "started":
+            self._state(f"Watching {folder} ({text}) - click to stop")
+        else:
+            self.window.statusBar().showMessage(f"Watch: {text}", 10000)
 
     def stop_watch(self) -> None:
         if self.watcher is not None:
@@ -236,7 +228,7 @@ class ClinicActions(QObject):
         self.state_label.show()
 
     def _arrived(self, results: list[ScreenResult]) -> None:
-        self.window._results(results)
+        self.arrived.emit(results)
         flagged = sum(r.flagged for r in results)
         if flagged:
             self.new_flagged += flagged
@@ -269,9 +261,7 @@ class ClinicActions(QObject):
     def export_dicom(self, out: Path, no_phi: bool = False) -> None:
         w = self.window
         results, model = list(w.model.results), ModelInfo.of(w.screener)
-        task = worker.CallTask(
-            out, lambda: publish(results, PublishOptions(dicom_out=out, no_phi=no_phi), model)
-        )
+        task = worker.call(out, lambda: publish(results, PublishOptions(dicom_out=out, no_phi=no_phi), model))
         task.signals.done.connect(
             lambda p, done: w.statusBar().showMessage(
                 f"DICOM results: {done.dicom_files} files in {p}; {done.dicom_missing} inputs without one "
@@ -293,7 +283,7 @@ class ClinicActions(QObject):
     def export_pdf(self, path: Path, no_phi: bool = False) -> None:
         w = self.window
         results, model = list(w.model.results), ModelInfo.of(w.screener)
-        task = worker.CallTask(
+        task = worker.call(
             path, lambda: publish_pdf(results, path, model, no_phi, "PneumoScan batch summary")
         )
         task.signals.done.connect(lambda p, _v: w.statusBar().showMessage(f"PDF summary written: {p}", 10000))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, QSize, Qt, QThreadPool
 from PySide6.QtWidgets import (
@@ -28,8 +29,32 @@ from pneumoscan.outputs.publish import ModelInfo
 from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QComboBox
+
+    from desktop.clinic import ClinicActions
+    from pneumoscan.model.profiles import SiteProfile
+
 
 class MainWindow(QMainWindow):
+    """The workstation window. Its actions, menus and toolbar are built by ``desktop/menus.py``
+    and declared here; the clinic features (``ClinicActions``) reach it by signals."""
+
+    act_open_folder: QAction
+    act_open_files: QAction
+    act_export: QAction
+    act_cancel: QAction
+    act_heat: QAction
+    act_about: QAction
+    act_quit: QAction
+    act_validate: QAction
+    act_gate: QAction
+    filter_box: QComboBox
+    op_box: QComboBox
+    clinic: ClinicActions
+    site_profiles: list[SiteProfile]
+
     def __init__(
         self,
         manifest: str | Path | None = None,
@@ -52,7 +77,7 @@ class MainWindow(QMainWindow):
             self.screener = Screener(manifest, threads=threads, background=not sync)
         except ModelError as exc:
             self.model_problem = str(exc)
-        self.current: worker.ScreenWorker | None = None
+        self.current: worker.Job | None = None
         self.user_picked_row = False  # once the user selects a row, screening never moves the selection
         self.chunk_seconds = 0.1  # how long results are gathered before the table is updated
         self.generation = 0
@@ -99,6 +124,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         from desktop.menus import build_menus_and_toolbar
+
+        self.site_profiles = []
+        self._load_site_profiles()
 
         build_menus_and_toolbar(self)
 
@@ -176,12 +204,18 @@ class MainWindow(QMainWindow):
         self.user_picked_row = False
         self.viewer_panel.show_message("Screening... select a row to view it.")
         self.metadata.clear()
-        job = worker.ScreenWorker(self.screener, paths, chunk_seconds=self.chunk_seconds)
-        job.signals.started.connect(lambda total: gen == self.generation and self._started(total))
-        job.signals.results.connect(lambda rs: gen == self.generation and self._results(rs))
-        job.signals.progress.connect(lambda d, t, r, s: gen == self.generation and self._progress(d, t, r, s))
-        job.signals.finished.connect(lambda cancelled: gen == self.generation and self._finished(cancelled))
-        job.signals.failed.connect(lambda msg: gen == self.generation and self.statusBar().showMessage(msg))
+        job = worker.screen_job(self.screener, paths, chunk_seconds=self.chunk_seconds)
+        # a job of an earlier folder (its generation) must not touch this one's rows
+        job.signals.partial.connect(lambda rs: gen == self.generation and self.add_results(rs))
+        job.signals.progress.connect(lambda p: gen == self.generation and self._progress(*p))
+        job.signals.finished.connect(
+            lambda _k, cancelled: gen == self.generation and self._finished(cancelled)
+        )
+        job.signals.failed.connect(
+            lambda _k, msg: (
+                gen == self.generation and self.statusBar().showMessage(f"Screening stopped: {msg}")
+            )
+        )
         self.current = job
         self.act_cancel.setEnabled(True)
         self.act_gate.setEnabled(False)  # one setting per screening: every row of it records the same
@@ -191,12 +225,8 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.current.cancel()
 
-    def _started(self, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(0)
-        self.progress.show()
-
-    def _results(self, results: list[ScreenResult]) -> None:
+    def add_results(self, results: list[ScreenResult]) -> None:
+        """Rows that arrive (a screening's chunks, a watch's arrivals) join the worklist."""
         had_rows = self.proxy.rowCount() > 0
         self.model.add_results(results)
         self._update_summary()
@@ -219,6 +249,9 @@ class MainWindow(QMainWindow):
         self._selecting = False
 
     def _progress(self, done: int, total: int, rate: float, left: float) -> None:
+        if done == 0:  # the job's first report: how many files were found
+            self.progress.setRange(0, max(total, 1))
+            self.progress.show()
         self.progress.setValue(done)
         self.rate_label.setText(f"{rate:.1f} images/s, {int(left) // 60}:{int(left) % 60:02d} left")
 
@@ -311,7 +344,7 @@ class MainWindow(QMainWindow):
         if result.status in ("error", "skipped"):
             self.viewer_panel.show_message(f"{result.path.name}\n\n{result.status.upper()}: {result.reason}")
             return
-        task = worker.CallTask(result, lambda p=result.path: downsample_for_display(worker.load_full(p)))
+        task = worker.call(result, lambda p=result.path: downsample_for_display(worker.load_full(p)))
         task.signals.done.connect(self._image_loaded)
         task.signals.failed.connect(lambda r, msg: self.viewer_panel.show_message(f"Could not load: {msg}"))
         self.runner.start(task)
@@ -323,7 +356,7 @@ class MainWindow(QMainWindow):
 
     def _make_thumbnail(self, row: int) -> None:
         path, gen = self.model.results[row].path, self.generation
-        task = worker.CallTask(row, lambda p=path: worker.thumbnail_of(p))
+        task = worker.call(row, lambda p=path: worker.thumbnail_of(p))
         # a thumbnail made for a previous folder must not land on the new folder's row
         task.signals.done.connect(
             lambda r, thumb: gen == self.generation and self.model.set_thumbnail(r, thumb)
@@ -340,7 +373,7 @@ class MainWindow(QMainWindow):
     def export_csv(self, path: Path, no_phi: bool = False) -> None:
         """Write the report off the GUI thread, from the result objects (input order)."""
         results, model = list(self.model.results), ModelInfo.of(self.screener)
-        task = worker.CallTask(path, lambda: worker.export_csv(path, results, no_phi, model))
+        task = worker.call(path, lambda: worker.export_csv(path, results, no_phi, model))
         task.signals.done.connect(lambda p, _v: self._exported(p))
         task.signals.failed.connect(lambda p, msg: QMessageBox.warning(self, "Export failed", f"{p}\n{msg}"))
         self.runner.start(task)

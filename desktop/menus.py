@@ -36,6 +36,7 @@ def build_menus_and_toolbar(w) -> None:
     from desktop.clinic import ClinicActions
 
     w.clinic = ClinicActions(w)
+    w.clinic.arrived.connect(w.add_results)
     menu = w.menuBar()
     file_menu = menu.addMenu("&File")
     for act in (w.act_open_folder, w.act_open_files, w.act_export):
@@ -79,8 +80,6 @@ def build_menus_and_toolbar(w) -> None:
     tools.addWidget(w.filter_box)
     tools.addWidget(QLabel("  Operating point: "))
     w.op_box = QComboBox(w)
-    w.site_profiles: list = []
-    w._load_site_profiles()
     if w.screener:
         for name, t in w.screener.thresholds.items():
             w.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)

@@ -7,10 +7,9 @@ The dialog holds no statistics and no file logic: it takes the core's
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,53 +29,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.worker import Job, JobControl
 from pneumoscan.model.profiles import ProfileError, SiteProfile
 from pneumoscan.validation import ValidationReport, adopt, validate
 from pneumoscan.validation.adoption import save_profile
 
 
-class ValidateSignals(QObject):
-    progress = Signal(int, int)
-    done = Signal(object)  # ValidationReport
-    failed = Signal(str)
+def validation_job(screener, folder: str, labels: str | None, target: float, n_boot: int = 2000) -> Job:
+    """``validate`` and its figures (PNG bytes, drawn here: never on the GUI thread), as one job.
 
+    Progress reports ``(done, total)``; the value is ``(ValidationReport, [png, ...])``.
+    A cancelled run fails with a message: no figures from a partial folder."""
 
-class ValidateJob(QRunnable):
-    """``validate`` off the GUI thread; never touches widgets; cancellable."""
+    def run(control: JobControl):
+        from pneumoscan.validation import plots
 
-    def __init__(self, screener, folder: str, labels: str | None, target: float, n_boot: int = 2000) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
-        self.screener, self.folder, self.labels, self.target, self.n_boot = (
-            screener,
-            folder,
-            labels,
-            target,
-            n_boot,
-        )
-        self.signals = ValidateSignals()
-        self.cancel_event = threading.Event()
-
-    def run(self) -> None:
         try:
             report = validate(
-                [self.folder],
-                self.screener,
-                self.labels,
-                self.target,
-                self.cancel_event,
-                lambda d, t: self.signals.progress.emit(d, t),
-                n_boot=self.n_boot,
+                [folder], screener, labels, target, control.cancel_event, control.progress, n_boot=n_boot
             )
-        except (KeyboardInterrupt, SystemExit):
+        except Exception as exc:
+            if control.cancelled:
+                raise RuntimeError("Cancelled.") from exc
             raise
-        except BaseException as exc:  # noqa: BLE001 - shown to the user
-            self.signals.failed.emit("Cancelled." if self.cancel_event.is_set() else str(exc))
-            return
-        if self.cancel_event.is_set():
-            self.signals.failed.emit("Cancelled: no figures were computed from a partial folder.")
-        else:
-            self.signals.done.emit(report)
+        if control.cancelled:
+            raise RuntimeError("Cancelled: no figures were computed from a partial folder.")
+        pngs = list(plots.draw(report.scores, report.operating_points).values()) if plots.available() else []
+        return report, pngs
+
+    return Job(None, run)
 
 
 class ValidationDialog(QDialog):
@@ -87,7 +68,7 @@ class ValidationDialog(QDialog):
         self.setWindowTitle("Validate on local cases")
         self.resize(980, 760)
         self.screener, self.runner, self.n_boot = screener, runner, n_boot
-        self.job: ValidateJob | None = None
+        self.job: Job | None = None
         self.report: ValidationReport | None = None
 
         self.folder = QLineEdit(self)
@@ -172,12 +153,12 @@ class ValidationDialog(QDialog):
         if not folder or not Path(folder).exists():
             self.summary.setText("Choose a folder that exists.")
             return
-        self.job = ValidateJob(
+        self.job = validation_job(
             self.screener, folder, self.labels.text().strip() or None, self.target.value(), self.n_boot
         )
-        self.job.signals.progress.connect(self._progress)
-        self.job.signals.done.connect(self._done)
-        self.job.signals.failed.connect(self._failed)
+        self.job.signals.progress.connect(lambda p: self._progress(*p))
+        self.job.signals.done.connect(lambda _k, value: self._done(*value))
+        self.job.signals.failed.connect(lambda _k, msg: self._failed(msg))
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
@@ -187,7 +168,7 @@ class ValidationDialog(QDialog):
 
     def cancel(self) -> None:
         if self.job is not None:
-            self.job.cancel_event.set()
+            self.job.cancel()
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -203,8 +184,7 @@ class ValidationDialog(QDialog):
         self._finish()
         self.summary.setText(f"Validation did not complete: {message}")
 
-    def _done(self, report: ValidationReport) -> None:
-        from pneumoscan.validation import plots
+    def _done(self, report: ValidationReport, pngs: list[bytes]) -> None:
         from pneumoscan.validation.html import guarantee_text, points_table
 
         self._finish()
@@ -221,8 +201,8 @@ class ValidationDialog(QDialog):
             item = self.figure_row.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        if plots.available():
-            for png in plots.draw(report.scores, report.operating_points).values():
+        if pngs:
+            for png in pngs:
                 label = QLabel(self.figures)
                 pm = QPixmap()
                 pm.loadFromData(png, "PNG")

@@ -1,4 +1,4 @@
-"""Background work for the GUI: screening, full-image loading, thumbnails, CSV export.
+"""Background work for the GUI: one ``Job`` class for screening, loading, thumbnails and exports.
 
 Workers never touch widgets; they talk to the window only through signals
 (queued across threads by Qt). Each can run synchronously (``run()`` on the
@@ -22,88 +22,105 @@ from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener, lower_thread_priority, make_thumbnail
 
 
-class ScreenSignals(QObject):
-    started = Signal(int)  # total files
-    results = Signal(list)  # a chunk of ScreenResult, in input order
-    progress = Signal(int, int, float, float)  # done, total, images/s, seconds left
-    finished = Signal(bool)  # True when cancelled
-    failed = Signal(str)
+class JobSignals(QObject):
+    progress = Signal(object)  # what the function reports as it goes (a tuple of numbers, a message)
+    partial = Signal(object)  # results that are ready before the end (chunks, arrivals)
+    done = Signal(object, object)  # key, the function's value
+    failed = Signal(object, str)  # key, what went wrong, in words
+    finished = Signal(object, bool)  # key, cancelled: always last
 
 
-class ScreenWorker(QRunnable):
-    """Discovers files under ``paths`` and screens them, streaming results in chunks.
+class JobControl:
+    """What a job's function may do: report progress and partial results, and see a cancel."""
 
-    Results are grouped for up to 100 ms so a fast model does not flood the
-    GUI thread with one signal per image.
+    def __init__(self, signals: JobSignals, cancel_event: threading.Event) -> None:
+        self._signals, self.cancel_event = signals, cancel_event
+
+    def progress(self, *values: object) -> None:
+        self._signals.progress.emit(values)
+
+    def partial(self, value: object) -> None:
+        self._signals.partial.emit(value)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+class Job(QRunnable):
+    """The one background job: runs ``fn(control)`` off the GUI thread (or inline: ``Runner(sync=True)``).
+
+    It never touches widgets: everything reaches the window by signals, queued across threads.
+    ``cancel()`` sets the event the function watches. An exception becomes ``failed`` with its
+    message; decoder panics derive from ``BaseException`` and are caught too.
     """
 
-    def __init__(self, screener: Screener, paths: Sequence[str | Path], chunk_seconds: float = 0.1) -> None:
+    def __init__(self, key: object, fn: Callable[[JobControl], object]) -> None:
         super().__init__()
         self.setAutoDelete(False)
-        self.screener, self.paths, self.chunk_seconds = screener, list(paths), chunk_seconds
-        self.signals = ScreenSignals()
+        self.key, self.fn = key, fn
+        self.signals = JobSignals()
         self.cancel_event = threading.Event()
 
     def cancel(self) -> None:
         self.cancel_event.set()
 
     def run(self) -> None:
-        if self.screener.background:
-            lower_thread_priority()
         try:
-            files = discover(self.paths)
-            total = len(files)
-            self.signals.started.emit(total)
-            start = last = time.monotonic()
-            pending: list[ScreenResult] = []
-            done = 0
-            for result in self.screener.screen(files, cancel=self.cancel_event, thumbnails=True):
-                pending.append(result)
-                done += 1
-                now = time.monotonic()
-                if now - last >= self.chunk_seconds or done == total or done == 1:
-                    self._flush(pending, done, total, now - start)
-                    pending, last = [], now
-            if pending:
-                self._flush(pending, done, total, time.monotonic() - start)
-            self.signals.finished.emit(self.cancel_event.is_set() and done < total)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - reported to the user, never raised into Qt
-            self.signals.failed.emit(f"Screening stopped: {exc}")
-            self.signals.finished.emit(True)
-
-    def _flush(self, pending: list[ScreenResult], done: int, total: int, elapsed: float) -> None:
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate > 0 else 0.0
-        self.signals.results.emit(list(pending))
-        self.signals.progress.emit(done, total, rate, left)
-
-
-class TaskSignals(QObject):
-    done = Signal(object, object)  # key, value
-    failed = Signal(object, str)
-
-
-class CallTask(QRunnable):
-    """Runs ``fn()`` off the GUI thread and emits its value (or the error text)."""
-
-    def __init__(self, key: object, fn: Callable[[], object]) -> None:
-        super().__init__()
-        self.key, self.fn = key, fn
-        self.signals = TaskSignals()
-
-    def run(self) -> None:
-        try:
-            value = self.fn()
+            value = self.fn(JobControl(self.signals, self.cancel_event))
         except LoadError as exc:
             self.signals.failed.emit(self.key, exc.reason)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException as exc:  # noqa: BLE001 - decoder panics derive from BaseException
-            self.signals.failed.emit(self.key, f"{type(exc).__name__}: {exc}")
+        except BaseException as exc:  # noqa: BLE001 - reported to the user, never raised into Qt
+            self.signals.failed.emit(self.key, str(exc) or type(exc).__name__)
         else:
             self.signals.done.emit(self.key, value)
+        finally:
+            self.signals.finished.emit(self.key, self.cancel_event.is_set())
+
+
+def call(key: object, fn: Callable[[], object]) -> Job:
+    """A job for a plain function (load an image, make a thumbnail, export)."""
+    return Job(key, lambda _control: fn())
+
+
+def screen_job(screener: Screener, paths: Sequence[str | Path], chunk_seconds: float = 0.1) -> Job:
+    """Discover files under ``paths`` and screen them, streaming results in chunks.
+
+    Progress reports ``(done, total, images per second, seconds left)``, first ``(0, total, 0, 0)``;
+    results are grouped for up to ``chunk_seconds`` so a fast model does not flood the GUI thread
+    with one signal per image. The value is the number of files screened.
+    """
+
+    def run(control: JobControl) -> int:
+        if screener.background:
+            lower_thread_priority()
+        files = discover(paths)
+        total = len(files)
+        control.progress(0, total, 0.0, 0.0)
+        start = last = time.monotonic()
+        pending: list[ScreenResult] = []
+        done = 0
+        for result in screener.screen(files, cancel=control.cancel_event, thumbnails=True):
+            pending.append(result)
+            done += 1
+            now = time.monotonic()
+            if now - last >= chunk_seconds or done == total or done == 1:
+                _flush(control, pending, done, total, now - start)
+                pending, last = [], now
+        if pending:
+            _flush(control, pending, done, total, time.monotonic() - start)
+        return done
+
+    return Job(None, run)
+
+
+def _flush(control: JobControl, pending: list[ScreenResult], done: int, total: int, elapsed: float) -> None:
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else 0.0
+    control.partial(list(pending))
+    control.progress(done, total, rate, left)
 
 
 def load_full(path: Path):
@@ -132,13 +149,10 @@ class Runner:
         self.pool = pool or QThreadPool.globalInstance()
         self.live: set[QRunnable] = set()
 
-    def start(self, task: QRunnable) -> None:
+    def start(self, job: Job) -> None:
         if self.sync:
-            task.run()
+            job.run()
             return
-        if isinstance(task, CallTask):
-            task.setAutoDelete(False)
-            self.live.add(task)
-            task.signals.done.connect(lambda *_a, t=task: self.live.discard(t))
-            task.signals.failed.connect(lambda *_a, t=task: self.live.discard(t))
-        self.pool.start(task)
+        self.live.add(job)
+        job.signals.finished.connect(lambda *_a, j=job: self.live.discard(j))
+        self.pool.start(job)
