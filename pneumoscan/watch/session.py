@@ -139,7 +139,8 @@ class FolderWatch:
             targets.append(pdf_target(daily_pdf_path(o.pdf, time.strftime("%Y-%m-%d"))))
         if o.dicom_out is not None:
             targets.append(folder_target(o.dicom_out))
-        films = [p for p in discover([self.folder]) if not self._ours(resolved(p))]
+        # every file there counts (an output may replace none of them), but our DICOM results folder
+        films = discover([self.folder], exclude=[o.dicom_out] if o.dicom_out else [])
         try:
             check_targets(targets, films, [self.folder])
         except OutputError as exc:

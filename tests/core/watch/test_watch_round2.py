@@ -56,6 +56,11 @@ def test_results_reached_through_dotdot_or_a_link_are_never_screened(screener, i
     write_dicom(inbox / "film.dcm", gradient(256, 200), "explicit")
     run_steps(watch, 0.0, 8)
     watch.close()
+    again = FolderWatch(
+        inbox, screener, options(base / "r.csv", dicom_out=base / "results", pdf=base / "s.pdf")
+    )
+    assert run_steps(again, 100.0, 3) == []  # a restart with the results inside the folder
+    again.close()
     rows = read_report(inbox / "r.csv")
     assert [Path(r["path"]).name for r in rows] == ["film.dcm"]
     assert len(list((inbox / "results").glob("*.dcm"))) == 2 and list(inbox.glob("s-*.pdf"))
