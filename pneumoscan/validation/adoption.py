@@ -17,12 +17,6 @@ from pneumoscan.validation.run import ValidationReport
 #: 12 of 80 pneumonias below it in a hand test. 30 is a floor, not a claim: the report says how many
 #: films each sensitivity claim needs (299 pneumonia films for 0.99).
 MIN_PER_CLASS = 30
-#: Which operating point of the report each proposal is (found by name, never by a float's equality).
-POINT_OF = {
-    "site_target": "proposed site threshold",
-    "guaranteed": "guaranteed (Neyman-Pearson)",
-    "balanced": "proposed balanced",
-}
 
 
 def adoption_problem(counts: dict[str, Any]) -> str:
@@ -49,7 +43,7 @@ def adopt(report: ValidationReport, name: str, which: str = "site_target") -> Si
     chosen = report.proposals[which]
     if chosen.get("threshold") is None:
         raise ValueError(f"no {which} threshold: {report.proposals[which]}")
-    point = next(op for op in report.operating_points if op["name"] == POINT_OF[which])
+    point = next(op for op in report.operating_points if op.get("key") == which)  # the proposal's own point
     return SiteProfile(
         name=name,
         threshold=float(chosen["threshold"]),

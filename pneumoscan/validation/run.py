@@ -99,14 +99,14 @@ def proposals(
 
 def summarize(report_counts: dict, auc: dict, points: list[dict], files: int) -> str:
     n = report_counts["films"]
-    shipped = next(op for op in points if op["name"] == "shipped default")
+    shipped = next(op for op in points if op["key"] == "shipped")
     c = shipped["confusion"]
     text = (
         f"On your {n} films (of {files} files) the model reached AUC {_fmt(auc['value'])} "
         f"({_fmt(auc['ci95'][0])}-{_fmt(auc['ci95'][1])}). At the shipped threshold ({shipped['threshold']:.3f}) "
         f"it missed {c['fn']} of {c['fn'] + c['tp']} pneumonias and flagged {c['fp']} of {c['fp'] + c['tn']} normals."
     )
-    site = next((op for op in points if op["name"] == "proposed site threshold"), None)
+    site = next((op for op in points if op["key"] == "site_target"), None)
     if site:
         c = site["confusion"]
         text += (
@@ -161,6 +161,7 @@ def validate(
     m = screener.manifest
     points = [
         {
+            "key": "shipped",
             "name": "shipped default",
             "rule": m.default_operating_point,
             **S.at_threshold(y, p, screener.threshold),
@@ -168,9 +169,12 @@ def validate(
     ]
     for name, t in m.thresholds.items():
         if name != m.default_operating_point:
-            points.append({"name": f"shipped {name}", "rule": name, **S.at_threshold(y, p, t)})
+            points.append(
+                {"key": f"shipped:{name}", "name": f"shipped {name}", "rule": name, **S.at_threshold(y, p, t)}
+            )
     points.append(
         {
+            "key": "site_target",
             "name": "proposed site threshold",
             "rule": prop["site_target"]["rule"],
             **S.at_threshold(y, p, prop["site_target"]["threshold"]),
@@ -179,6 +183,7 @@ def validate(
     if prop["guaranteed"]["threshold"] is not None:
         points.append(
             {
+                "key": "guaranteed",
                 "name": "guaranteed (Neyman-Pearson)",
                 "rule": f"sensitivity >= {target} with 95% confidence",
                 **S.at_threshold(y, p, prop["guaranteed"]["threshold"]),
@@ -186,6 +191,7 @@ def validate(
         )
     points.append(
         {
+            "key": "balanced",
             "name": "proposed balanced",
             "rule": prop["balanced"]["rule"],
             **S.at_threshold(y, p, prop["balanced"]["threshold"]),
