@@ -62,6 +62,8 @@ class ScreenResult:
     subtype_threshold: float | None = None
     #: Local time the file was screened (ISO 8601, seconds): a watched folder's PDF is per day.
     screened_at: str = ""
+    #: The reader's verdict recorded for this film (``pneumoscan.verdicts``): pneumonia, normal or unsure.
+    reader_verdict: str = ""
     cam: np.ndarray | None = field(default=None, repr=False)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
 

@@ -64,5 +64,6 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path_factory, monkeypatch):
-    """Site profiles go to a fresh folder per test, never to the user's configuration."""
+    """Site profiles and verdicts go to fresh folders per test, never to the user's own."""
     monkeypatch.setenv("PNEUMOSCAN_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("PNEUMOSCAN_DATA_DIR", str(tmp_path_factory.mktemp("data")))

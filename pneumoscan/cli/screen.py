@@ -85,6 +85,14 @@ def save(output: Path, results: list[ScreenResult], no_phi: bool) -> Path:
             return spare
 
 
+def attach_verdicts(results: list[ScreenResult]) -> None:
+    """The readers' verdicts into the report's rows, where a film has one (no database: nothing)."""
+    from pneumoscan.verdicts import VerdictStore, attach, default_path
+
+    if default_path().exists():
+        attach(results, VerdictStore())
+
+
 def screener_from_args(args: argparse.Namespace):
     """(Screener, profiles) from ``--model --threads --operating-point --profile [--no-scope-gate]``,
     shared by ``screen`` and ``watch``; raises ``ModelError`` or ``ProfileError``."""
@@ -148,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         interrupted = True
     bar.close()
     results.extend(problem_results(problems, screener.manifest.version))
+    attach_verdicts(results)
     options = PublishOptions(
         report=output,
         dicom_out=Path(args.dicom_out) if args.dicom_out and not interrupted else None,

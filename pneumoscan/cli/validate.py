@@ -22,7 +22,14 @@ def add_parser(sub) -> None:
         description="Labels come from folder names (NORMAL/PNEUMONIA and synonyms) or from --labels.",
     )
     va.add_argument("paths", nargs="+", help="labelled files and folders")
-    va.add_argument("--labels", default=None, help="CSV with path or sop_instance_uid, and label")
+    source = va.add_mutually_exclusive_group()
+    source.add_argument("--labels", default=None, help="CSV with path or sop_instance_uid, and label")
+    source.add_argument(
+        "--from-verdicts",
+        action="store_true",
+        help="labels from the readers' verdicts (pneumoscan verdicts; films marked unsure are left out)",
+    )
+    va.add_argument("--db", default=None, help="with --from-verdicts: the verdict database")
     va.add_argument("--target-sensitivity", type=float, default=0.99)
     va.add_argument(
         "--adopt", metavar="NAME", default=None, help="store the proposed site threshold as profile NAME"
@@ -61,6 +68,17 @@ def run(args: argparse.Namespace) -> int:
                 )
         if args.labels:
             read_labels(args.labels)  # a missing file, the wrong columns or our own report: said now
+        labels = args.labels
+        if args.from_verdicts:
+            from pneumoscan.validation.labels import labels_from_verdicts
+            from pneumoscan.verdicts import VerdictStore
+
+            labels, unsure = labels_from_verdicts(VerdictStore(args.db))
+            n = len(labels.by_uid) + len(labels.by_sha256)
+            print(
+                f"labels from {n} reader verdicts ({unsure} films marked unsure are left out)",
+                file=sys.stderr,
+            )
         out = Path(args.output)
         inputs = discover(args.paths) + ([Path(args.labels)] if args.labels else [])
         check_targets(
@@ -83,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             report = validate(
                 args.paths,
                 screener,
-                args.labels,
+                labels,
                 args.target_sensitivity,
                 cancel,
                 progress,

@@ -60,6 +60,7 @@ COLUMNS = (
     "subtype",
     "viral_probability",
     "screened_at",
+    "reader_verdict",
 )
 _TAG_COLUMNS = REPORT_TAG_COLUMNS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
@@ -134,6 +135,7 @@ def row_for(result: ScreenResult, no_phi: bool = False) -> dict[str, str]:
         "subtype": result.subtype,
         "viral_probability": _num(result.viral_probability, 4) if result.subtype else "",
         "screened_at": result.screened_at,
+        "reader_verdict": result.reader_verdict,
     }
     for col, tag in _TAG_COLUMNS.items():
         row[col] = str(meta.get(tag, ""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class LabelTable:
     by_path: dict[str, int]
     by_uid: dict[str, int]
     unknown: list[str]  # rows whose label text is not a known synonym
+    by_sha256: dict[str, int] = field(default_factory=dict)  # reader verdicts of non-DICOM films
 
     def lookup(self, path: Path, meta: dict[str, Any]) -> int | None:
         uid = str(meta.get("SOPInstanceUID", "") or "")
@@ -68,7 +69,29 @@ class LabelTable:
             key = str(path.resolve())
         except OSError:
             key = str(path.absolute())
-        return self.by_path.get(key)
+        if key in self.by_path:
+            return self.by_path[key]
+        if self.by_sha256 and not uid:
+            from pneumoscan.hashing import file_sha256
+
+            try:
+                return self.by_sha256.get(file_sha256(path))
+            except OSError:
+                return None
+        return None
+
+
+def labels_from_verdicts(store) -> tuple[LabelTable, int]:
+    """Labels from the readers' verdicts (``pneumoscan.verdicts``): pneumonia 1, normal 0; films
+    marked unsure are left out and counted (the second value)."""
+    table, unsure = LabelTable({}, {}, []), 0
+    for key, v in store.latest().items():
+        if v.label is None:
+            unsure += 1
+            continue
+        kind, _, value = key.partition(":")
+        (table.by_uid if kind == "uid" else table.by_sha256)[value] = v.label
+    return table, unsure
 
 
 _PATH_COLUMNS = ("path", "file", "filename", "file_name", "image")

@@ -119,7 +119,7 @@ def summarize(report_counts: dict, auc: dict, points: list[dict], files: int) ->
 def validate(
     paths: Sequence[str | Path],
     screener,
-    labels_csv: str | Path | None = None,
+    labels_csv: str | Path | LabelTable | None = None,
     target: float = 0.99,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -128,7 +128,10 @@ def validate(
     stream=None,
 ) -> ValidationReport:
     """``stream(files, cancel)`` screens (default: the screener's local engine; ``--engine ray``)."""
-    labels = read_labels(labels_csv) if labels_csv else None
+    if isinstance(labels_csv, LabelTable):  # labels made elsewhere (the readers' verdicts)
+        labels = labels_csv
+    else:
+        labels = read_labels(labels_csv) if labels_csv else None
     files, problems = discover_with_problems(paths)
     results = []
     screen = stream or (lambda fs, c: screener.screen(fs, cancel=c))

@@ -42,10 +42,10 @@ from pneumoscan.outputs.publish import (
     publish_pdf,
 )
 from pneumoscan.reading.discovery import discover, is_skipped_name
+from pneumoscan.reading.identity import content_digest, instance_key
 from pneumoscan.reading.own import is_own_output, is_own_report
 from pneumoscan.results import ScreenResult, Status
 from pneumoscan.watch.arrival import Settler
-from pneumoscan.watch.identity import content_digest, instance_key
 from pneumoscan.watch.rows import daily_pdf_path, result_from_row
 from pneumoscan.watch.state import StateError, WatchState, entry, state_path_for
 

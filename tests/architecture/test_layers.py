@@ -24,6 +24,7 @@ LAYERS = {
     "validation": 7,
     "watch": 7,
     "engines": 7,
+    "verdicts": 7,
     "cli": 8,
     "__main__": 9,
 }
