@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QComboBox
 
     from desktop.clinic import ClinicActions
+    from desktop.reader_verdicts import ReaderVerdicts
     from pneumoscan.model.profiles import SiteProfile
 
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
     op_box: QComboBox
     clinic: ClinicActions
     site_profiles: list[SiteProfile]
+    verdicts: ReaderVerdicts
 
     def __init__(
         self,
@@ -106,7 +108,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((56, 180, 80, 165, 85, 80)):
+        for col, width in enumerate((56, 180, 80, 95, 165, 85, 80)):
             self.table.setColumnWidth(col, width)
         self.table.sortByColumn(COL_RESULT, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
@@ -149,7 +151,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        header = s.value("columns")
+        header = s.value("columns_v2")
         if isinstance(header, QByteArray):
             self.table.horizontalHeader().restoreState(header)
         splitter = s.value("splitter")
@@ -166,7 +168,7 @@ class MainWindow(QMainWindow):
         self.cancel()
         self.clinic.stop_watch()
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("columns", self.table.horizontalHeader().saveState())
+        self.settings.setValue("columns_v2", self.table.horizontalHeader().saveState())
         self.settings.setValue("splitter", self.splitter.saveState())
         if self.op_box.currentData():
             self.settings.setValue("operating_point", self.op_box.currentData())
@@ -235,6 +237,15 @@ class MainWindow(QMainWindow):
         if not had_rows and self.proxy.rowCount():
             self.select_top()
             self.table.setFocus()
+
+    def select_next(self) -> None:
+        """Move the selection one row down the worklist (after a verdict)."""
+        idx = self.table.selectionModel().currentIndex()
+        if idx.isValid() and idx.row() + 1 < self.proxy.rowCount():
+            self.table.selectionModel().setCurrentIndex(
+                self.proxy.index(idx.row() + 1, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+            )
 
     def select_top(self) -> None:
         """Select the first row of the worklist (programmatic: not a user choice)."""

@@ -53,6 +53,15 @@ def build_menus_and_toolbar(w) -> None:
     w.act_validate = QAction("&Validate on local cases...", w)
     w.act_validate.triggered.connect(w.open_validation)
     screen_menu.addAction(w.act_validate)
+    screen_menu.addSeparator()
+    from desktop.reader_verdicts import ReaderVerdicts
+
+    w.verdicts = ReaderVerdicts(w)
+    w.verdicts.recorded.connect(w.model.result_changed)
+    for act in (*w.verdicts.actions, w.verdicts.act_note):
+        screen_menu.addAction(act)
+        w.addAction(act)
+    screen_menu.addSeparator()
     w.act_gate = QAction("Scope &gate (refuse images the model cannot judge)", w, checkable=True)
     w.act_gate.setChecked(True)
     w.act_gate.toggled.connect(w.set_scope_gate)

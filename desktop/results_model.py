@@ -22,8 +22,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPixmap
 
 from pneumoscan.results import ScreenResult, Status
 
-COLUMNS = ("", "Result", "Probability", "File", "Patient ID", "Study date")
-COL_THUMB, COL_RESULT, COL_PROB, COL_FILE, COL_PATIENT, COL_DATE = range(6)
+COLUMNS = ("", "Result", "Probability", "Reader", "File", "Patient ID", "Study date")
+COL_THUMB, COL_RESULT, COL_PROB, COL_READER, COL_FILE, COL_PATIENT, COL_DATE = range(7)
+#: How the Reader column shows a recorded verdict.
+READER_WORDS = {"pneumonia": "pneumonia", "normal": "no pneumonia", "unsure": "unsure"}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAG_COLOUR = QColor("#b00020")
@@ -67,6 +69,13 @@ class ThumbnailCache:
         while len(self._pixmaps) > min(self.max_items, 500):
             self._pixmaps.popitem(last=False)
         return pm
+
+    def result_changed(self, result: ScreenResult) -> None:
+        """Repaint the row of ``result`` (a verdict was recorded for it)."""
+        for row, r in enumerate(self.results):
+            if r is result:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                return
 
     def clear(self) -> None:
         self._arrays.clear()
@@ -145,6 +154,8 @@ class ResultsModel(QAbstractTableModel):
     def _display(r: ScreenResult, col: int) -> str | None:
         if col == COL_FILE:
             return r.path.name
+        if col == COL_READER:
+            return READER_WORDS.get(r.reader_verdict, "")
         if col == COL_PATIENT:
             return str(r.meta.get("PatientID", ""))
         if col == COL_DATE:
@@ -187,6 +198,13 @@ class ResultsModel(QAbstractTableModel):
             self._requested.discard(row)
             idx = self.index(row, COL_THUMB)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    def result_changed(self, result: ScreenResult) -> None:
+        """Repaint the row of ``result`` (a verdict was recorded for it)."""
+        for row, r in enumerate(self.results):
+            if r is result:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                return
 
     def clear(self) -> None:
         self.beginResetModel()

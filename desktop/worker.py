@@ -20,6 +20,7 @@ from pneumoscan.reading.discovery import discover
 from pneumoscan.reading.loader import load_image
 from pneumoscan.results import ScreenResult
 from pneumoscan.screener import Screener, lower_thread_priority, make_thumbnail
+from pneumoscan.verdicts import attach
 
 
 class JobSignals(QObject):
@@ -98,6 +99,7 @@ def screen_job(screener: Screener, paths: Sequence[str | Path], chunk_seconds: f
             lower_thread_priority()
         files = discover(paths)
         total = len(files)
+        verdicts = _verdict_store()
         control.progress(0, total, 0.0, 0.0)
         start = last = time.monotonic()
         pending: list[ScreenResult] = []
@@ -105,6 +107,8 @@ def screen_job(screener: Screener, paths: Sequence[str | Path], chunk_seconds: f
         for result in screener.screen(files, cancel=control.cancel_event, thumbnails=True):
             pending.append(result)
             done += 1
+            if verdicts:
+                attach([result], latest=verdicts)
             now = time.monotonic()
             if now - last >= chunk_seconds or done == total or done == 1:
                 _flush(control, pending, done, total, now - start)
@@ -114,6 +118,13 @@ def screen_job(screener: Screener, paths: Sequence[str | Path], chunk_seconds: f
         return done
 
     return Job(None, run)
+
+
+def _verdict_store() -> dict:
+    """The readers' latest verdicts when a database exists (they join the worklist)."""
+    from pneumoscan.verdicts import VerdictStore, default_path
+
+    return VerdictStore().latest() if default_path().exists() else {}
 
 
 def _flush(control: JobControl, pending: list[ScreenResult], done: int, total: int, elapsed: float) -> None:

@@ -129,9 +129,11 @@ def import_csv(store: VerdictStore, path: str | os.PathLike, reader: str = "") -
     return store.record(read_import(path, reader))
 
 
-def attach(results: Sequence, store: VerdictStore) -> int:
-    """Set ``reader_verdict`` on results whose film has a verdict; returns how many."""
-    latest = store.latest()
+def attach(results: Sequence, store: VerdictStore | None = None, latest: dict | None = None) -> int:
+    """Set ``reader_verdict`` on results whose film has a verdict; returns how many.
+
+    ``latest`` (``store.latest()`` read once) spares a stream of results a read per film."""
+    latest = store.latest() if latest is None else latest
     if not latest:
         return 0
     hashed = any(k.startswith("sha256:") for k in latest)

@@ -206,3 +206,29 @@ def test_escape_cancels(window, qtbot):
     window.table.setFocus()
     qtbot.keyClick(window.table, Qt.Key.Key_Escape)
     assert called == [1]
+
+
+def test_reader_verdicts_with_one_key_move_on_and_show_in_the_worklist(window, mixed_folder, settings):
+    """Issue 19: P / N / U record the selected film's verdict (appended) and select the next film."""
+    from pneumoscan.verdicts import VerdictStore, key_of
+
+    settings.setValue("reader_name", "dr test")
+    window.open_paths([mixed_folder[0]])
+    window.select_top()
+    first = window.selected_result()
+    window.verdicts.actions[0].trigger()  # P: pneumonia
+    assert window.selected_result() is not first  # moved on
+    second = window.selected_result()
+    window.verdicts.actions[2].trigger()  # U: unsure
+    latest = VerdictStore().latest()
+    k1 = key_of(first.path, str(first.meta.get("SOPInstanceUID", "") or ""))
+    assert latest[k1].verdict == "pneumonia" and latest[k1].reader == "dr test"
+    assert latest[k1].model_version and latest[k1].ai_result
+    assert first.reader_verdict == "pneumonia" and second.reader_verdict == "unsure"
+    from desktop.results_model import COL_READER
+
+    row = window.model.results.index(first)
+    assert window.model.index(row, COL_READER).data() == "pneumonia"
+    # a new screening of the same folder shows the verdicts already recorded
+    window.open_paths([mixed_folder[0]])
+    assert any(r.reader_verdict == "pneumonia" for r in window.model.results)
