@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDoubleSpinBox,
     QFileDialog,
@@ -35,18 +36,29 @@ from pneumoscan.validation import ValidationReport, adopt, validate
 from pneumoscan.validation.adoption import save_profile
 
 
-def validation_job(screener, folder: str, labels: str | None, target: float, n_boot: int = 2000) -> Job:
+def validation_job(
+    screener, folder: str, labels: str | None, target: float, n_boot: int = 2000, from_verdicts: bool = False
+) -> Job:
     """``validate`` and its figures (PNG bytes, drawn here: never on the GUI thread), as one job.
 
+    Labels come from folder names, a labels CSV, or (``from_verdicts``) the readers' verdicts.
     Progress reports ``(done, total)``; the value is ``(ValidationReport, [png, ...])``.
     A cancelled run fails with a message: no figures from a partial folder."""
 
     def run(control: JobControl):
         from pneumoscan.validation import plots
 
+        if from_verdicts:
+            from pneumoscan.validation.labels import labels_from_verdicts
+            from pneumoscan.verdicts import VerdictStore
+
+            labels_in = labels_from_verdicts(VerdictStore())[0]
+        else:
+            labels_in = labels
+
         try:
             report = validate(
-                [folder], screener, labels, target, control.cancel_event, control.progress, n_boot=n_boot
+                [folder], screener, labels_in, target, control.cancel_event, control.progress, n_boot=n_boot
             )
         except Exception as exc:
             if control.cancelled:
@@ -93,6 +105,11 @@ class ValidationDialog(QDialog):
         row2.addWidget(browse_labels)
         form.addRow("Labelled films:", row1)
         form.addRow("Labels CSV:", row2)
+        self.from_verdicts = QCheckBox(
+            "Labels from the readers' verdicts (films marked unsure are left out)", self
+        )
+        self.from_verdicts.toggled.connect(lambda on: self.labels.setEnabled(not on))
+        form.addRow("", self.from_verdicts)
         form.addRow("Target sensitivity:", self.target)
 
         self.run_button = QPushButton("Run validation", self)
@@ -154,7 +171,12 @@ class ValidationDialog(QDialog):
             self.summary.setText("Choose a folder that exists.")
             return
         self.job = validation_job(
-            self.screener, folder, self.labels.text().strip() or None, self.target.value(), self.n_boot
+            self.screener,
+            folder,
+            self.labels.text().strip() or None,
+            self.target.value(),
+            self.n_boot,
+            from_verdicts=self.from_verdicts.isChecked(),
         )
         self.job.signals.progress.connect(lambda p: self._progress(*p))
         self.job.signals.done.connect(lambda _k, value: self._done(*value))
@@ -196,6 +218,9 @@ class ValidationDialog(QDialog):
             + f"<p><b>Proposed site threshold</b> {site['threshold']:.4f} (95% interval {site['ci95'][0]:.4f}-"
             f"{site['ci95'][1]:.4f}); lower 95% bound on sensitivity there {100 * site['sensitivity_lower_bound']:.1f}%."
             f"</p><p>{guarantee_text(report)}</p>"
+            + "<p>How far these films are from each claim:<br>"
+            + "<br>".join(report.claims)
+            + "</p>"
         )
         while self.figure_row.count():
             item = self.figure_row.takeAt(0)

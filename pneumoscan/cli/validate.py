@@ -124,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"pneumoscan: the report could not be written ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_SOME_FAILED
     print(report.summary)
+    for claim in report.claims:
+        print(f"  {claim}")
     print(f"report: {html_path} (and {json_path.name})", file=sys.stderr)
     missing = report.not_used.get("labels_without_a_film", [])
     if missing:

@@ -100,6 +100,7 @@ def render(report: ValidationReport) -> str:
         "site_bound": f"{100 * site['sensitivity_lower_bound']:.1f}",
         "site_rule": site["rule"],
         "balanced": f"{report.proposals['balanced']['threshold']:.4f}",
+        "claims": "; ".join(report.claims),
     }
     fragments = {  # built above from escaped pieces: inserted as they are
         "mark": HTML_MARK,

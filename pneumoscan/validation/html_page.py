@@ -20,6 +20,7 @@ Not a diagnosis: these figures describe the second reader on these films only.</
 $files files. Not used (listed below): $not_used.</p>
 <h2>Ranking</h2><p>AUC $auc (95% CI $auc_low-$auc_high, $auc_method).</p>
 <h2>Operating points</h2>$points_table
+<p>How far these films are from each claim: $claims.</p>
 <p>Intervals are exact (Clopper-Pearson) binomial intervals on these films.</p>
 <h2>Proposed site thresholds</h2>
 <ul><li><b>Target sensitivity $target</b>: threshold $site_threshold

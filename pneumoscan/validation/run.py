@@ -36,6 +36,7 @@ class ValidationReport:
     proposals: dict[str, Any]
     summary: str
     labelled_files_sha256: str
+    claims: list[str] = field(default_factory=list)  # how far these films are from each sensitivity claim
     scores: dict[str, list] = field(default_factory=dict, repr=False)  # y, p, patient: for plots
 
     def to_json(self) -> dict[str, Any]:
@@ -114,6 +115,21 @@ def summarize(report_counts: dict, auc: dict, points: list[dict], files: int) ->
             f"flagged {c['fp']} normals."
         )
     return text
+
+
+#: Sensitivity claims a site may want to make, and the words for each.
+CLAIMS = (0.95, 0.98, 0.99)
+
+
+def claim_distances(pneumonia_films: int) -> list[str]:
+    """``112 of the 299 pneumonia films needed to claim sensitivity 0.99`` for each claim."""
+    out = []
+    for target in CLAIMS:
+        need = S.positives_needed(target)
+        have = min(pneumonia_films, need)
+        done = " (enough, if none is missed)" if pneumonia_films >= need else ""
+        out.append(f"{have} of the {need} pneumonia films needed to claim sensitivity {target:.2f}{done}")
+    return out
 
 
 def validate(
@@ -208,6 +224,7 @@ def validate(
         "patients_pneumonia": len(set(groups[y == 1])),
         "patients_normal": len(set(groups[y == 0])),
     }
+    claims = claim_distances(int(y.sum()))
     digest = hashlib.sha256("".join(f"{u[0]}\t{u[1]}\n" for u in sorted(used)).encode()).hexdigest()
     return ValidationReport(
         created=dt.datetime.now().isoformat(timespec="seconds"),
@@ -222,5 +239,6 @@ def validate(
         proposals=prop,
         summary=summarize(counts, auc, points, len(files) + len(problems)),
         labelled_files_sha256=digest,
+        claims=claims,
         scores={"y": y.tolist(), "p": p.tolist(), "patient": groups.tolist()},
     )

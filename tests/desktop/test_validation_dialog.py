@@ -33,3 +33,27 @@ def test_a_folder_without_labels_says_why(window, mixed_folder, qtbot):
     dialog.folder.setText(str(mixed_folder[0]))
     dialog.start()
     assert dialog.report is None and "both classes" in dialog.summary.text()
+
+
+def test_the_dialog_validates_from_reader_verdicts_and_says_how_far_each_claim_is(window, tmp_path, qtbot):
+    """Issue 19: labels from the verdict database; the distance to each sensitivity claim is shown."""
+    from pneumoscan.verdicts import Verdict, VerdictStore, key_of
+
+    root = labelled_folder(tmp_path / "site")
+    films = sorted((root / "NORMAL").glob("p*.png")) + sorted((root / "PNEUMONIA").glob("*.png"))
+    VerdictStore().record(
+        [Verdict(key_of(p), "pneumonia" if p.parent.name == "PNEUMONIA" else "normal") for p in films]
+    )
+    mixed = tmp_path / "unsorted"
+    mixed.mkdir()
+    for p in films:  # no folder names to learn from: the verdicts are the only labels
+        (mixed / p.name).write_bytes(p.read_bytes())
+    dialog = ValidationDialog(window, window.screener, window.runner, n_boot=50)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(mixed))
+    dialog.from_verdicts.setChecked(True)
+    dialog.start()
+    assert dialog.report is not None and dialog.report.counts["films"] == 100
+    text = dialog.table.toPlainText()
+    assert "60 of the 299 pneumonia films needed to claim sensitivity 0.99" in text
+    assert "59 of the 59 pneumonia films needed to claim sensitivity 0.95 (enough, if none is missed)" in text
