@@ -66,6 +66,12 @@ class ScreenResult:
     reader_verdict: str = ""
     cam: np.ndarray | None = field(default=None, repr=False)
     thumbnail: np.ndarray | None = field(default=None, repr=False)
+    #: Pooled features (kept only when asked: a site's adapted head is fitted on them).
+    features: np.ndarray | None = field(default=None, repr=False)
+    #: Probabilities of site profiles' adapted heads, by operating point (``site:NAME``).
+    head_probabilities: dict[str, float] = field(default_factory=dict, repr=False)
+    #: The shipped head's probability while an adapted head's is shown.
+    base_probability: float | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -102,7 +108,12 @@ class ScreenResult:
         return f"{strength} {self.subtype}, {p:.2f}"
 
     def with_threshold(self, operating_point: str, threshold: float) -> ScreenResult:
-        """Relabel without re-running the model (the probability does not change)."""
+        """Relabel without re-running the model: the probability changes only to or from a site
+        profile's adapted head (both were computed when the film was screened)."""
+        if self.head_probabilities:
+            if self.base_probability is None:
+                self.base_probability = self.probability
+            self.probability = self.head_probabilities.get(operating_point, self.base_probability)
         self.operating_point, self.threshold = operating_point, threshold
         return self
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from pneumoscan.errors import LoadError, ModelError
+from pneumoscan.model.adapted_head import AdaptedHead
 from pneumoscan.model.manifest import Manifest, default_assets_dir
 from pneumoscan.model.preprocess import preprocess
 from pneumoscan.model.profiles import SiteProfile
@@ -103,9 +104,17 @@ class Screener:
         self.batch_size = max(1, int(batch_size))
         # site profiles add operating points ("site:NAME"); one made for another model is refused
         self.site_thresholds: dict[str, float] = {}
+        self.heads: dict[str, AdaptedHead] = {}  # site profiles' adapted heads, by operating point
         for profile in profiles:
             profile.check_model(self.manifest.version, str(self.manifest.data["sha256"]))
             self.site_thresholds[profile.operating_point] = profile.threshold
+            if profile.head:
+                try:
+                    self.heads[profile.operating_point] = AdaptedHead.from_dict(profile.head)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise ModelError(f"Site profile {profile.name!r}: {exc}") from exc
+        #: Keep each film's pooled features on its result (validation fits an adapted head on them).
+        self.keep_features = False
         self.operating_point = operating_point or self.manifest.default_operating_point
         if self.operating_point not in self.thresholds:
             raise ModelError(
@@ -207,6 +216,14 @@ class Screener:
                         r.subtype_threshold = self.subtype_threshold
                     if out.cam is not None:
                         r.cam = out.cam[i].astype(np.float32)
+                    if out.features is not None:
+                        if self.keep_features:
+                            r.features = np.asarray(out.features[i], dtype=np.float32)
+                        if self.heads:
+                            r.head_probabilities = {
+                                op: float(h.predict(out.features[i][None])[0]) for op, h in self.heads.items()
+                            }
+                            r.with_threshold(r.operating_point, r.threshold)
                     r.checks = r.checks + st.checks
                     r.scope_class, r.scope_in_score, r.scope_distance = (
                         st.scope_class,

@@ -24,6 +24,7 @@ def build_tiny_onnx(path: Path, size: int = 224) -> None:
         helper.make_node("ReduceMean", ["corner", "rm_axes"], ["corner_mean"], keepdims=0),
         helper.make_node("Mul", ["corner_mean", "gain"], ["logit_flat"]),
         helper.make_node("Unsqueeze", ["logit_flat", "unsq_axes"], ["logit"]),
+        helper.make_node("Flatten", ["pooled"], ["features"], axis=1),  # 49 "pooled features"
     ]
     inits = [
         helper.make_tensor("starts", TensorProto.INT64, [2], [0, 0]),
@@ -40,6 +41,7 @@ def build_tiny_onnx(path: Path, size: int = 224) -> None:
         [
             helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["N", 1]),
             helper.make_tensor_value_info("cam", TensorProto.FLOAT, ["N", 7, 7, 1]),
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 49]),
         ],
         inits,
     )
@@ -55,7 +57,7 @@ def write_manifest(directory: Path, model_name: str = "model.onnx") -> Path:
         "model_file": model_name,
         "sha256": sha256_file(directory / model_name),
         "input": {"height": 224, "width": 224, "layout": "NHWC", "normalization": "histeq"},
-        "outputs": {"logit": "logit", "cam": "cam"},
+        "outputs": {"logit": "logit", "cam": "cam", "features": "features"},
         "class_names": ["NORMAL", "PNEUMONIA"],
         "thresholds": {"high_sensitivity": 0.3, "balanced": 0.6},
         "default_operating_point": "high_sensitivity",

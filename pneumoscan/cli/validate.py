@@ -30,6 +30,11 @@ def add_parser(sub) -> None:
         help="labels from the readers' verdicts (pneumoscan verdicts; films marked unsure are left out)",
     )
     va.add_argument("--db", default=None, help="with --from-verdicts: the verdict database")
+    va.add_argument(
+        "--adapt",
+        action="store_true",
+        help="also fit a locally adapted head on the model's features (adopted only when out-of-fold better)",
+    )
     va.add_argument("--target-sensitivity", type=float, default=0.99)
     va.add_argument(
         "--adopt", metavar="NAME", default=None, help="store the proposed site threshold as profile NAME"
@@ -106,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
                 cancel,
                 progress,
                 n_boot=args.bootstrap,
-                stream=stream,
+                stream=None if args.adapt else stream,
+                adapt=args.adapt,
             )
     except KeyboardInterrupt:
         cancel.set()
@@ -126,6 +132,11 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary)
     for claim in report.claims:
         print(f"  {claim}")
+    if report.adapted is not None:
+        from pneumoscan.validation.adaptation import summary_lines
+
+        for line in summary_lines(report.adapted):
+            print(line)
     print(f"report: {html_path} (and {json_path.name})", file=sys.stderr)
     missing = report.not_used.get("labels_without_a_film", [])
     if missing:
@@ -136,9 +147,15 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.adopt:
         try:
-            path = save_profile(adopt(report, args.adopt))
+            profile = adopt(report, args.adopt)
+            path = save_profile(profile)
         except (ProfileError, ValueError, OSError) as exc:
             print(f"pneumoscan: profile not adopted: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        print(f"site profile {args.adopt!r} adopted ({path}); use: pneumoscan screen --profile {args.adopt}")
+        what = "with its adapted head" if profile.head else "with the shipped head"
+        if report.adapted is not None and not profile.head:
+            what += " (the adapted head was not better out of fold)"
+        print(
+            f"site profile {args.adopt!r} adopted {what} ({path}); use: pneumoscan screen --profile {args.adopt}"
+        )
     return EXIT_OK

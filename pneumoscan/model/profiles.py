@@ -47,6 +47,8 @@ class SiteProfile:
     labelled_files_sha256: str
     counts: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    #: A locally adapted head (``pneumoscan.model.adapted_head``): weights, digest; None: the shipped head.
+    head: dict[str, Any] | None = None
 
     @property
     def operating_point(self) -> str:
@@ -61,7 +63,7 @@ class SiteProfile:
         if unknown:
             raise ProfileError(f"unknown profile field(s): {', '.join(unknown)}")
         missing = sorted(
-            f.name for f in fields(cls) if f.name not in data and f.name not in ("counts", "figures")
+            f.name for f in fields(cls) if f.name not in data and f.name not in ("counts", "figures", "head")
         )
         if missing:
             raise ProfileError(f"profile lacks {', '.join(missing)}")
@@ -73,6 +75,8 @@ class SiteProfile:
         for key in ("rule", "model_version", "model_sha256", "created", "labelled_files_sha256"):
             if not isinstance(data[key], str):
                 raise ProfileError(f"profile field {key!r} must be text (got {data[key]!r})")
+        if data.get("head") is not None and not isinstance(data["head"], dict):
+            raise ProfileError("profile field 'head' must be an object")
         for key in ("counts", "figures"):
             if not isinstance(data.get(key, {}), dict):
                 raise ProfileError(f"profile field {key!r} must be an object (got {data[key]!r})")

@@ -40,6 +40,8 @@ def adopt(report: ValidationReport, name: str, which: str = "site_target") -> Si
     problem = adoption_problem(report.counts)
     if problem:
         raise ValueError(problem)
+    if report.adapted is not None and report.adapted["better"] and which == "site_target":
+        return _adapted_profile(report, name)
     chosen = report.proposals[which]
     if chosen.get("threshold") is None:
         raise ValueError(f"no {which} threshold: {report.proposals[which]}")
@@ -67,3 +69,29 @@ def save_profile(profile: SiteProfile) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(asdict(profile), indent=2) + "\n")
     return path
+
+
+def _adapted_profile(report: ValidationReport, name: str) -> SiteProfile:
+    """The adapted head with its out-of-fold threshold and figures (only when it is better)."""
+    a = report.adapted["adapted"]
+    return SiteProfile(
+        name=name,
+        threshold=float(a["threshold"]),
+        rule=(
+            f"adapted head (L2 {report.adapted['penalty']}), threshold for sensitivity >= "
+            f"{report.target_sensitivity:.2f} on out-of-fold scores"
+        ),
+        model_version=report.model_version,
+        model_sha256=report.model_sha256,
+        created=report.created,
+        labelled_files_sha256=report.labelled_files_sha256,
+        counts=dict(report.counts),
+        figures={
+            "auc": a["auc"],
+            "sensitivity": a["sensitivity"],
+            "specificity": a["specificity"],
+            "target_sensitivity": report.target_sensitivity,
+            "shipped_head": {k: report.adapted["shipped"][k] for k in ("auc", "sensitivity", "specificity")},
+        },
+        head=report.adapted["head"],
+    )

@@ -54,6 +54,15 @@ def guarantee_text(report: ValidationReport) -> str:
     )
 
 
+def _adapted_section(report: ValidationReport) -> str:
+    if report.adapted is None:
+        return ""
+    from pneumoscan.validation.adaptation import summary_lines
+
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(report.adapted))
+    return f"<h2>Locally adapted head</h2><ul>{items}</ul>"
+
+
 def render(report: ValidationReport) -> str:
     figures = ""
     if plots.available():
@@ -108,6 +117,7 @@ def render(report: ValidationReport) -> str:
         "guarantee": guarantee_text(report),
         "figures": figures,
         "lists": lists,
+        "adapted": _adapted_section(report),
     }
     values = {k: html.escape(str(v)) for k, v in text.items()} | fragments
     return PAGE.substitute(values)

@@ -28,6 +28,7 @@ $files files. Not used (listed below): $not_used.</p>
 sensitivity is $site_bound%. $site_rule.</li>
 <li><b>Guaranteed</b>: $guarantee</li>
 <li><b>Balanced</b> (Youden's J): $balanced.</li></ul>
+$adapted
 <h2>Figures</h2>$figures
 <h2>Films not used</h2>$lists
 </body></html>""")

@@ -37,6 +37,7 @@ class ValidationReport:
     summary: str
     labelled_files_sha256: str
     claims: list[str] = field(default_factory=list)  # how far these films are from each sensitivity claim
+    adapted: dict[str, Any] | None = None  # --adapt: the adapted head beside the shipped one (adaptation.py)
     scores: dict[str, list] = field(default_factory=dict, repr=False)  # y, p, patient: for plots
 
     def to_json(self) -> dict[str, Any]:
@@ -142,8 +143,10 @@ def validate(
     n_boot: int = 2000,
     seed: int = 0,
     stream=None,
+    adapt: bool = False,
 ) -> ValidationReport:
-    """``stream(files, cancel)`` screens (default: the screener's local engine; ``--engine ray``)."""
+    """``stream(files, cancel)`` screens (default: the screener's local engine; ``--engine ray``).
+    ``adapt`` also fits a locally adapted head on the films' pooled features (local engine)."""
     if isinstance(labels_csv, LabelTable):  # labels made elsewhere (the readers' verdicts)
         labels = labels_csv
     else:
@@ -151,10 +154,14 @@ def validate(
     files, problems = discover_with_problems(paths)
     results = []
     screen = stream or (lambda fs, c: screener.screen(fs, cancel=c))
-    for i, r in enumerate(screen(files, cancel or threading.Event())):
-        results.append(r)
-        if progress:
-            progress(i + 1, len(files))
+    screener.keep_features = adapt
+    try:
+        for i, r in enumerate(screen(files, cancel or threading.Event())):
+            results.append(r)
+            if progress:
+                progress(i + 1, len(files))
+    finally:
+        screener.keep_features = False
     used, not_used = collect(results, labels, [Path(p) for p in paths])
     not_used["unreadable"] += [f"{p}: {why}" for p, why in problems]
     if labels is not None:
@@ -225,6 +232,15 @@ def validate(
         "patients_normal": len(set(groups[y == 0])),
     }
     claims = claim_distances(int(y.sum()))
+    adapted = None
+    if adapt:
+        from pneumoscan.validation.adaptation import adapted_head_report
+
+        by_path = {r.path: r.features for r in results if r.features is not None}
+        if len(by_path) < len(used):
+            raise ValueError("--adapt needs the model's pooled features (this model or engine gives none)")
+        x = np.stack([by_path[u[0]] for u in used]).astype(np.float64)
+        adapted = adapted_head_report(x, y, groups, p, target, n_boot, seed)
     digest = hashlib.sha256("".join(f"{u[0]}\t{u[1]}\n" for u in sorted(used)).encode()).hexdigest()
     return ValidationReport(
         created=dt.datetime.now().isoformat(timespec="seconds"),
@@ -240,5 +256,6 @@ def validate(
         summary=summarize(counts, auc, points, len(files) + len(problems)),
         labelled_files_sha256=digest,
         claims=claims,
+        adapted=adapted,
         scores={"y": y.tolist(), "p": p.tolist(), "patient": groups.tolist()},
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,10 +54,17 @@ def test_term_and_hup_keep_what_was_screened(tiny_manifest, tmp_path, sig):
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    time.sleep(3.0)  # start-up takes about a second; 12,000 films take several more
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60  # start-up is about a second on a quiet machine, longer on a busy one
+    while not re.search(r"\b[1-9]\d*/12000", "".join(seen)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the signal comes once films are being screened (the progress bar says so)
     assert proc.poll() is None, "finished before the signal: make the folder larger"
     proc.send_signal(sig)
-    err = proc.communicate(timeout=60)[1]
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(seen)
     assert proc.returncode == 130, err
     rows = read_report(out)
     assert 0 < len(rows) < 12000 and "interrupted" in err and "Traceback" not in err

@@ -118,3 +118,41 @@ def test_the_wrong_model_message_names_both_models(tiny_manifest, tmp_path, caps
     )
     err = capsys.readouterr().err
     assert code == 2 and "old-model (SHA-256 ffffffffffff)" in err and "not the installed" in err
+
+
+def test_validate_adapt_adopts_the_head_only_when_better_and_screen_uses_it(tiny_manifest, tmp_path, capsys):
+    """Issue 19: --adapt fits a head on the features, reports it beside the shipped one out of fold,
+    and --adopt stores it only when better; screen --profile then uses its probabilities."""
+    import json
+
+    from pneumoscan.model.profiles import load_profile
+    from pneumoscan.outputs.csv_report import read_report
+
+    root = labelled_folder(tmp_path / "site", n_normal=60, n_pneumonia=60)
+    out = ["-o", str(tmp_path / "v.html")]
+    assert _validate(tiny_manifest, root, *out, "--adapt", "--adopt", "site") == 0
+    printed = capsys.readouterr()
+    assert (
+        "adapted head (out of fold): AUC" in printed.out and "shipped head (same films): AUC" in printed.out
+    )
+    report = json.loads((tmp_path / "v.json").read_text())
+    better = report["adapted"]["better"]
+    profile = load_profile("site")
+    assert (profile.head is not None) == better
+    assert ("with its adapted head" if better else "the adapted head was not better") in printed.out
+    if profile.head is not None:
+        code = cli.main(
+            [
+                "screen",
+                str(root),
+                "-o",
+                str(tmp_path / "r.csv"),
+                "--profile",
+                "site",
+                "--model",
+                str(tiny_manifest),
+            ]
+        )
+        rows = [r for r in read_report(tmp_path / "r.csv") if r["status"] == "ok"]
+        assert code in (0, 1) and rows and all(r["operating_point"] == "site:site" for r in rows)
+        assert all(float(r["threshold"]) == pytest.approx(profile.threshold, abs=1e-6) for r in rows)
