@@ -279,9 +279,11 @@ class MainWindow(QMainWindow):
     def _update_summary(self) -> None:
         s = self.model.summary()
         gate = "" if self.act_gate.isChecked() else "   SCOPE GATE OFF (research use)"
+        op = self.screener.operating_point if self.screener else ""
+        site = "   validated at this site" if op.startswith("site:") else "   not validated at this site"
         self.summary_label.setText(
             f"Screened {s['screened']}   Flagged {s['flagged']}   Not assessed {s['out_of_scope']}   "
-            f"Errors {s['errors']}   Skipped {s['skipped']}{gate}"
+            f"Errors {s['errors']}   Skipped {s['skipped']}{gate}{site}"
         )
 
     # --- site validation and profiles ------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pneumoscan.outputs.atomic import atomic_write_text
+from pneumoscan.outputs.dicom.wording import site_status
 from pneumoscan.reading.tags import REPORT_TAG_COLUMNS
 from pneumoscan.results import ScreenResult
 
@@ -61,6 +62,7 @@ COLUMNS = (
     "viral_probability",
     "screened_at",
     "reader_verdict",
+    "site_status",
 )
 _TAG_COLUMNS = REPORT_TAG_COLUMNS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
@@ -136,6 +138,7 @@ def row_for(result: ScreenResult, no_phi: bool = False) -> dict[str, str]:
         "viral_probability": _num(result.viral_probability, 4) if result.subtype else "",
         "screened_at": result.screened_at,
         "reader_verdict": result.reader_verdict,
+        "site_status": site_status(result.operating_point) if result.ok else "",
     }
     for col, tag in _TAG_COLUMNS.items():
         row[col] = str(meta.get(tag, ""))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from pneumoscan.outputs.csv_report import printable
-from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label
+from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label, site_words
 from pneumoscan.results import ScreenResult, Status
 
 THUMB = 200  # pixels on the long side of each flagged film's picture
@@ -162,7 +162,8 @@ def write_summary(
         Paragraph(esc(info.title), styles["Title"]),
         Paragraph(
             esc(
-                f"{when:%Y-%m-%d %H:%M} · operating point: {info.operating_point.replace('_', ' ') or 'default'} · "
+                f"{when:%Y-%m-%d %H:%M} · operating point: {info.operating_point.replace('_', ' ') or 'default'} "
+                f"({site_words(info.operating_point)}) · "
                 f"model {info.model_version}"
                 + (f" (SHA-256 {info.model_sha256[:12]}…)" if info.model_sha256 else "")
             ),

@@ -11,7 +11,7 @@ from pydicom import Dataset
 
 from pneumoscan.outputs.dicom import codes
 from pneumoscan.outputs.dicom.identity import SR_SERIES_DESCRIPTION, SR_SERIES_NUMBER, output_uids
-from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label, verdict
+from pneumoscan.outputs.dicom.wording import DISCLAIMER, operating_label, site_words, verdict
 from pneumoscan.results import ScreenResult
 
 
@@ -57,6 +57,14 @@ def build_structured_report(source: Dataset, result: ScreenResult, version: str,
         relationship_type=sr.RelationshipTypeValues.CONTAINS,
     )
     group[0].ContentSequence.append(comment)
+    context = [site_words(result.operating_point)]
+    if result.reader_verdict:  # what the reader decided, recorded beside the AI result
+        context.append(f"reader verdict: {result.reader_verdict}")
+    group[0].ContentSequence.append(
+        sr.TextContentItem(
+            name=codes.COMMENT, value="; ".join(context), relationship_type=sr.RelationshipTypeValues.CONTAINS
+        )
+    )
     observer = sr.ObserverContext(
         observer_type=codes.DEVICE,
         observer_identifying_attributes=sr.DeviceObserverIdentifyingAttributes(

@@ -35,3 +35,16 @@ def verdict(result: ScreenResult) -> str:
 
 def banner(result: ScreenResult) -> str:
     return f"PneumoScan: {verdict(result)}; {DISCLAIMER}"
+
+
+def site_status(operating_point: str) -> str:
+    """``validated:NAME`` when a site profile (validated on this site's films) set the threshold,
+    else ``not validated``: the figures behind the threshold are then the training hospital's."""
+    return f"validated:{operating_point[5:]}" if operating_point.startswith("site:") else "not validated"
+
+
+def site_words(operating_point: str) -> str:
+    status = site_status(operating_point)
+    if status == "not validated":
+        return "operating point not validated at this site"
+    return f"operating point validated at this site (profile {status[10:]})"

@@ -98,3 +98,14 @@ def test_status_is_its_text_everywhere(tmp_path):
     assert as_status("out_of_scope") is Status.OUT_OF_SCOPE and as_status("???") is Status.ERROR
     rows = read_report(write_report(tmp_path / "status.csv", _results()))
     assert [r["status"] for r in rows] == ["ok", "error"]
+
+
+@pytest.mark.parametrize(
+    "op, status", [("high_sensitivity", "not validated"), ("site:clinic-a", "validated:clinic-a")]
+)
+def test_site_status_says_whether_the_threshold_was_validated_here(tmp_path, op, status):
+    ok = _results()[0]
+    ok.with_threshold(op, 0.5)
+    ok.reader_verdict = "normal"
+    (row,) = read_report(write_report(tmp_path / "r.csv", [ok]))
+    assert row["site_status"] == status and row["reader_verdict"] == "normal"

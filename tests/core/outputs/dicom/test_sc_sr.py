@@ -176,3 +176,14 @@ def test_outputs_pass_dciodvfy(screener, tmp_path):
         out = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
         errors = [ln for ln in (out.stdout + out.stderr).splitlines() if ln.startswith("Error")]
         assert errors == [], (path.name, errors)
+
+
+def test_the_sr_says_where_the_threshold_comes_from_and_the_readers_verdict(screener, tmp_path):
+    src = write_dicom(tmp_path / "film.dcm", gradient(256, 200), "explicit")
+    result = _screen(screener, src)
+    result.with_threshold("site:clinic-a", 0.5)
+    result.reader_verdict = "pneumonia"
+    outcome = write_dicom_results(result, tmp_path / "out", "v1", "ab" * 32)
+    sr = _read(outcome.written)["sr"]
+    text = _texts(sr)
+    assert "validated at this site (profile clinic-a)" in text and "reader verdict: pneumonia" in text
