@@ -284,7 +284,7 @@ class ClinicActions(QObject):
         w = self.window
         results, model = list(w.model.results), ModelInfo.of(w.screener)
         task = worker.call(
-            path, lambda: publish_pdf(results, path, model, no_phi, "PneumoScan batch summary")
+            path, lambda: publish_pdf(results, path, model, no_phi, "PneumoScan batch summary", w.batch_check)
         )
         task.signals.done.connect(lambda p, _v: w.statusBar().showMessage(f"PDF summary written: {p}", 10000))
         task.signals.failed.connect(lambda p, msg: QMessageBox.warning(w, "Export failed", f"{p}\n{msg}"))

@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self.chunk_seconds = 0.1  # how long results are gathered before the table is updated
         self.generation = 0
         self.last_export: Path | None = None
+        self.batch_check = ""  # "Batch check: ok (...)" after a screening; the PDF export carries it
         self._build()
         self._restore()
         if self.model_problem:
@@ -267,7 +268,12 @@ class MainWindow(QMainWindow):
         self.rate_label.setText(f"{rate:.1f} images/s, {int(left) // 60}:{int(left) % 60:02d} left")
 
     def _finished(self, cancelled: bool) -> None:
+        from pneumoscan.scope.batch import check_results
+
         self.current = None
+        if self.screener is not None and self.model.results:
+            self.batch_check = check_results(self.model.results, self.screener.batch_reference).line
+            self.statusBar().showMessage(self.batch_check)
         self.act_cancel.setEnabled(False)
         self.act_gate.setEnabled(True)
         self.progress.hide()

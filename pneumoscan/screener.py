@@ -141,6 +141,15 @@ class Screener:
             )
 
     @property
+    def batch_reference(self) -> dict | None:
+        """The validation films' figures for the batch check (``assets/batch_reference.json``)."""
+        from pneumoscan.scope.batch import load_reference
+
+        if not hasattr(self, "_batch_reference"):
+            self._batch_reference = load_reference(self.manifest.path.parent / "batch_reference.json")
+        return self._batch_reference
+
+    @property
     def thresholds(self) -> dict[str, float]:
         """The shipped operating points, then any adopted site profiles."""
         return {**self.manifest.thresholds, **self.site_thresholds}

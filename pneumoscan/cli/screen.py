@@ -157,11 +157,15 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     results.extend(problem_results(problems, screener.manifest.version))
     attach_verdicts(results)
+    from pneumoscan.scope.batch import check_results
+
+    batch = check_results(results, screener.batch_reference)
     options = PublishOptions(
         report=output,
         dicom_out=Path(args.dicom_out) if args.dicom_out and not interrupted else None,
         pdf=Path(args.pdf) if args.pdf else None,
         no_phi=args.no_phi,
+        batch_check=batch.line,
     )
     with signals_ignored():
         try:
@@ -182,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"pneumoscan: {problem}", file=sys.stderr)
     outputs_ok = done.ok
     print(summarize(results, time.monotonic() - start), file=sys.stderr)
+    print(batch.line, file=sys.stderr)
     print(f"report: {written}", file=sys.stderr)
     if interrupted:
         print(

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         watch.close()
         print(f"pneumoscan: cannot watch {folder}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    watch.on_check = lambda line: print(line, file=sys.stderr, flush=True)
     for notice in watch.notices:
         print(f"pneumoscan: {notice}", file=sys.stderr)
     print(

@@ -44,6 +44,9 @@ class SummaryInfo:
     operating_point: str = ""
     when: datetime | None = None
     title: str = "PneumoScan batch summary"
+    batch_check: str = (
+        ""  # "Batch check: ok (...)" or "... shift (...)": does this batch look like validation?
+    )
 
 
 def counts(results: Sequence[ScreenResult]) -> dict[str, int]:
@@ -169,6 +172,7 @@ def write_summary(
             ),
             body,
         ),
+        *([Paragraph(esc(info.batch_check), body)] if info.batch_check else []),
         Spacer(1, 4 * mm),
     ]
     count_table = Table([list(tally.keys()), [str(v) for v in tally.values()]])

@@ -40,6 +40,7 @@ class PublishOptions:
     pdf: Path | None = None
     no_phi: bool = False
     pdf_title: str = "PneumoScan batch summary"
+    batch_check: str = ""  # the batch check's line, printed in the PDF header
 
 
 @dataclass
@@ -76,12 +77,19 @@ def publish_dicom(
 
 
 def publish_pdf(
-    results: Sequence[ScreenResult], path: Path, model: ModelInfo, no_phi: bool, title: str
+    results: Sequence[ScreenResult],
+    path: Path,
+    model: ModelInfo,
+    no_phi: bool,
+    title: str,
+    batch_check: str = "",
 ) -> Path:
     """The printable summary; raises ``OSError`` when it cannot be written."""
     from pneumoscan.outputs.pdf import SummaryInfo, write_summary
 
-    info = SummaryInfo(model.version, model.sha256, model.operating_point, title=title)
+    info = SummaryInfo(
+        model.version, model.sha256, model.operating_point, title=title, batch_check=batch_check
+    )
     return write_summary(path, results, info, no_phi)
 
 
@@ -116,6 +124,7 @@ def publish(
                 model,
                 options.no_phi,
                 options.pdf_title,
+                options.batch_check,
             )
         except OSError as exc:
             done.problems.append(f"PDF summary NOT written ({exc.strerror or exc})")

@@ -45,6 +45,7 @@ from pneumoscan.reading.discovery import discover, is_skipped_name
 from pneumoscan.reading.identity import content_digest, instance_key
 from pneumoscan.reading.own import is_own_output, is_own_report
 from pneumoscan.results import ScreenResult, Status
+from pneumoscan.scope.batch import check_results
 from pneumoscan.watch.arrival import Settler
 from pneumoscan.watch.rows import daily_pdf_path, result_from_row
 from pneumoscan.watch.state import StateError, WatchState, entry, state_path_for
@@ -109,6 +110,8 @@ class FolderWatch:
         self.on_results = on_results
         self.on_error: Callable[[str], None] | None = None  # set by ``run``; messages that are not rows
         self.notices: list[str] = []  # said once at start (a crash settled, a state rebuilt)
+        self.on_check: Callable[[str], None] | None = None  # "Batch check: ..." over the day's films
+        self.batch_check = ""
         self._check_outputs()
         self._lock = self._take_lock()
         try:
@@ -352,6 +355,9 @@ class FolderWatch:
             self._say(
                 f"{len(out.dicom_failed)} DICOM result(s) not written; retried every {o.retry_interval:.0f} s"
             )
+        self.batch_check = check_results(self._today, self.screener.batch_reference).line
+        if self.on_check is not None:
+            self.on_check(self.batch_check)
         if self.on_results is not None:
             self.on_results(results)
 
@@ -401,6 +407,7 @@ class FolderWatch:
             ModelInfo.of(self.screener),
             self.options.no_phi,
             f"PneumoScan watched folder, {day}",
+            check_results(self._today, self.screener.batch_reference).line,
         )
 
     def run(self, stop: threading.Event, interval: float = 0.5, on_error=None) -> None:
