@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.generation = 0
         self.last_export: Path | None = None
         self.batch_check = ""  # "Batch check: ok (...)" after a screening; the PDF export carries it
+        self.last_paths: list[str | Path] = []
         self._build()
         self._restore()
         if self.model_problem:
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         """Screen these files/folders; the menu, drag and drop and the command line all land here."""
         if not paths:
             return
+        self.last_paths = list(paths)
         if self.screener is None:
             QMessageBox.critical(self, "PneumoScan", f"The model could not be loaded:\n{self.model_problem}")
             return
@@ -301,13 +303,10 @@ class MainWindow(QMainWindow):
             return
         for profile in list_profiles():
             try:
-                profile.check_model(
-                    self.screener.manifest.version, str(self.screener.manifest.data["sha256"])
-                )
+                self.screener.add_profile(profile)
             except ModelError:
                 continue
             self.site_profiles.append(profile)
-            self.screener.site_thresholds[profile.operating_point] = profile.threshold
 
     def open_validation(self) -> None:
         from desktop.validation_dialog import ValidationDialog
@@ -321,7 +320,7 @@ class MainWindow(QMainWindow):
 
     def add_site_profile(self, profile) -> None:
         self.site_profiles = [p for p in self.site_profiles if p.name != profile.name] + [profile]
-        self.screener.site_thresholds[profile.operating_point] = profile.threshold
+        self.screener.add_profile(profile)
         label = f"{profile.operating_point.replace('_', ' ')} ({profile.threshold:.3f})"
         idx = self.op_box.findData(profile.operating_point)
         if idx >= 0:
@@ -345,6 +344,12 @@ class MainWindow(QMainWindow):
             return
         self.screener.operating_point = name
         self.model.set_operating_point(name, self.screener.threshold)
+        if name in self.screener.heads and any(
+            r.ok and name not in r.head_probabilities for r in self.model.results
+        ):
+            # films screened before this profile's adapted head was loaded: screen them again with it
+            self.statusBar().showMessage("Screening again with the site's adapted head...", 5000)
+            self.open_paths(self.last_paths)
         self.proxy.invalidate()
         self._update_summary()
         self.settings.setValue("operating_point", name)

@@ -106,13 +106,7 @@ class Screener:
         self.site_thresholds: dict[str, float] = {}
         self.heads: dict[str, AdaptedHead] = {}  # site profiles' adapted heads, by operating point
         for profile in profiles:
-            profile.check_model(self.manifest.version, str(self.manifest.data["sha256"]))
-            self.site_thresholds[profile.operating_point] = profile.threshold
-            if profile.head:
-                try:
-                    self.heads[profile.operating_point] = AdaptedHead.from_dict(profile.head)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise ModelError(f"Site profile {profile.name!r}: {exc}") from exc
+            self.add_profile(profile)
         #: Keep each film's pooled features on its result (validation fits an adapted head on them).
         self.keep_features = False
         self.operating_point = operating_point or self.manifest.default_operating_point
@@ -130,6 +124,20 @@ class Screener:
             enabled=scope_gate,
         )
         self._check_pinned_fields()
+
+    def add_profile(self, profile: SiteProfile) -> None:
+        """A site profile's operating point (and adapted head) joins those on offer; one made for
+        another model is refused (``ModelError``). Films screened from now on carry its head's
+        probability too, so switching to it needs no new run."""
+        profile.check_model(self.manifest.version, str(self.manifest.data["sha256"]))
+        if profile.head:
+            try:
+                self.heads[profile.operating_point] = AdaptedHead.from_dict(profile.head)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelError(f"Site profile {profile.name!r}: {exc}") from exc
+        else:
+            self.heads.pop(profile.operating_point, None)
+        self.site_thresholds[profile.operating_point] = profile.threshold
 
     def _check_pinned_fields(self) -> None:
         """Refuse a manifest whose decision fields differ from the digest inside the model file."""

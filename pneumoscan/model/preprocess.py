@@ -87,8 +87,8 @@ def _equalize_levels(q: np.ndarray) -> np.ndarray:
     below = np.cumsum(hist) - hist  # pixels strictly darker than each level
     mid2 = (2 * below + hist).astype(np.float32)  # twice the mid-rank
     total2 = np.float32(2 * q.size)
-    lut = mid2 / total2 * np.float32(2.0) - np.float32(1.0)
-    return lut[q].astype(np.float32)
+    lut = (mid2 / total2 * np.float32(2.0) - np.float32(1.0)).astype(np.float32)
+    return lut[q]
 
 
 def equalize(unit: np.ndarray) -> np.ndarray:

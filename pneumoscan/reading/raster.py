@@ -49,7 +49,7 @@ def _gray_jpeg_luma(img: Image.Image, min_size: int | None) -> Image.Image | Non
         return None
     img.load()
     y, cb, cr = img.split()
-    if all(int(np.asarray(c).min()) == 128 == int(np.asarray(c).max()) for c in (cb, cr)):
+    if cb.getextrema() == (128, 128) and cr.getextrema() == (128, 128):  # no copy of the planes
         return y
     return None
 

@@ -6,6 +6,7 @@ well under a millisecond, so they run before the model on every image.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -63,13 +64,17 @@ def check_colour(pixels: np.ndarray, meta: dict[str, Any]) -> CheckResult:
     return CheckResult("colour", PASS, "slight tint only" if chroma > 0.05 or off > 0 else "", off)
 
 
+@lru_cache(maxsize=256)
+def _grid_index(h: int, w: int, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling rows and columns for ``grid`` (films of one size share them: batches usually do)."""
+    return np.linspace(0, h - 1, 2 * side).astype(int), np.linspace(0, w - 1, 2 * side).astype(int)
+
+
 def grid(pixels: np.ndarray, side: int) -> np.ndarray:
     """The image squashed to side x side by nearest sampling of a 2x finer grid, then 2x2 means (float32, [0, 1])."""
     step = max(1, min(pixels.shape[:2]) // (4 * side))
     pixels = pixels[::step, ::step]  # a strided view first: fancy indexing on the full image is slow
-    h, w = pixels.shape[:2]
-    rows = np.linspace(0, h - 1, 2 * side).astype(int)
-    cols = np.linspace(0, w - 1, 2 * side).astype(int)
+    rows, cols = _grid_index(*pixels.shape[:2], side)
     top = 255.0 if pixels.dtype == np.uint8 else 65535.0 if pixels.dtype == np.uint16 else 1.0
     fine = pixels[np.ix_(rows, cols)].astype(np.float32) / np.float32(top)
     return fine.reshape(side, 2, side, 2).mean(axis=(1, 3))

@@ -1,0 +1,44 @@
+"""Multi-hospital training data: weights that keep any hospital from predicting the label; the by-hospital table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.sources import Film, balanced_weights
+
+
+def _films(hospital: str, normal: int, abnormal: int) -> list[Film]:
+    return [Film(Path(f"{hospital}{i}"), int(i >= normal), hospital, None) for i in range(normal + abnormal)]
+
+
+def test_classes_weigh_the_same_within_each_hospital_and_small_hospitals_count_more():
+    films = _films("big", 1000, 3000) + _films("small", 40, 60)
+    w = balanced_weights(films)
+    for h in ("big", "small"):
+        cls = [sum(wi for wi, f in zip(w, films) if f.hospital == h and f.label == y) for y in (0, 1)]
+        assert cls[0] == pytest.approx(cls[1])
+    share = {h: sum(wi for wi, f in zip(w, films) if f.hospital == h) for h in ("big", "small")}
+    assert share["small"] / share["big"] == pytest.approx((100 / 4000) ** 0.5)
+    assert np.mean(w) == pytest.approx(1.0)
+
+
+def test_the_table_has_a_row_per_hospital_and_age_group_with_intervals():
+    pytest.importorskip("sklearn")
+    from training.hospital_eval import table
+
+    rng = np.random.default_rng(0)
+    rows = [
+        {"hospital": h, "child": c, "label": int(y), "score": float(rng.normal(y, 1))}
+        for h, c in (("a", True), ("a", False), ("b", None))
+        for y in [0] * 30 + [1] * 30
+    ]
+    text = table(rows, 0.5, "test")
+    assert (
+        "| a, children | 60 | 30 / 30 |" in text
+        and "| a, adults |" in text
+        and "| b, age not given |" in text
+    )
+    assert text.count("(") >= 9  # an interval for every AUC, sensitivity and specificity
