@@ -46,7 +46,12 @@ STRONG = AugParams(rotate_deg=20.0, log_scale=0.35, p_blur=0.5, max_blur=2.5, p_
 # Round 2: wider zoom and random erasing, so no single region (the mediastinum,
 # a marker, a border) can carry the decision alone.
 ROUND2 = replace(STRONG, shift=0.12, p_erase=0.5, erase_max_area=0.2)
-PRESETS = {"default": TRAIN, "strong": STRONG, "round2": ROUND2}
+# Issue 18: stronger intensity changes (exposure, contrast, detector noise, compression), so that a
+# hospital's film "look" is less of a cue than the lungs.
+HOSPITALS = replace(
+    ROUND2, gamma=0.8, contrast=0.6, p_noise=0.6, max_noise=0.07, p_jpeg=0.5, min_jpeg_quality=25
+)
+PRESETS = {"default": TRAIN, "strong": STRONG, "round2": ROUND2, "hospitals": HOSPITALS}
 SHIFTED = AugParams(
     rotate_deg=12.0,
     log_scale=0.22,

@@ -119,3 +119,40 @@ def test_export_never_replaces_a_foreign_file(tmp_path, capsys):
     assert (tmp_path / "mine.csv").read_text() == "a,b\n1,2\n"
     assert cli.main(["verdicts", "export", "-o", str(tmp_path / "v.csv")]) == 0
     assert cli.main(["verdicts", "export", "-o", str(tmp_path / "v.csv")]) == 0  # our own: replaced
+
+
+def test_a_crash_mid_import_leaves_all_or_nothing(tmp_path):
+    """SIGKILL at several moments of a 60,000-row import: the database holds none of it or all of it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.shared import REPO
+
+    n = 60_000
+    rows = "\n".join(f"1.2.826.0.1.{i},{'normal' if i % 2 else 'pneumonia'}" for i in range(n))
+    (tmp_path / "big.csv").write_text("sop_instance_uid,verdict\n" + rows + "\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    seen = set()
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.5):
+        db = tmp_path / f"v{delay}.sqlite3"
+        cmd = [
+            sys.executable,
+            "-m",
+            "pneumoscan",
+            "verdicts",
+            "--db",
+            str(db),
+            "import",
+            str(tmp_path / "big.csv"),
+        ]
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        count = len(VerdictStore(db).latest()) if db.exists() else 0
+        assert count in (0, n), count
+        seen.add(count)
+    print(f"after SIGKILL: {sorted(seen)} rows (0 = killed before the commit, {n} = after)")
