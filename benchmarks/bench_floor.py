@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.bench_scope import seconds
 from pneumoscan.model.preprocess import preprocess
 from pneumoscan.reading.discovery import discover
 
@@ -50,13 +51,6 @@ def time_model(screener, tensors: np.ndarray, batch: int = 16) -> float:
     return time.perf_counter() - start
 
 
-def time_screen(screener, files: list[Path]) -> float:
-    start = time.perf_counter()
-    n = sum(1 for _ in screener.screen(files))
-    assert n == len(files)
-    return time.perf_counter() - start
-
-
 def main(argv: list[str] | None = None) -> None:
     from pneumoscan.offline import ensure_offline
     from pneumoscan.screener import Screener
@@ -79,13 +73,13 @@ def main(argv: list[str] | None = None) -> None:
     print("| files | decode img/s | model img/s | floor img/s | screen img/s (gate on) | screen / floor |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, files in sets.items():
-        time_screen(screener, files[:32])  # warm the sessions and the page cache
+        seconds(screener, files[:32])  # warm the sessions and the page cache
         dec, mod, scr = [], [], []
         for _ in range(args.rounds):
             d, tensors = time_decode(files, args.threads, side)
             dec.append(d)
             mod.append(time_model(screener, tensors))
-            scr.append(time_screen(screener, files))
+            scr.append(seconds(screener, files))
         d, m, s = min(dec), min(mod), min(scr)
         n = len(files)
         print(

@@ -46,21 +46,24 @@ def adopt(report: ValidationReport, name: str, which: str = "site_target") -> Si
     if chosen.get("threshold") is None:
         raise ValueError(f"no {which} threshold: {report.proposals[which]}")
     point = next(op for op in report.operating_points if op.get("key") == which)  # the proposal's own point
+    figures = {"auc": report.auc, "sensitivity": point["sensitivity"], "specificity": point["specificity"]}
+    return _profile(report, name, float(chosen["threshold"]), str(chosen.get("rule", which)), figures)
+
+
+def _profile(
+    report: ValidationReport, name: str, threshold: float, rule: str, figures: dict, head: dict | None = None
+) -> SiteProfile:
     return SiteProfile(
         name=name,
-        threshold=float(chosen["threshold"]),
-        rule=str(chosen.get("rule", which)),
+        threshold=threshold,
+        rule=rule,
         model_version=report.model_version,
         model_sha256=report.model_sha256,
         created=report.created,
         labelled_files_sha256=report.labelled_files_sha256,
         counts=dict(report.counts),
-        figures={
-            "auc": report.auc,
-            "sensitivity": point["sensitivity"],
-            "specificity": point["specificity"],
-            "target_sensitivity": report.target_sensitivity,
-        },
+        figures={**figures, "target_sensitivity": report.target_sensitivity},
+        head=head,
     )
 
 
@@ -73,25 +76,11 @@ def save_profile(profile: SiteProfile) -> Path:
 
 def _adapted_profile(report: ValidationReport, name: str) -> SiteProfile:
     """The adapted head with its out-of-fold threshold and figures (only when it is better)."""
-    a = report.adapted["adapted"]
-    return SiteProfile(
-        name=name,
-        threshold=float(a["threshold"]),
-        rule=(
-            f"adapted head (L2 {report.adapted['penalty']}), threshold for sensitivity >= "
-            f"{report.target_sensitivity:.2f} on out-of-fold scores"
-        ),
-        model_version=report.model_version,
-        model_sha256=report.model_sha256,
-        created=report.created,
-        labelled_files_sha256=report.labelled_files_sha256,
-        counts=dict(report.counts),
-        figures={
-            "auc": a["auc"],
-            "sensitivity": a["sensitivity"],
-            "specificity": a["specificity"],
-            "target_sensitivity": report.target_sensitivity,
-            "shipped_head": {k: report.adapted["shipped"][k] for k in ("auc", "sensitivity", "specificity")},
-        },
-        head=report.adapted["head"],
+    a, shipped = report.adapted["adapted"], report.adapted["shipped"]
+    rule = (
+        f"adapted head (L2 {report.adapted['penalty']}), threshold for sensitivity >= "
+        f"{report.target_sensitivity:.2f} on out-of-fold scores"
     )
+    figures = {k: a[k] for k in ("auc", "sensitivity", "specificity")}
+    figures["shipped_head"] = {k: shipped[k] for k in ("auc", "sensitivity", "specificity")}
+    return _profile(report, name, float(a["threshold"]), rule, figures, head=report.adapted["head"])
