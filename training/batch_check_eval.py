@@ -4,29 +4,40 @@ Validation films (a random sample, normals only, pneumonias only), full-size fil
 hospital, and films of two other hospitals (Shenzhen children and adults, Montgomery).
 """
 
+from __future__ import annotations
+
+import argparse
+import random
 from pathlib import Path
 
-from pneumoscan.model.manifest import default_assets_dir
-from pneumoscan.scope.batch import check_results, load_reference
-from pneumoscan.screener import Screener
-from training import sources, split
 
-ref = load_reference(default_assets_dir() / "batch_reference.json")
-s = Screener()
-_, val = split.split_items(split.list_images(Path("../shared/data/chest_xray/train")), split.load_split())
-data = Path("../shared/data")
-nlm = sources.nlm(data)
-sets = {
-    "guangzhou val (first 150)": [p for p, _ in val[:150]],
-    "guangzhou val (100 from the end)": [p for p, _ in val[-100:]],
-    "shenzhen children": [f.path for f in nlm if f.hospital == "shenzhen" and f.child],
-    "shenzhen normal adults (100)": [
-        f.path for f in nlm if f.hospital == "shenzhen" and f.child is False and f.label == 0
-    ][:100],
-    "montgomery": [f.path for f in nlm if f.hospital == "montgomery"],
-    "fullres (same hospital, full-size)": sorted(Path("../shared/data/fullres").rglob("*.jpeg")),
-    "val random": __import__("random").Random(1).sample([p for p, _ in val], 150),
-}
-for name, files in sets.items():
-    rs = list(s.screen(files))
-    print(name, "|", check_results(rs, ref).line)
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.model.manifest import default_assets_dir
+    from pneumoscan.offline import ensure_offline
+    from pneumoscan.scope.batch import check_results, load_reference
+    from pneumoscan.screener import Screener
+    from training import sources, split
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args(argv)
+    reference = load_reference(default_assets_dir() / "batch_reference.json")
+    screener = Screener()
+    _, val = split.split_items(split.list_images(args.data / "chest_xray" / "train"), split.load_split())
+    nlm = sources.nlm(args.data)
+    sets = {
+        "validation films, a random 150": random.Random(1).sample([p for p, _ in val], 150),
+        "validation normals (150)": [p for p, y in val if y == 0][:150],
+        "validation pneumonias (150)": [p for p, y in val if y == 1][:150],
+        "full-size films of the training hospital (160)": sorted((args.data / "fullres").rglob("*.jpeg")),
+        "Shenzhen children (30)": [f.path for f in nlm if f.hospital == "shenzhen" and f.child],
+        "Shenzhen adults (200)": [f.path for f in nlm if f.hospital == "shenzhen" and f.child is False][:200],
+        "Montgomery (138)": [f.path for f in nlm if f.hospital == "montgomery"],
+    }
+    for name, files in sets.items():
+        print(f"{name}: {check_results(list(screener.screen(files)), reference).line}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

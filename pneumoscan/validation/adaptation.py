@@ -3,8 +3,8 @@
 Both heads are judged on the same films: the threshold for the target sensitivity read off the
 films' scores (out of fold, and with a tolerance for the tail, for the adapted head), then sensitivity
 and specificity there with exact intervals, and AUC with a patient bootstrap interval. The
-adapted head is "better" only when its AUC is higher and its specificity at the target is not
-lower; only then may ``--adopt`` store it.
+adapted head is "better" only when, at the target, its specificity is higher and its sensitivity
+not lower, and its AUC is not lower beyond noise (``AUC_NOISE``); only then may ``--adopt`` store it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ import numpy as np
 
 from pneumoscan.model.adapted_head import AdaptedHead, cross_validate
 from pneumoscan.validation import stats as S
+
+#: AUC differences smaller than this are noise at a site's film counts (the bootstrap intervals of
+#: 500 films are about 0.01 wide even at AUC 0.99); the operating point decides.
+AUC_NOISE = 0.005
 
 
 def _auc(y: np.ndarray, s: np.ndarray, groups: np.ndarray, n_boot: int, seed: int) -> dict:
@@ -73,8 +77,9 @@ def adapted_head_report(
         **S.at_threshold(y, shipped, t_shipped),
     }
     better = (
-        adapted["auc"]["value"] > base["auc"]["value"]
-        and adapted["specificity"]["value"] >= base["specificity"]["value"]
+        adapted["specificity"]["value"] > base["specificity"]["value"]
+        and adapted["sensitivity"]["value"] >= base["sensitivity"]["value"]
+        and adapted["auc"]["value"] >= base["auc"]["value"] - AUC_NOISE
     )
     return {
         "penalty": penalty,
