@@ -106,3 +106,40 @@ def test_info_prints_what_the_loader_saw(tiny_manifest, mixed_folder, capsys):
 def test_version(capsys):
     assert cli.main(["--version"]) == 0
     assert "pneumoscan" in capsys.readouterr().out
+
+
+def test_screen_prints_the_batch_check_and_writes_it_into_the_pdf(
+    tiny_manifest, mixed_folder, tmp_path, capsys
+):
+    """Issue 19: every batch gets a label-free check; without shipped reference statistics it says so."""
+    import json
+    import shutil
+
+    from pypdf import PdfReader
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_manifest.parent, model_dir)
+    root, _ = mixed_folder
+    cli.main(
+        ["screen", str(root), "-o", str(tmp_path / "r.csv"), "--model", str(model_dir / tiny_manifest.name)]
+    )
+    assert "Batch check: not run (no reference statistics" in capsys.readouterr().err
+    reference = {"films": 500, "distance_quantiles": [0.0] * 101, "flagged_share": 0.5}
+    (model_dir / "batch_reference.json").write_text(json.dumps(reference))
+    cli.main(
+        [
+            "screen",
+            str(root),
+            "-o",
+            str(tmp_path / "r2.csv"),
+            "--pdf",
+            str(tmp_path / "s.pdf"),
+            "--model",
+            str(model_dir / tiny_manifest.name),
+        ]
+    )
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("Batch check:"))
+    assert line.startswith("Batch check: too few films")  # 4 assessed films
+    assert "Batch check: too few films" in " ".join(
+        p.extract_text() for p in PdfReader(str(tmp_path / "s.pdf")).pages
+    )
