@@ -105,3 +105,24 @@ def _imports_any(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             out |= {a.name for a in node.names}
     return out
+
+
+def test_the_package_names_its_public_api_and_each_name_resolves():
+    import subprocess
+    import sys
+
+    import pneumoscan
+
+    for name in pneumoscan.__all__:
+        assert getattr(pneumoscan, name) is not None, name
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pneumoscan; print('numpy' in sys.modules or 'PIL' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"  # importing the package alone loads nothing heavy
