@@ -16,10 +16,11 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from pneumoscan.errors import LoadError
 from pneumoscan.outputs.publish import ModelInfo, PublishOptions, publish
+from pneumoscan.prepare import make_thumbnail
 from pneumoscan.reading.discovery import discover
 from pneumoscan.reading.loader import load_image
 from pneumoscan.results import ScreenResult
-from pneumoscan.screener import Screener, lower_thread_priority, make_thumbnail
+from pneumoscan.screener import Screener, lower_thread_priority
 from pneumoscan.verdicts import attach
 
 

@@ -13,50 +13,23 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from pneumoscan.errors import LoadError, ModelError
+from pneumoscan.errors import ModelError
 from pneumoscan.model.adapted_head import AdaptedHead
 from pneumoscan.model.manifest import Manifest, default_assets_dir
-from pneumoscan.model.preprocess import preprocess
 from pneumoscan.model.profiles import SiteProfile
 from pneumoscan.model.schema import decision_digest
 from pneumoscan.model.session import Model, ModelOutput
 from pneumoscan.offline import ensure_offline
-from pneumoscan.reading.display import to_uint8
-from pneumoscan.reading.loader import load_image
+from pneumoscan.prepare import Prepared, Preparer, apply_refusal
 from pneumoscan.results import ScreenResult, Status
-from pneumoscan.scope import NOTE, ScopeGate, first_refusal, gate_config_path
-from pneumoscan.scope.modality import check_modality
+from pneumoscan.scope import NOTE, ScopeGate, gate_config_path
 
-THUMB = 96
 #: Longest a decoded film waits for more films before its batch goes to the model (seconds).
 MAX_WAIT = 0.2
-
-
-@dataclass
-class Prepared:
-    """One file after the per-file work (decode, cheap scope checks, preprocessing).
-
-    The unit both engines pass from ``Screener.prepare`` to ``Screener.infer``: the
-    local thread pool in ``screen``, Ray tasks and actors in ``pneumoscan.engines``.
-    """
-
-    path: Path
-    tensor: np.ndarray | None
-    result: ScreenResult
-
-
-def make_thumbnail(pixels: np.ndarray, size: int = THUMB) -> np.ndarray:
-    """A small uint8 preview (aspect kept) so a GUI never re-decodes for its list."""
-    img = Image.fromarray(to_uint8(pixels))
-    img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return np.asarray(img, dtype=np.uint8).copy()
 
 
 def lower_thread_priority() -> None:
@@ -166,48 +139,19 @@ class Screener:
     def threshold(self) -> float:
         return self.thresholds[self.operating_point]
 
+    @property
+    def preparer(self) -> Preparer:
+        """The per-file work before the model, with this screener's settings (no ONNX session)."""
+        return Preparer(
+            self.manifest.version, self.spec, self.operating_point, self.threshold, self.gate.enabled
+        )
+
     def prepare(self, path: Path, thumbnails: bool = False) -> Prepared:
         """Everything one file needs before the model; never raises for a bad file."""
-        base = ScreenResult(path=path, status=Status.OK, model_version=self.manifest.version)
-        base.screened_at = datetime.now().isoformat(timespec="seconds")
-        base.with_threshold(self.operating_point, self.threshold)
-        base.scope_gate = self.gate.enabled
-        try:
-            img = load_image(
-                path, min_size=max(self.spec.height, self.spec.width), header_check=check_modality
-            )
-            base.meta, base.notes = img.meta, img.notes
-            base.thumbnail = make_thumbnail(img.pixels) if thumbnails else None
-            base.checks = self.gate.cheap(img.pixels, img.meta)
-            base.notes.extend(c.reason for c in base.checks if c.verdict == NOTE)
-            if self._refuse(base, final=False):
-                return Prepared(path, None, base)
-            tensor = preprocess(img.pixels, self.spec)
-        except LoadError as exc:
-            base.status, base.reason = Status(exc.status), exc.reason
-            return Prepared(path, None, base)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - decoder panics derive from BaseException
-            base.status, base.reason = Status.ERROR, f"Image could not be prepared for the model ({exc})."
-            return Prepared(path, None, base)
-        return Prepared(path, tensor, base)
+        return self.preparer.prepare(path, thumbnails)
 
     def _refuse(self, result: ScreenResult, final: bool) -> bool:
-        """Apply the gate's verdict so far; ``final`` once the model-stage checks are in.
-
-        Before the model, only a firm refusal stops the image (a deferred one waits for the
-        learned gate's reason); with the gate off, the verdict becomes a note at the end.
-        """
-        refusal = first_refusal(result.checks, include_deferred=final)
-        if refusal is None or (not final and not self.gate.enabled):
-            return False
-        if not self.gate.enabled:
-            result.notes.append(f"Scope gate off: would be out of scope ({refusal.reason}).")
-            return False
-        result.status, result.reason = Status.OUT_OF_SCOPE, f"Not assessed: {refusal.reason}"
-        result.probability, result.cam = None, None
-        return True
+        return apply_refusal(result, self.gate.enabled, final)
 
     def predict(self, batch: np.ndarray) -> ModelOutput:
         """The model alone on a batch of preprocessed images (see ``Model.predict``)."""

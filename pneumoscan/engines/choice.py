@@ -47,7 +47,7 @@ def stream_for(args: argparse.Namespace, screener, profiles: Sequence = ()) -> S
     )
 
     def stream(files: Sequence[Path], cancel: threading.Event) -> Iterator[ScreenResult]:
-        for result in screen_with_ray(files, spec, args.address, args.workers):
+        for result in screen_with_ray(files, spec, args.address, args.workers, preparer=screener.preparer):
             if cancel.is_set():
                 return
             yield result

@@ -1,8 +1,9 @@
 """``--engine ray``: the same per-file work and model as the desktop, on a Ray Data pipeline.
 
-file paths -> ``Screener.prepare`` in Ray tasks (decode, cheap scope checks,
-preprocessing) -> ``Screener.infer`` in an actor pool (one ONNX Runtime
-session per actor, batches) -> results back to the driver in input order.
+file paths -> ``Preparer.prepare`` in Ray tasks (decode, cheap scope checks,
+preprocessing; settings only, no model) -> ``Screener.infer`` in an actor pool
+(one ONNX Runtime session per actor, batches) -> results back to the driver in
+input order.
 The driver writes the report exactly as the local engine does, so the two
 reports differ only in their ``screened_at`` times. Nothing here is written
 twice: both engines call the same two Screener methods.
@@ -52,10 +53,10 @@ def worker_screener(spec: ScreenerSpec):
     return _SCREENERS[key]
 
 
-def prepare_batch(batch: dict[str, np.ndarray], spec: ScreenerSpec) -> dict[str, np.ndarray]:
-    """Ray task: the per-file work for a batch of paths (bytes, so any file name survives)."""
-    screener = worker_screener(spec)
-    prepared = [screener.prepare(Path(os.fsdecode(bytes(p)))) for p in batch["path"]]
+def prepare_batch(batch: dict[str, np.ndarray], preparer) -> dict[str, np.ndarray]:
+    """Ray task: the per-file work for a batch of paths (bytes, so any file name survives). A
+    ``Preparer`` holds settings only: the tasks never load an ONNX model."""
+    prepared = [preparer.prepare(Path(os.fsdecode(bytes(p)))) for p in batch["path"]]
     return {"index": batch["index"], "prepared": np.array([pickle.dumps(p) for p in prepared], dtype=object)}
 
 
@@ -74,7 +75,11 @@ class InferActor:
 
 
 def screen_with_ray(
-    paths: Sequence[Path], spec: ScreenerSpec, address: str | None = None, workers: int | None = None
+    paths: Sequence[Path],
+    spec: ScreenerSpec,
+    address: str | None = None,
+    workers: int | None = None,
+    preparer=None,
 ) -> Iterator[ScreenResult]:
     """Yield results in input order as the pipeline streams them back."""
     from pneumoscan.engines.ray_offline import init_ray
@@ -88,7 +93,11 @@ def screen_with_ray(
     if not items:
         return
     ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // BATCH, 4 * actors)))
-    ds = ds.map_batches(prepare_batch, fn_kwargs={"spec": spec}, batch_size=BATCH, batch_format="numpy")
+    if preparer is None:  # settings only; built once on the driver, shipped to the tasks
+        preparer = worker_screener(spec).preparer
+    ds = ds.map_batches(
+        prepare_batch, fn_kwargs={"preparer": preparer}, batch_size=BATCH, batch_format="numpy"
+    )
     ds = ds.map_batches(
         InferActor,
         fn_constructor_kwargs={"spec": spec},

@@ -20,6 +20,7 @@ LAYERS = {
     "scope": 3,
     "results": 4,
     "outputs": 5,
+    "prepare": 6,
     "screener": 6,
     "validation": 7,
     "watch": 7,

@@ -91,17 +91,17 @@ def test_thumbnails_are_small(tiny_manifest, mixed_folder):
 
 
 def test_a_failure_after_loading_becomes_an_error_row(tiny_manifest, mixed_folder, monkeypatch):
-    import pneumoscan.screener as screener_module
+    import pneumoscan.prepare as prepare_module
 
     root, _ = mixed_folder
-    real = screener_module.preprocess
+    real = prepare_module.preprocess
 
     def flaky(pixels, spec):
         if pixels.shape == (256, 200):
             raise ValueError("odd pixels")
         return real(pixels, spec)
 
-    monkeypatch.setattr(screener_module, "preprocess", flaky)
+    monkeypatch.setattr(prepare_module, "preprocess", flaky)
     results = list(Screener(tiny_manifest).screen(discover([root])))
     bad = [r for r in results if "odd pixels" in r.reason]
     assert bad and all(r.status == "error" for r in bad)
