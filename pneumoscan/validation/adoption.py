@@ -45,8 +45,8 @@ def adopt(report: ValidationReport, name: str, which: str = "site_target") -> Si
     chosen = report.proposals[which]
     if chosen.get("threshold") is None:
         raise ValueError(f"no {which} threshold: {report.proposals[which]}")
-    point = next(op for op in report.operating_points if op.get("key") == which)  # the proposal's own point
-    figures = {"auc": report.auc, "sensitivity": point["sensitivity"], "specificity": point["specificity"]}
+    point = next(op for op in report.operating_points if op.key == which)  # the proposal's own point
+    figures = {"auc": report.auc, **{k: point.to_json()[k] for k in ("sensitivity", "specificity")}}
     return _profile(report, name, float(chosen["threshold"]), str(chosen.get("rule", which)), figures)
 
 

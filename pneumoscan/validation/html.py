@@ -11,14 +11,15 @@ from pneumoscan.outputs.atomic import atomic_write_text
 from pneumoscan.reading.own import HTML_MARK
 from pneumoscan.validation import plots
 from pneumoscan.validation.html_page import PAGE
+from pneumoscan.validation.points import Rate
 from pneumoscan.validation.run import ValidationReport
 
 
-def _pct(rate: dict) -> str:
-    v, (lo, hi) = rate["value"], rate["ci95"]
-    if v != v:  # nan: no films in the denominator
+def _pct(rate: Rate) -> str:
+    if not rate.known:  # no films in the denominator
         return "n/a"
-    return f"{100 * v:.1f}% ({100 * lo:.1f}-{100 * hi:.1f}) <small>{rate['k']}/{rate['n']}</small>"
+    lo, hi = rate.ci95
+    return f"{100 * rate.value:.1f}% ({100 * lo:.1f}-{100 * hi:.1f}) <small>{rate.k}/{rate.n}</small>"
 
 
 def points_table(report: ValidationReport) -> str:
@@ -28,11 +29,11 @@ def points_table(report: ValidationReport) -> str:
     )
     rows = []
     for op in report.operating_points:
-        c = op["confusion"]
+        c = op.confusion
         rows.append(
-            f"<tr><td>{html.escape(op['name'])}<br><small>{html.escape(str(op['rule']))}</small></td>"
-            f"<td>{op['threshold']:.4f}</td><td>{_pct(op['sensitivity'])}</td><td>{_pct(op['specificity'])}</td>"
-            f"<td>{_pct(op['ppv'])}</td><td>{_pct(op['npv'])}</td>"
+            f"<tr><td>{html.escape(op.name)}<br><small>{html.escape(op.rule)}</small></td>"
+            f"<td>{op.threshold:.4f}</td><td>{_pct(op.sensitivity)}</td><td>{_pct(op.specificity)}</td>"
+            f"<td>{_pct(op.ppv)}</td><td>{_pct(op.npv)}</td>"
             f"<td>{c['tp']} / {c['fn']} / {c['tn']} / {c['fp']}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"

@@ -46,11 +46,11 @@ def draw(scores: dict, points: list[dict]) -> dict[str, bytes]:
     ax.plot(fpr, tpr, color="#333", lw=1.5, label=f"ROC (AUC {S.roc_auc(y, p):.3f})")
     for op, colour in zip(points, COLOURS):
         ax.plot(
-            1 - op["specificity"]["value"],
-            op["sensitivity"]["value"],
+            1 - op.specificity.value,
+            op.sensitivity.value,
             "o",
             color=colour,
-            label=f"{op['name']} ({op['threshold']:.3f})",
+            label=f"{op.name} ({op.threshold:.3f})",
         )
     ax.plot([0, 1], [0, 1], ":", color="#999", lw=1)
     ax.set(
@@ -68,7 +68,7 @@ def draw(scores: dict, points: list[dict]) -> dict[str, bytes]:
     ax.hist(p[y == 0], bins=bins, alpha=0.6, color="#1565c0", label=f"NORMAL ({(y == 0).sum()})")
     ax.hist(p[y == 1], bins=bins, alpha=0.6, color="#b00020", label=f"PNEUMONIA ({(y == 1).sum()})")
     for op, colour in zip(points, COLOURS):
-        ax.axvline(op["threshold"], color=colour, ls="--", lw=1.2, label=op["name"])
+        ax.axvline(op.threshold, color=colour, ls="--", lw=1.2, label=op.name)
     ax.set(
         xlabel="model probability", ylabel="films", title="Scores per class, with thresholds", yscale="log"
     )

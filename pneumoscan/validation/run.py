@@ -20,6 +20,7 @@ import numpy as np
 from pneumoscan.reading.discovery import discover_with_problems
 from pneumoscan.validation import stats as S
 from pneumoscan.validation.labels import LabelTable, label_from_folders, patient_of, read_labels
+from pneumoscan.validation.points import OperatingPoint
 
 
 @dataclass
@@ -32,7 +33,7 @@ class ValidationReport:
     counts: dict[str, Any]
     not_used: dict[str, list[str]]
     auc: dict[str, Any]
-    operating_points: list[dict[str, Any]]
+    operating_points: list[OperatingPoint]
     proposals: dict[str, Any]
     summary: str
     labelled_files_sha256: str
@@ -43,7 +44,9 @@ class ValidationReport:
     def to_json(self) -> dict[str, Any]:
         from pneumoscan.reading.own import JSON_GENERATOR
 
-        return {"generator": JSON_GENERATOR, **self.__dict__}
+        data = {"generator": JSON_GENERATOR, **self.__dict__}
+        data["operating_points"] = [op.to_json() for op in self.operating_points]
+        return data
 
 
 def _fmt(x: float) -> str:
@@ -99,20 +102,20 @@ def proposals(
     }
 
 
-def summarize(report_counts: dict, auc: dict, points: list[dict], files: int) -> str:
+def summarize(report_counts: dict, auc: dict, points: list[OperatingPoint], files: int) -> str:
     n = report_counts["films"]
-    shipped = next(op for op in points if op["key"] == "shipped")
-    c = shipped["confusion"]
+    shipped = next(op for op in points if op.key == "shipped")
+    c = shipped.confusion
     text = (
         f"On your {n} films (of {files} files) the model reached AUC {_fmt(auc['value'])} "
-        f"({_fmt(auc['ci95'][0])}-{_fmt(auc['ci95'][1])}). At the shipped threshold ({shipped['threshold']:.3f}) "
+        f"({_fmt(auc['ci95'][0])}-{_fmt(auc['ci95'][1])}). At the shipped threshold ({shipped.threshold:.3f}) "
         f"it missed {c['fn']} of {c['fn'] + c['tp']} pneumonias and flagged {c['fp']} of {c['fp'] + c['tn']} normals."
     )
-    site = next((op for op in points if op["key"] == "site_target"), None)
+    site = next((op for op in points if op.key == "site_target"), None)
     if site:
-        c = site["confusion"]
+        c = site.confusion
         text += (
-            f" At the proposed site threshold ({site['threshold']:.3f}) it would have missed {c['fn']} and "
+            f" At the proposed site threshold ({site.threshold:.3f}) it would have missed {c['fn']} and "
             f"flagged {c['fp']} normals."
         )
     return text
@@ -186,42 +189,29 @@ def validate(
     prop = proposals(y, p, groups, target, n_boot, seed)
     m = screener.manifest
     points = [
-        {
-            "key": "shipped",
-            "name": "shipped default",
-            "rule": m.default_operating_point,
-            **S.at_threshold(y, p, screener.threshold),
-        }
+        OperatingPoint.measure(
+            "shipped", "shipped default", m.default_operating_point, y, p, screener.threshold
+        )
     ]
     for name, t in m.thresholds.items():
         if name != m.default_operating_point:
-            points.append(
-                {"key": f"shipped:{name}", "name": f"shipped {name}", "rule": name, **S.at_threshold(y, p, t)}
-            )
+            points.append(OperatingPoint.measure(f"shipped:{name}", f"shipped {name}", name, y, p, t))
+    site = prop["site_target"]
     points.append(
-        {
-            "key": "site_target",
-            "name": "proposed site threshold",
-            "rule": prop["site_target"]["rule"],
-            **S.at_threshold(y, p, prop["site_target"]["threshold"]),
-        }
+        OperatingPoint.measure(
+            "site_target", "proposed site threshold", site["rule"], y, p, site["threshold"]
+        )
     )
     if prop["guaranteed"]["threshold"] is not None:
+        rule = f"sensitivity >= {target} with 95% confidence"
         points.append(
-            {
-                "key": "guaranteed",
-                "name": "guaranteed (Neyman-Pearson)",
-                "rule": f"sensitivity >= {target} with 95% confidence",
-                **S.at_threshold(y, p, prop["guaranteed"]["threshold"]),
-            }
+            OperatingPoint.measure(
+                "guaranteed", "guaranteed (Neyman-Pearson)", rule, y, p, prop["guaranteed"]["threshold"]
+            )
         )
+    balanced = prop["balanced"]
     points.append(
-        {
-            "key": "balanced",
-            "name": "proposed balanced",
-            "rule": prop["balanced"]["rule"],
-            **S.at_threshold(y, p, prop["balanced"]["threshold"]),
-        }
+        OperatingPoint.measure("balanced", "proposed balanced", balanced["rule"], y, p, balanced["threshold"])
     )
     counts = {
         "films": len(used),

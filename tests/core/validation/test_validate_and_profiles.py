@@ -27,7 +27,7 @@ def test_validate_reports_every_film_and_proposes_thresholds(tiny_manifest, tmp_
     assert report.counts["films"] == 100 and report.counts["pneumonia"] == 60
     assert report.not_used["unlabelled"] == [str(root / "misc" / "unlabelled.png")]
     assert len(report.not_used["unreadable"]) == 1
-    names = [op["name"] for op in report.operating_points]
+    names = [op.name for op in report.operating_points]
     assert names[0] == "shipped default" and "proposed site threshold" in names
     assert report.proposals["guaranteed"]["threshold"] is None  # 60 positives cannot prove 0.99
     assert report.summary.startswith("On your 100 films")
