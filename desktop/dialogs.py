@@ -27,9 +27,18 @@ def ask_export_path(parent: QWidget, start_dir: str) -> tuple[Path, bool] | None
     return (Path(files[0]), no_phi.isChecked()) if files else None
 
 
-def about_html(manifest: Manifest | None, profiles: list | None = None) -> str:
+def about_html(manifest: Manifest | None, profiles: list | None = None, operating_point: str = "") -> str:
     if manifest is None:
         return "<p>PneumoScan: no model is loaded.</p>"
+    from pneumoscan.outputs.dicom.wording import site_words
+
+    in_use = (
+        f"<p><b>In use:</b> {html.escape(operating_point.replace('_', ' '))}, {html.escape(site_words(operating_point))}."
+        + ("" if operating_point.startswith("site:") else " The figures above are the training hospital's.")
+        + "</p>"
+        if operating_point
+        else ""
+    )
     m = manifest.data
     val = m.get("metrics", {}).get("shipped", {}).get("validation", {})
     rows = []
@@ -51,7 +60,7 @@ def about_html(manifest: Manifest | None, profiles: list | None = None) -> str:
     )
     return (
         f"<h3>PneumoScan</h3><p>Model {html.escape(manifest.version)} ({html.escape(str(m.get('precision', '')))})</p>"
-        f"{auc}{table}<p><b>Intended use.</b> {html.escape(str(m.get('intended_use', '')))}</p>"
+        f"{auc}{table}{in_use}<p><b>Intended use.</b> {html.escape(str(m.get('intended_use', '')))}</p>"
         "<p><b>The output is not a diagnosis.</b> Every image must be read by a qualified clinician.</p>"
         f"{profiles_html(profiles or [])}"
         "<p>PneumoScan runs entirely on this computer and sends nothing over the network.</p>"
@@ -69,5 +78,7 @@ def profiles_html(profiles: list) -> str:
     return f"<p><b>Site operating points</b> (adopted from local validation):</p><ul>{items}</ul>"
 
 
-def show_about(parent: QWidget, manifest: Manifest | None, profiles: list | None = None) -> None:
-    QMessageBox.about(parent, "About PneumoScan", about_html(manifest, profiles))
+def show_about(
+    parent: QWidget, manifest: Manifest | None, profiles: list | None = None, operating_point: str = ""
+) -> None:
+    QMessageBox.about(parent, "About PneumoScan", about_html(manifest, profiles, operating_point))

@@ -24,7 +24,12 @@ def build_menus_and_toolbar(w) -> None:
     w.act_cancel.triggered.connect(w.cancel)
     w.act_heat.triggered.connect(w.viewer_panel.toggle_heatmap)
     w.act_about.triggered.connect(
-        lambda: show_about(w, w.screener.manifest if w.screener else None, w.site_profiles)
+        lambda: show_about(
+            w,
+            w.screener.manifest if w.screener else None,
+            w.site_profiles,
+            w.screener.operating_point if w.screener else "",
+        )
     )
     w.act_quit.triggered.connect(w.close)
     w.act_cancel.setEnabled(False)

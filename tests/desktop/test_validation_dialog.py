@@ -24,6 +24,8 @@ def test_validate_and_adopt_from_the_dialog(window, tmp_path, qtbot):
     window.op_box.setCurrentIndex(window.op_box.findData("site:clinic-a"))
     assert window.screener.threshold == profile.threshold
     assert "clinic-a" in about_html(window.screener.manifest, window.site_profiles)
+    about = about_html(window.screener.manifest, window.site_profiles, window.screener.operating_point)
+    assert "validated at this site (profile clinic-a)" in about
     dialog.grab().save(str(tmp_path / "dialog.png"))
 
 
