@@ -47,6 +47,7 @@ from pneumoscan.reading.own import is_own_output, is_own_report
 from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope.batch import check_results
 from pneumoscan.watch.arrival import Settler
+from pneumoscan.watch.observer import start_observer
 from pneumoscan.watch.rows import daily_pdf_path, result_from_row
 from pneumoscan.watch.state import StateError, WatchState, entry, state_path_for
 
@@ -230,37 +231,7 @@ class FolderWatch:
     # --- observer ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Start native events (or polling); an observer that cannot start falls back to polling."""
-        from watchdog.events import FileSystemEventHandler
-        from watchdog.observers import Observer
-        from watchdog.observers.polling import PollingObserver
-
-        watch = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event):  # noqa: D401 - watchdog's name
-                # reads (ours included: the content checks open files) are not arrivals
-                if event.is_directory or event.event_type in ("opened", "closed_no_write"):
-                    return
-                for attr in ("dest_path", "src_path"):
-                    p = getattr(event, attr, "")
-                    if p:
-                        watch.offer(Path(os.fsdecode(p)))
-
-        kinds = (
-            [(PollingObserver, "polling")]
-            if self.options.poll
-            else [(Observer, "events"), (PollingObserver, "polling")]
-        )
-        for cls, kind in kinds:
-            try:
-                observer = cls(timeout=1.0) if kind == "polling" else cls()
-                observer.schedule(Handler(), str(self.folder), recursive=True)
-                observer.start()
-            except Exception:  # noqa: BLE001 - e.g. inotify limits reached: poll instead
-                continue
-            self._observer, self.observer_kind = observer, kind
-            return
-        raise OSError(f"cannot watch {self.folder}")
+        self._observer, self.observer_kind = start_observer(self.folder, self.offer, self.options.poll)
 
     def close(self) -> None:
         """Stop the observer, write the day's PDF if it is behind, release the report's lock."""
