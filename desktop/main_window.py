@@ -273,13 +273,17 @@ class MainWindow(QMainWindow):
         from pneumoscan.scope.batch import check_results
 
         self.current = None
+        self.batch_check = ""
         if self.screener is not None and self.model.results:
-            self.batch_check = check_results(self.model.results, self.screener.batch_reference).line
-            self.statusBar().showMessage(self.batch_check)
+            check = check_results(self.model.results, self.screener.batch_reference)
+            self.batch_check = check.line
         self.act_cancel.setEnabled(False)
         self.act_gate.setEnabled(True)
         self.progress.hide()
-        self.rate_label.setText("Cancelled: results so far are kept" if cancelled else "Done")
+        done = "Cancelled: results so far are kept" if cancelled else "Done"
+        # the verdict beside "Done" (the summary's counts stay in view); the figures in the tooltip
+        self.rate_label.setText(f"{done}   Batch check: {check.verdict}" if self.batch_check else done)
+        self.rate_label.setToolTip(self.batch_check)
         self._update_summary()
         if not self.user_picked_row:
             self.select_top()

@@ -43,7 +43,7 @@ from pneumoscan.outputs.publish import (
 )
 from pneumoscan.reading.discovery import discover, is_skipped_name
 from pneumoscan.reading.identity import content_digest, instance_key
-from pneumoscan.reading.own import is_own_output, is_own_report
+from pneumoscan.reading.own import is_own_output
 from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope.batch import check_results
 from pneumoscan.watch.arrival import Settler
@@ -399,4 +399,4 @@ class FolderWatch:
                 stop.wait(interval)
 
 
-__all__ = ["FolderWatch", "WatchError", "WatchOptions", "WatchStats", "is_own_report", "result_from_row"]
+__all__ = ["FolderWatch", "WatchError", "WatchOptions", "WatchStats"]

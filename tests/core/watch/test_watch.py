@@ -189,7 +189,7 @@ def test_every_pydicom_test_file_gets_a_row_and_the_watch_survives(screener, tmp
 @pytest.mark.parametrize("subtype", ["viral", "bacterial", ""])
 def test_rows_read_back_keep_their_calls(subtype):
     """After a restart the day's PDF is rebuilt from report rows: flag and subtype as recorded."""
-    from pneumoscan.watch.session import result_from_row
+    from pneumoscan.watch.rows import result_from_row
 
     row = {
         "path": "/x/a.dcm",
