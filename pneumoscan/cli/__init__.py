@@ -15,14 +15,14 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pneumoscan.cli import info, profiles, screen, validate, verdicts, watch
+    from pneumoscan.cli import info, listen, profiles, screen, validate, verdicts, watch
 
     ap = argparse.ArgumentParser(
         prog="pneumoscan", description="Offline pneumonia screening for chest X-rays."
     )
     ap.add_argument("--version", action="version", version=f"pneumoscan {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    for command in (screen, watch, info, validate, profiles, verdicts):
+    for command in (screen, watch, listen, info, validate, profiles, verdicts):
         command.add_parser(sub)
     return ap
 

@@ -26,8 +26,9 @@ LAYERS = {
     "watch": 7,
     "engines": 7,
     "verdicts": 7,
-    "cli": 8,
-    "__main__": 9,
+    "node": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 
 

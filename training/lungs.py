@@ -1,0 +1,174 @@
+"""``python -m training.lungs``: a small lung-field segmenter from the NLM masks (issue 18, item 3).
+
+Why: hospital signatures (labels burnt into corners, collimation, borders, positioning aids) sit
+outside the lungs. A crop to the lung fields removes most of them before the classifier sees the
+film. The masks come from two hospitals (Shenzhen, Montgomery), mostly adults, so the segmenter
+is measured leave-one-hospital-out (Dice on the hospital it never saw) before the final model is
+trained on both.
+
+Input is the core preprocessing (squash + histogram equalisation) at ``SIZE``; the output is a
+lung probability per pixel. ``lung_box`` turns it into a crop box with a margin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZE = 128
+MARGIN = 0.08  # of the image side, around the lungs' box: costophrenic angles stay in
+
+
+def load_masks(data: Path, size: int = SIZE) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Equalised films (N, size, size, 1) in [-1, 1], masks (N, size, size, 1) in {0, 1}, hospitals."""
+    from PIL import Image
+
+    from pneumoscan.model.preprocess import InputSpec, preprocess
+
+    spec = InputSpec(height=size, width=size)
+    root = data / "other_hospitals"
+    xs, ms, hs = [], [], []
+    with open(root / "manifest.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if not row.get("mask") or row.get("train_ok") != "yes":
+                continue
+            img = np.asarray(Image.open(root / row["path"]).convert("L"))
+            mask = Image.open(root / row["mask"]).convert("L").resize((size, size), Image.Resampling.BILINEAR)
+            xs.append(preprocess(img, spec))
+            ms.append((np.asarray(mask) > 127).astype(np.float32)[..., None])
+            hs.append(row["hospital"])
+    return np.stack(xs), np.stack(ms), hs
+
+
+def build_unet(size: int = SIZE, widths=(16, 32, 64, 128)):
+    """A small U-Net: plain Conv-BN-ReLU, two convs a level (exports and quantizes like the CNN)."""
+    import keras
+    from keras import layers
+
+    def block(x, w, name):
+        for k in "ab":
+            x = layers.Conv2D(w, 3, padding="same", use_bias=False, name=f"{name}{k}_conv")(x)
+            x = layers.BatchNormalization(name=f"{name}{k}_bn")(x)
+            x = layers.ReLU(name=f"{name}{k}_relu")(x)
+        return x
+
+    inp = keras.Input((size, size, 1), name="image")
+    skips, x = [], inp
+    for i, w in enumerate(widths[:-1]):
+        x = block(x, w, f"down{i}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = block(x, widths[-1], "bottom")
+    for i, w in reversed(list(enumerate(widths[:-1]))):
+        x = layers.UpSampling2D(2)(x)
+        x = layers.Concatenate()([x, skips[i]])
+        x = block(x, w, f"up{i}")
+    out = layers.Conv2D(1, 1, name="lung_logit")(x)
+    return keras.Model(inp, out, name="lung_unet")
+
+
+def _augment(x, m, seed):
+    """Exposure-free geometry only (the input is already equalised): shift, scale, flip."""
+    import tensorflow as tf
+
+    x = tf.concat([x, m], axis=-1)
+    x = tf.image.stateless_random_flip_left_right(x, seed)
+    size = tf.shape(x)[0]
+    scale = tf.random.stateless_uniform([], seed + 1, 0.85, 1.15)
+    new = tf.cast(tf.cast(size, tf.float32) * scale, tf.int32)
+    x = tf.image.resize(x, [new, new])
+    x = tf.image.resize_with_crop_or_pad(x, size + 16, size + 16)
+    x = tf.image.stateless_random_crop(x, [size, size, 2], seed + 2)
+    return x[..., :1], tf.round(x[..., 1:])
+
+
+def _dice(prob: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    pred = prob > 0.5
+    inter = (pred & (mask > 0.5)).sum(axis=(1, 2, 3))
+    return 2 * inter / np.maximum(pred.sum(axis=(1, 2, 3)) + (mask > 0.5).sum(axis=(1, 2, 3)), 1)
+
+
+def train(x, m, epochs: int, seed: int = 0, val=None):
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    model = build_unet(x.shape[1])
+
+    def dice_loss(y, logits):
+        p = tf.sigmoid(logits)
+        inter = tf.reduce_sum(p * y, axis=(1, 2, 3))
+        den = tf.reduce_sum(p + y, axis=(1, 2, 3))
+        bce = tf.reduce_mean(keras.losses.binary_crossentropy(y, logits, from_logits=True), axis=(1, 2))
+        return bce + 1 - (2 * inter + 1) / (den + 1)
+
+    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=dice_loss)
+    ds = tf.data.Dataset.from_tensor_slices((x, m)).shuffle(len(x), seed=seed)
+    ds = ds.map(
+        lambda a, b: _augment(a, b, tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    cb = [keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=3)]
+    model.fit(ds.batch(16).prefetch(2), epochs=epochs, verbose=2, validation_data=val, callbacks=cb)
+    return model
+
+
+def lung_box(prob: np.ndarray, margin: float = MARGIN, min_area: float = 0.08) -> tuple[float, ...] | None:
+    """(top, left, bottom, right) as fractions of the image, or None when no lungs are found.
+
+    The box of the pixels above 0.5, widened by ``margin``; None when they cover less than
+    ``min_area`` of the image (not a chest film, or the segmenter failed: no crop then).
+    """
+    on = prob > 0.5
+    if on.mean() < min_area:
+        return None
+    rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
+    h, w = on.shape
+    return (
+        max(0.0, rows[0] / h - margin),
+        max(0.0, cols[0] / w - margin),
+        min(1.0, (rows[-1] + 1) / h + margin),
+        min(1.0, (cols[-1] + 1) / w + margin),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description="Train the lung-field segmenter (LOHO Dice, then on all masks).")
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--out", default="runs")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    x, m, hs = load_masks(Path(args.data))
+    hs = np.array(hs)
+    print(f"{len(x)} films with masks loaded in {time.time() - t0:.0f}s", flush=True)
+    out = Path(args.out) / time.strftime("lungs-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    report = {}
+    for held in ("montgomery", "shenzhen"):
+        tr, te = hs != held, hs == held
+        model = train(x[tr], m[tr], args.epochs)
+        dice = _dice(1 / (1 + np.exp(-model.predict(x[te], verbose=0))), m[te])
+        report[held] = {
+            "films": int(te.sum()),
+            "dice_mean": float(dice.mean()),
+            "dice_p05": float(np.percentile(dice, 5)),
+            "below_0.8": int((dice < 0.8).sum()),
+        }
+        print(f"held out {held}: {report[held]}", flush=True)
+    model = train(x, m, args.epochs)
+    model.save(out / "segmenter.keras")
+    (out / "loho_dice.json").write_text(json.dumps(report, indent=2))
+    print(f"done in {time.time() - t0:.0f}s; {out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
