@@ -6,7 +6,7 @@ STAMP_APP := $(VENV)/.app-installed
 STAMP_TEST := $(VENV)/.test-installed
 STAMP_BUILD := $(VENV)/.build-installed
 
-.PHONY: run cli test test-cluster test-timing test-fast lint train convert bench bundle bundle-test clean
+.PHONY: run cli test test-cluster test-pacs test-timing test-fast lint train convert bench bundle bundle-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ $(STAMP_CLUSTER): pyproject.toml $(STAMP_TEST)
 # the Ray engine against the local engine on a local Ray instance (CI runs it as its own step)
 test-cluster: $(STAMP_CLUSTER)
 	$(BIN)/python -m pytest -m cluster tests/engines
+
+# the DICOM node against Orthanc and dcmtk (apt-get install orthanc dcmtk; .ci/run does it)
+test-pacs: $(STAMP_TEST)
+	$(BIN)/python -m pytest -m pacs tests/node_pacs
 
 test-fast: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest

@@ -69,6 +69,7 @@ class DicomNode:
                 pdf=options.pdf,
                 no_phi=options.no_phi,
                 settle=options.settle,
+                give_up=1.0,  # a spooled file is whole (renamed in after the last byte): no waiting for more
                 rescan=10.0,
             ),
             on_results=on_results,

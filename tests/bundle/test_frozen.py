@@ -208,6 +208,41 @@ def test_frozen_watch_screens_arrivals_and_stops_on_sigint(frozen, study, tmp_pa
     assert len(read_report(report)) == 3 and "Traceback" not in err
 
 
+def test_frozen_listen_receives_a_film_and_stops_on_sigterm(frozen, study, tmp_path):
+    """The DICOM node from the folder: a C-STORE on loopback becomes a row; SIGTERM exits 0."""
+    import signal
+    import time
+
+    import pydicom
+    from pynetdicom import AE
+
+    from pneumoscan.outputs.csv_report import read_report
+    from tests.pacs import free_port
+
+    port, report = free_port(), tmp_path / "node.csv"
+    cmd = [str(frozen / "pneumoscan"), "listen", "--port", str(port), "-o", str(report)]
+    proc = subprocess.Popen([*cmd, "--spool", str(tmp_path / "spool")], stderr=subprocess.PIPE, text=True)
+    try:
+        ds = pydicom.dcmread(study / "rle.dcm")
+        ae = AE("MODALITY")
+        ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
+        deadline = time.monotonic() + 60
+        assoc = ae.associate("127.0.0.1", port, ae_title="PNEUMOSCAN")
+        while not assoc.is_established and time.monotonic() < deadline:
+            time.sleep(0.5)
+            assoc = ae.associate("127.0.0.1", port, ae_title="PNEUMOSCAN")
+        assert int(assoc.send_c_store(ds).Status) == 0
+        assoc.release()
+        while time.monotonic() < deadline and not (report.exists() and read_report(report)):
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert len(read_report(report)) == 1 and "Traceback" not in err
+
+
 def test_the_bundle_leaves_the_cluster_engine_out(frozen, tmp_path):
     """What the folder holds, not what the spec says: no Ray, pyarrow or pandas in it, and the
     frozen CLI asks for the cluster extra when ``--engine ray`` is given."""
