@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QComboBox
 
     from desktop.clinic import ClinicActions
+    from desktop.dicom_node import NodeActions
     from desktop.reader_verdicts import ReaderVerdicts
     from pneumoscan.model.profiles import SiteProfile
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
     filter_box: QComboBox
     op_box: QComboBox
     clinic: ClinicActions
+    node: NodeActions
     site_profiles: list[SiteProfile]
     verdicts: ReaderVerdicts
 
@@ -143,6 +145,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.summary_label, 1)
         self.statusBar().addPermanentWidget(self.clinic.notice)
         self.statusBar().addPermanentWidget(self.clinic.state_label)
+        self.statusBar().addPermanentWidget(self.node.state_label)
         self.statusBar().addPermanentWidget(self.rate_label)
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -169,6 +172,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.cancel()
         self.clinic.stop_watch()
+        self.node.stop()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("columns_v2", self.table.horizontalHeader().saveState())
         self.settings.setValue("splitter", self.splitter.saveState())

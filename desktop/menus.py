@@ -42,12 +42,16 @@ def build_menus_and_toolbar(w) -> None:
 
     w.clinic = ClinicActions(w)
     w.clinic.arrived.connect(w.add_results)
+    from desktop.dicom_node import NodeActions
+
+    w.node = NodeActions(w)
+    w.node.arrived.connect(w.add_results)
     menu = w.menuBar()
     file_menu = menu.addMenu("&File")
     for act in (w.act_open_folder, w.act_open_files, w.act_export):
         file_menu.addAction(act)
     file_menu.addSeparator()
-    for act in w.clinic.actions:
+    for act in (*w.clinic.actions, *w.node.actions):
         file_menu.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(w.act_quit)

@@ -16,13 +16,17 @@ from pneumoscan.model.preprocess import InputSpec, resize_to_input
 from pneumoscan.reading.loader import load_image
 from training.augment import SHIFTED, TRAIN, AugParams, augment, equalize_tf
 
+#: set by ``training.train --lung-crop``: pixels -> pixels, applied before the resize (experiment)
+CROP = None
+
 
 def load_arrays(items: list[tuple[Path, int]], spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
     """Decode and resize every image once: (N, H, W, 1) uint8 and labels."""
     x = np.empty((len(items), spec.height, spec.width, 1), dtype=np.uint8)
     y = np.empty(len(items), dtype=np.float32)
     for i, (path, label) in enumerate(items):
-        unit = resize_to_input(load_image(path).pixels, spec)
+        pixels = load_image(path).pixels
+        unit = resize_to_input(CROP(pixels) if CROP is not None else pixels, spec)
         x[i, ..., 0] = np.clip(np.floor(unit * 255.0 + 0.5), 0, 255).astype(np.uint8)
         y[i] = label
     return x, y

@@ -172,3 +172,39 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+class LungCropper:
+    """Crops a film to its lung fields (with ``MARGIN``) before the classifier's resize.
+
+    Used by ``training.train --lung-crop runs/lungs-*/segmenter.keras``; a film where no lungs are
+    found is kept whole, so the cropper can never blank out a film."""
+
+    def __init__(self, segmenter: str | Path) -> None:
+        import keras
+
+        self.model = keras.models.load_model(segmenter, compile=False)
+        self.size = int(self.model.input_shape[1])
+        self.found = self.kept_whole = 0
+
+    def box(self, pixels: np.ndarray) -> tuple[float, ...] | None:
+        from pneumoscan.model.preprocess import InputSpec, preprocess
+
+        x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
+        prob = 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
+        return lung_box(prob)
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        b = self.box(pixels)
+        if b is None:
+            self.kept_whole += 1
+            return pixels
+        self.found += 1
+        h, w = pixels.shape[:2]
+        top, left, bottom, right = (
+            int(b[0] * h),
+            int(b[1] * w),
+            int(np.ceil(b[2] * h)),
+            int(np.ceil(b[3] * w)),
+        )
+        return pixels[top:bottom, left:right]

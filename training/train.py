@@ -38,6 +38,7 @@ class TrainConfig:
     )
     hold_out_hospital: str = ""  # never trained on; the checkpoint is chosen on it (leave-one-hospital-out)
     hospital_power: float = 0.5  # each hospital's loss share grows with (films) ** this
+    lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -76,6 +77,10 @@ def run(cfg: TrainConfig) -> Path:
 
     set_seeds(cfg.seed)
     spec = InputSpec()
+    if cfg.lung_crop:
+        from training.lungs import LungCropper
+
+        dataset.CROP = LungCropper(cfg.lung_crop)
     run_dir = Path(cfg.out) / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
@@ -163,6 +168,9 @@ def run(cfg: TrainConfig) -> Path:
     if held_h:
         write_hospital_predictions(model, run_dir / "heldout_hospital_predictions.csv", held_h, xho)
     (run_dir / "train_files.txt").write_text("".join(f"{p}\n" for p, _ in train_items))
+    if cfg.lung_crop:
+        c = dataset.CROP
+        print(f"lung crop: {c.found} films cropped, {c.kept_whole} kept whole (no lungs found)", flush=True)
     print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
     tf.keras.backend.clear_session()
     return run_dir

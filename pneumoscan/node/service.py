@@ -39,8 +39,7 @@ class NodeStatus:
     @property
     def line(self) -> str:
         text = f"Listening as {self.aet} on {self.port}: received {self.received}, screened {self.screened}"
-        text += f", results sent {self.sent}, waiting {self.waiting}"
-        return text + (f" (last send error: {self.last_error})" if self.waiting and self.last_error else "")
+        return text + f", results sent {self.sent}, waiting {self.waiting}"
 
 
 class DicomNode:
