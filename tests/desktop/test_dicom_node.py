@@ -53,6 +53,7 @@ def test_node_arrivals_join_the_worklist_and_the_queue_shows_waiting_results(liv
     qtbot.waitUntil(lambda: len(w.model.results) == 2, timeout=30000)
     qtbot.waitUntil(lambda: "waiting 4" in w.node.state_label.text(), timeout=30000)
     assert "received 2" in w.node.state_label.text()
+    qtbot.waitUntil(lambda: bool(w.node.status.last_error), timeout=30000)  # the first round failed
     dialog = QueueDialog(w, w.node)
     qtbot.addWidget(dialog)
     assert dialog.files.count() == 4 and dialog.retry.isEnabled()
