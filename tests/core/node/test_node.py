@@ -139,19 +139,25 @@ def test_other_storage_classes_are_declined_and_logged(screener, tmp_path):
         node.close()
 
 
-def test_unknown_caller_is_rejected_and_logged(screener, tmp_path):
+@pytest.mark.parametrize(
+    ("allow", "caller", "admitted"),
+    [
+        ("MODALITY", "INTRUDER", False),
+        ("MODALITY@10.9.9.9", "MODALITY", False),
+        ("MODALITY@127.0.0.1", "MODALITY", True),
+    ],
+)
+def test_unknown_caller_is_rejected_and_logged(screener, tmp_path, allow, caller, admitted):
     events: list[str] = []
-    opts = NodeOptions(
-        port=0, spool=tmp_path / "spool", report=tmp_path / "r.csv", allow=[Caller("MODALITY")]
-    )
+    spool, report = tmp_path / "spool", tmp_path / "r.csv"
+    opts = NodeOptions(port=0, spool=spool, report=report, allow=[Caller.parse(allow)])
     node = DicomNode(screener, opts, on_event=events.append)
     node.start()
     try:
         paths = films(tmp_path, 1)
-        assert send(node.acceptor.port, paths, aet="INTRUDER") is None
-        assert send(node.acceptor.port, paths, aet="MODALITY") == [0]
-        assert any("rejected association from 'INTRUDER'" in e for e in events)
-        assert len(list((tmp_path / "spool" / "incoming").iterdir())) == 1
+        assert (send(node.acceptor.port, paths, aet=caller) == [0]) is admitted
+        assert any(f"rejected association from '{caller}'" in e for e in events) is not admitted
+        assert len(list((spool / "incoming").iterdir())) == int(admitted)
     finally:
         node.close()
 
