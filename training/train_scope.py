@@ -164,6 +164,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-folds", action="store_true", help="skip leave-one-source-out (smoke runs)")
     ap.add_argument("--resume", type=Path, default=None, help="a run folder: keep its gate, finish its folds")
     ap.add_argument("--limit", type=int, default=0, help=">0: a few images per set (smoke runs)")
+    ap.add_argument(
+        "--hospitals",
+        action="store_true",
+        help="add Shenzhen's children and adults (training.scope_hospitals)",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -171,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     c = build_cache(args.data, args.scope, cache, args.limit, args.seed, args.pool, args.copies)
     items = scope_items_limited(args.scope, args.limit)
     assert [str(it.path) for it in items] == list(c["scope_paths"]), "stale cache: delete it"
+    hosp = _hospital_data(args) if args.hospitals else None
     print(f"data ready in {time.time() - t0:.0f}s", flush=True)
     if args.resume:
         import keras
@@ -181,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
         run_dir = args.out / time.strftime("scope-%Y%m%d-%H%M%S")
         run_dir.mkdir(parents=True, exist_ok=True)
         x, y = training_set(c, items, None)
+        if hosp is not None:
+            x, y = _with_hospitals(x, y, hosp, None)
         print(f"training on {len(x)} examples: {dict(Counter(GATE_CLASSES[i] for i in y))}", flush=True)
         core = fit(x, y, args.epochs, args.seed, verbose=2)
         core.save(run_dir / "gate.keras")
@@ -207,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
             continue  # --no-folds: use the folds already saved, train none
         if not done.exists():  # each fold is saved as it ends, so an interrupted run resumes
             xf, yf = training_set(c, items, source)
+            if hosp is not None:
+                xf, yf = _with_hospitals(xf, yf, hosp, None)
             fold = fit(xf, yf, args.fold_epochs or args.epochs, args.seed)
             idx = [i for i, it in enumerate(items) if it.source == source]
             probs = p_in(fold, c["x_scope"][idx])
@@ -224,8 +234,38 @@ def main(argv: list[str] | None = None) -> None:
             "probs": probs,
             "scored_by": scored_by,
         }
+    if hosp is not None:
+        from training import scope_hospitals
+
+        def fit_fold(k: int):
+            xk, yk = _with_hospitals(*training_set(c, items, None), hosp, k)
+            return fit(xk, yk, args.fold_epochs or args.epochs, args.seed)
+
+        scores["hospitals"] = scope_hospitals.score(hosp[0], hosp[1], core, fit_fold, p_in)
     (run_dir / "scores.json").write_text(json.dumps(scores))
+    if hosp is not None:
+        print(json.dumps(scope_hospitals.summary(scores), indent=1), flush=True)
     print(f"done in {time.time() - t0:.0f}s: {run_dir}", flush=True)
+
+
+def _hospital_data(args) -> tuple[list[dict], dict]:
+    from training import scope_hospitals
+
+    films = scope_hospitals.hospital_films(args.data.resolve().parents[1])
+    cache = args.out / f"scope-cache-hospitals-pool{args.pool}.npz"
+    if cache.exists():
+        z = np.load(cache, allow_pickle=False)
+        return films, {k: z[k] for k in z.files}
+    c = scope_hospitals.build(films, args.pool, args.seed)
+    np.savez(cache, **c)
+    return films, c
+
+
+def _with_hospitals(x, y, hosp, held_fold):
+    from training import scope_hospitals
+
+    xh, yh = scope_hospitals.training_part(hosp[1], hosp[0], held_fold)
+    return np.concatenate([x, xh]).astype(np.float32), np.concatenate([y, yh])
 
 
 if __name__ == "__main__":
