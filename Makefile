@@ -28,7 +28,7 @@ cli: $(STAMP_APP)
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle and not cluster and not timing"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not bundle and not cluster and not timing and not pacs"
 
 # GUI responsiveness (a timing measurement, retried): not part of `make test`
 test-timing: $(STAMP_TEST)
