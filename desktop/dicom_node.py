@@ -63,6 +63,7 @@ class NodeDialog(QDialog):
     def __init__(self, parent: QWidget | None, settings: QSettings, default_dir: Path) -> None:
         super().__init__(parent)
         self.setWindowTitle("DICOM node")
+        self.setMinimumWidth(560)
         form = QFormLayout(self)
 
         def text(key: str, default: str, hint: str = "") -> QLineEdit:
