@@ -316,3 +316,39 @@ def test_kept_in_spool_films_survive_as_files_not_only_rows(tiny_manifest, tmp_p
     for f in films:
         kept = tmp_path / "spool" / "incoming" / f"{uid_of(f)}.dcm"
         assert pydicom.dcmread(kept).pixel_array.shape == pydicom.dcmread(f).pixel_array.shape
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 512 KB tmpfs (root only): a real full disk under the spool."""
+    import os
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)]).returncode
+    ):
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)])
+
+
+def test_a_full_disk_answers_failure_and_keeps_what_it_acknowledged(
+    tiny_manifest, tmp_path, node_port, tiny_disk
+):
+    need("storescu")
+    node = Node(tmp_path, tiny_manifest, node_port, "--spool", str(tiny_disk / "spool"))
+    try:
+        films = chest_films(tmp_path / "films", 20)  # about 50 KB each: the disk holds some
+        sent = storescu(node_port, films)
+        assert sent.returncode != 0 or "0xa700" in (sent.stdout + sent.stderr).lower()
+        stored = {p.stem for p in (tiny_disk / "spool" / "incoming").iterdir()}
+        assert 0 < len(stored) < 20
+        node.wait_for("NOT stored")
+        rows = node.wait_rows(len(stored))
+        assert {Path(r["path"]).stem for r in rows} == stored  # every Success is a whole, screened film
+        assert node.proc.poll() is None
+    finally:
+        node.stop()
