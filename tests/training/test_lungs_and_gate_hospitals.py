@@ -1,0 +1,89 @@
+"""The lung box (training.lungs) and the hospital part of the gate's training set (training.scope_hospitals)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pneumoscan.scope.classes import GATE_CLASSES
+from training import scope_hospitals
+from training.lungs import lung_box
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "expected"),
+    [
+        ((20, 80), (10, 90), (0.2 - 0.08, 0.1 - 0.08, 0.8 + 0.08, 0.9 + 0.08)),
+        ((0, 100), (0, 100), (0.0, 0.0, 1.0, 1.0)),  # the margin never leaves the image
+    ],
+)
+def test_lung_box_is_the_lungs_plus_a_margin(rows, cols, expected):
+    prob = np.zeros((100, 100))
+    prob[rows[0] : rows[1], cols[0] : cols[1]] = 0.9
+    assert lung_box(prob) == pytest.approx(expected)
+
+
+def test_no_lungs_found_means_no_crop():
+    prob = np.zeros((100, 100))
+    prob[:5, :5] = 0.9  # under 8% of the image
+    assert lung_box(prob) is None
+
+
+def _films(kids: int, adults: int, other: int) -> list[dict]:
+    films = [
+        {"path": f"k{i}", "hospital": "shenzhen", "age": 6.0, "child": True, "train": True}
+        for i in range(kids)
+    ]
+    films += [
+        {"path": f"a{i}", "hospital": "shenzhen", "age": 40.0, "child": False, "train": True}
+        for i in range(adults)
+    ]
+    films += [
+        {"path": f"m{i}", "hospital": "montgomery", "age": None, "child": None, "train": False}
+        for i in range(other)
+    ]
+    return films
+
+
+def test_folds_spread_children_and_adults_and_never_montgomery():
+    films = _films(10, 25, 7)
+    folds = scope_hospitals.fold_of(films)
+    assert (folds[-7:] == -1).all()
+    for k in range(scope_hospitals.FOLDS):
+        assert (folds[:10] == k).sum() == 2 and (folds[10:35] == k).sum() == 5
+
+
+@pytest.mark.parametrize("held", [None, 0, 3])
+def test_training_part_balances_children_by_copies_and_leaves_the_fold_out(held):
+    films = _films(10, 25, 7)
+    n = len(films)
+    c = {
+        "x_hosp": np.arange(n, dtype=np.float32).reshape(n, 1, 1, 1),
+        "a_hosp_kids": np.full((10 * scope_hospitals.CHILD_COPIES, 1, 1, 1), -1, np.float32),
+        "a_hosp_adults": np.full((25, 1, 1, 1), -2, np.float32),
+    }
+    x, y = scope_hospitals.training_part(c, films, held)
+    kept = 35 if held is None else 28
+    kids = 10 if held is None else 8
+    assert len(x) == kept + kids * scope_hospitals.CHILD_COPIES + (25 if held is None else 20)
+    child, adult = GATE_CLASSES.index("paediatric_chest"), GATE_CLASSES.index("adult_chest")
+    assert set(y.tolist()) == {child, adult}
+    assert not set(x[:kept, 0, 0, 0].astype(int)) & set(range(35, n))  # Montgomery never trained on
+
+
+def test_summary_uses_the_convert_rule_and_groups_by_age():
+    rng = np.random.default_rng(0)
+    val = np.c_[rng.uniform(0.9, 1.0, 1000), np.zeros((1000, 4))]
+    scores = {
+        "val": val.tolist(),
+        "val_shifted": val.tolist(),
+        "hospitals": {
+            "k": {"hospital": "shenzhen", "age": 6.0, "probs": [0.99, 0, 0, 0, 0]},
+            "a": {"hospital": "shenzhen", "age": 50.0, "probs": [0.01, 0.99, 0, 0, 0]},
+            "m": {"hospital": "montgomery", "age": None, "probs": [0.5, 0.5, 0, 0, 0]},
+        },
+    }
+    out = scope_hospitals.summary(scores)
+    assert out["threshold"] == pytest.approx(np.quantile(val[:, 0], 0.002))
+    assert out["shenzhen, children 1-10"]["refused"] == 0
+    assert out["shenzhen, adults"]["refused"] == 1 and out["montgomery, age not given"]["refused"] == 1
