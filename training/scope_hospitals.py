@@ -31,7 +31,13 @@ def hospital_films(data: Path) -> list[dict]:
             child = (float(age) < 18) if age.replace(".", "").isdigit() else None
             train = row["hospital"] == "shenzhen" and child is not None and row.get("train_ok") == "yes"
             out.append(
-                {"path": str(root / row["path"]), "hospital": row["hospital"], "child": child, "train": train}
+                {
+                    "path": str(root / row["path"]),
+                    "hospital": row["hospital"],
+                    "age": float(age) if child is not None else None,
+                    "child": child,
+                    "train": train,
+                }
             )
     return out
 
@@ -99,7 +105,7 @@ def score(films: list[dict], c: dict, full, fit_fold, p_in) -> dict:
     return {
         f["path"]: {
             "hospital": f["hospital"],
-            "child": f["child"],
+            "age": f["age"],
             "probs": probs[i].tolist(),
             "scored_by": scored_by[i],
         }
