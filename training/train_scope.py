@@ -241,7 +241,9 @@ def main(argv: list[str] | None = None) -> None:
             xk, yk = _with_hospitals(*training_set(c, items, None), hosp, k)
             return fit(xk, yk, args.fold_epochs or args.epochs, args.seed)
 
-        scores["hospitals"] = scope_hospitals.score(hosp[0], hosp[1], core, fit_fold, p_in)
+        earlier = run_dir / "scores.json"  # --resume: the hospital folds are kept, not trained again
+        kept = json.loads(earlier.read_text()).get("hospitals") if args.resume and earlier.exists() else None
+        scores["hospitals"] = kept or scope_hospitals.score(hosp[0], hosp[1], core, fit_fold, p_in)
     (run_dir / "scores.json").write_text(json.dumps(scores))
     if hosp is not None:
         print(json.dumps(scope_hospitals.summary(scores), indent=1), flush=True)
