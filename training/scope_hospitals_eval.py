@@ -1,0 +1,76 @@
+"""``python -m training.scope_hospitals_eval [--assets DIR] [--run runs/scope-<time>]``: the gate by hospital.
+
+Two views, because they answer different questions:
+
+- the whole shipped pipeline (``Screener``: tags, pixels, learned gate, distance) on every NLM film:
+  honest for Montgomery, which no gate trained on, in-sample for Shenzhen when the gate trained on it;
+- with ``--run``: the learned gate alone at the shipped threshold, each Shenzhen film scored by a
+  fold gate that never saw it (``scores.json`` from ``train_scope --hospitals``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from training import scope_hospitals
+
+
+def pipeline_table(assets: Path, data: Path) -> list[str]:
+    from pneumoscan.screener import Screener
+
+    screener = Screener(assets / "model.json", threads=2)
+    groups: dict[str, list[Path]] = {}
+    for f in scope_hospitals.hospital_films(data):
+        entry = {"hospital": f["hospital"], "age": f["age"]}
+        groups.setdefault(scope_hospitals.group_of(entry), []).append(Path(f["path"]))
+    lines = ["| group | films | refused | refused by |", "| --- | --- | --- | --- |"]
+    for group, paths in sorted(groups.items()):
+        results = list(screener.screen(paths))
+        refused = [r for r in results if r.out_of_scope]
+        why = Counter(r.reason.split(":")[1].split("(")[0].strip() for r in refused if ":" in r.reason)
+        reasons = "; ".join(f"{k} {v}" for k, v in why.most_common(3))
+        lines.append(
+            f"| {group} | {len(results)} | {len(refused)} ({len(refused) / len(results):.1%}) | {reasons} |"
+        )
+    return lines
+
+
+def gate_table(run: Path, threshold: float) -> list[str]:
+    scores = json.loads((run / "scores.json").read_text())
+    groups: dict[str, list[tuple[float, str]]] = {}
+    for entry in scores.get("hospitals", {}).values():
+        groups.setdefault(scope_hospitals.group_of(entry), []).append((entry["probs"][0], entry["scored_by"]))
+    lines = [f"| group (learned gate alone, threshold {threshold:.3f}) | films | refused | scored by |"]
+    lines.append("| --- | --- | --- | --- |")
+    for group, rows in sorted(groups.items()):
+        p = np.array([r[0] for r in rows])
+        by = "fold gates (film never trained on)" if rows[0][1].startswith("fold") else "the full gate"
+        lines.append(
+            f"| {group} | {len(p)} | {int((p < threshold).sum())} ({(p < threshold).mean():.1%}) | {by} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description="The scope gate on other hospitals' films.")
+    ap.add_argument("--assets", type=Path, default=Path("assets"))
+    ap.add_argument("--run", type=Path, default=None)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args(argv)
+    print("\n".join(pipeline_table(args.assets, args.data)))
+    if args.run is not None:
+        threshold = json.loads((args.assets / "scope_gate.json").read_text())["classifier"]["threshold"]
+        print()
+        print("\n".join(gate_table(args.run, threshold)))
+
+
+if __name__ == "__main__":
+    main()
