@@ -69,8 +69,7 @@ def shifted_validation(screener, val) -> dict:
     for i in range(0, len(xsh), 64):
         chunk = xsh[i : i + 64, ..., 0]
         batch = np.stack([equalize(img / 255.0)[..., None] for img in chunk]).astype(np.float32)
-        _, _, feats = screener.predict_all(batch)
-        stages = screener.gate.model_stage(batch, feats)
+        stages = screener.gate.model_stage(batch, screener.predict(batch).features)
         for img, st in zip(chunk, stages):
             meta = {"source_kind": "JPEG", "height": 224, "width": 224}
             names = [c.check for c in cheap_checks(img, meta) + st.checks if c.verdict == REFUSE]
