@@ -102,5 +102,8 @@ def decision_digest(data: dict[str, Any], gate: dict[str, Any] | None = None) ->
             "classifier": {k: gate["classifier"].get(k) for k in ("sha256", "threshold")},
             "distance": {k: gate["distance"].get(k) for k in ("sha256", "threshold")},
         }
+        if gate.get("classifier_hospitals"):  # absent in older gates: their digest is unchanged
+            second = gate["classifier_hospitals"]
+            fields["scope_gate"]["classifier_hospitals"] = {k: second.get(k) for k in ("sha256", "threshold")}
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

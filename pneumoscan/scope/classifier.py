@@ -11,12 +11,15 @@ from pneumoscan.scope.classes import CLASS_REASONS, GATE_CLASSES
 from pneumoscan.scope.result import PASS, REFUSE, CheckResult
 
 NAME = "classifier"
+#: The second learned gate, trained with other hospitals' children and adults (issue 18): a film is
+#: refused when either gate refuses, so nothing the first refuses gets through.
+HOSPITALS_NAME = "classifier_hospitals"
 
 
 class LearnedGate:
     """Owns its ONNX Runtime session; ``threshold`` is on the in-scope class probability."""
 
-    def __init__(self, model_path: Path, threshold: float, threads: int = 2) -> None:
+    def __init__(self, model_path: Path, threshold: float, threads: int = 2, name: str = NAME) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -30,6 +33,7 @@ class LearnedGate:
             raise ModelError(f"Scope-gate model could not be loaded by ONNX Runtime: {exc}") from exc
         self.input_name = self.session.get_inputs()[0].name
         self.threshold = float(threshold)
+        self.name = name
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes) for a batch of model inputs (N, 224, 224, 1)."""
@@ -39,10 +43,10 @@ class LearnedGate:
     def verdict(self, probs: np.ndarray) -> CheckResult:
         p_in = float(probs[0])
         if p_in >= self.threshold:
-            return CheckResult(NAME, PASS, score=p_in)
+            return CheckResult(self.name, PASS, score=p_in)
         top = GATE_CLASSES[1 + int(np.argmax(probs[1:]))]
         return CheckResult(
-            NAME, REFUSE, f"{CLASS_REASONS[top]} (gate score {p_in:.2f} < {self.threshold:.2f})", p_in
+            self.name, REFUSE, f"{CLASS_REASONS[top]} (gate score {p_in:.2f} < {self.threshold:.2f})", p_in
         )
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from pneumoscan.errors import ModelError
+from pneumoscan.scope.classifier import HOSPITALS_NAME, LearnedGate, top_class
 from pneumoscan.scope.classifier import NAME as CLASSIFIER
-from pneumoscan.scope.classifier import LearnedGate, top_class
 from pneumoscan.scope.distance import NAME as DISTANCE
 from pneumoscan.scope.distance import FeatureDistance
 from pneumoscan.scope.pixels import PIXEL_CHECKS
@@ -67,6 +67,7 @@ class ScopeGate:
         self.enabled = enabled
         self.config: dict[str, Any] = {}
         self.classifier: LearnedGate | None = None
+        self.second: LearnedGate | None = None  # the multi-hospital gate, when shipped
         self.distance: FeatureDistance | None = None
         if config_path is None:
             return
@@ -81,6 +82,12 @@ class ScopeGate:
                     "Scope-gate statistics were fitted for another pneumonia model; reinstall PneumoScan."
                 )
             self.classifier = LearnedGate(base / cls_cfg["model_file"], float(cls_cfg["threshold"]), threads)
+            second = self.config.get("classifier_hospitals")
+            if second:
+                _sha_ok(base / second["model_file"], second["sha256"], "Scope-gate model (hospitals)")
+                self.second = LearnedGate(
+                    base / second["model_file"], float(second["threshold"]), threads, HOSPITALS_NAME
+                )
             self.distance = FeatureDistance.from_file(
                 base / dist_cfg["stats_file"], float(dist_cfg["threshold"])
             )
@@ -109,6 +116,15 @@ class ScopeGate:
                 for st, p in zip(out, probs):
                     st.checks.append(self.classifier.verdict(p))
                     st.scope_class, st.in_scope = top_class(p), float(p[0])
+        if self.second is not None:
+            try:
+                second = self.second.predict(batch)
+            except Exception as exc:  # noqa: BLE001 - a verdict, not a crash
+                for st in out:
+                    st.checks.append(CheckResult(HOSPITALS_NAME, NOT_RUN, f"gate model failed ({exc})"))
+            else:
+                for st, p in zip(out, second):
+                    st.checks.append(self.second.verdict(p))
         if self.distance is None or features is None:
             why = "no feature statistics shipped" if self.distance is None else "model has no features output"
             for st in out:

@@ -37,6 +37,24 @@ def test_gate_files_are_pinned_and_loaded(screener):
     assert config["distance"]["main_model_sha256"] == screener.manifest.data["sha256"]
     assert screener.gate.classifier is not None and screener.gate.distance is not None
     assert DIGEST_KEY in screener.model.session.get_modelmeta().custom_metadata_map
+    second = config["classifier_hospitals"]  # the multi-hospital gate: refuses beside the first
+    assert second["sha256"] == sha256_file(ASSETS / second["model_file"])
+    assert screener.gate.second is not None and screener.gate.second.threshold == second["threshold"]
+
+
+def test_the_second_gates_threshold_is_pinned(tmp_path):
+    """Lowering the multi-hospital gate's threshold (to let adults through) breaks the pinned digest."""
+    import shutil
+
+    from pneumoscan.errors import ModelError
+
+    copy = tmp_path / "assets"
+    shutil.copytree(ASSETS, copy)
+    gate = json.loads((copy / "scope_gate.json").read_text())
+    gate["classifier_hospitals"]["threshold"] = 0.0
+    (copy / "scope_gate.json").write_text(json.dumps(gate))
+    with pytest.raises(ModelError):
+        Screener(copy / "model.json")
 
 
 def pictures(folder: Path) -> list[Path]:
