@@ -40,6 +40,31 @@ def pipeline_table(assets: Path, data: Path) -> list[str]:
     return lines
 
 
+def scope_set_table(assets: Path, data: Path) -> list[str]:
+    """The whole pipeline on the scope set, by class, split by whether any gate trained on the source."""
+    import csv
+
+    from pneumoscan.screener import Screener
+
+    scope = data / "scope"
+    with open(scope / "manifest.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    results = {
+        r.path: r
+        for r in Screener(assets / "model.json", threads=2).screen([scope / r["path"] for r in rows])
+    }
+    counts: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        key = (row["class"], "trained on (in sample)" if row["train_ok"] == "yes" else "never trained on")
+        c = counts.setdefault(key, [0, 0])
+        c[0] += 1
+        c[1] += results[scope / row["path"]].out_of_scope
+    lines = ["| scope-set class | sources | images | refused |", "| --- | --- | --- | --- |"]
+    for (cls, kind), (n, out) in sorted(counts.items()):
+        lines.append(f"| {cls} | {kind} | {n} | {out} ({out / n:.1%}) |")
+    return lines
+
+
 def gate_table(run: Path, threshold: float) -> list[str]:
     scores = json.loads((run / "scores.json").read_text())
     groups: dict[str, list[tuple[float, str]]] = {}
@@ -66,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = ap.parse_args(argv)
     print("\n".join(pipeline_table(args.assets, args.data)))
+    print()
+    print("\n".join(scope_set_table(args.assets, args.data)))
     if args.run is not None:
         threshold = json.loads((args.assets / "scope_gate.json").read_text())["classifier"]["threshold"]
         print()
