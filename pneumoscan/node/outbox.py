@@ -76,7 +76,8 @@ class Outbox:
 
     # --- the queue --------------------------------------------------------------------------------
     def waiting(self) -> list[Path]:
-        files = [p for p in self.folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        # results only (named <SOP Instance UID>.dcm): anything else put here is never sent
+        files = [p for p in self.folder.glob("*.dcm") if p.is_file() and not p.name.startswith(".")]
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
     def status(self, now: float | None = None) -> OutboxStatus:

@@ -18,7 +18,7 @@ from pneumoscan.node.config import NodeConfigError, NodeOptions
 from pneumoscan.node.outbox import Outbox
 from pneumoscan.node.scp import Acceptor
 from pneumoscan.node.spool import Spool
-from pneumoscan.outputs.guard import OutputError, check_targets, folder_target
+from pneumoscan.outputs.guard import OutputError, check_targets, folder_target, resolved
 from pneumoscan.results import ScreenResult
 from pneumoscan.watch import FolderWatch, WatchOptions
 
@@ -52,6 +52,7 @@ class DicomNode:
     ) -> None:
         self.options = options.check()
         self.on_event = on_event or (lambda message: None)
+        _outside_spool(options)
         self.spool = Spool(options.spool)
         if options.dicom_out is not None:
             try:
@@ -151,3 +152,12 @@ class DicomNode:
         """For callers that used ``step`` (tests, the workstation's synchronous mode)."""
         self.acceptor.stop(wait=0)
         self.watch.close()
+
+
+def _outside_spool(options: NodeOptions) -> None:
+    """The report (with its state) and the PDFs may not live in the spool: in ``outbox/`` they would
+    be sent to the PACS, in ``incoming/`` screened, and the spool is the node's to clear."""
+    spool = resolved(options.spool)
+    for role, path in (("report", options.report), ("PDF summary", options.pdf)):
+        if path is not None and spool in resolved(path).parents:
+            raise NodeConfigError(f"the {role} {path} is inside the spool {options.spool}; put it elsewhere")

@@ -175,7 +175,6 @@ def test_a_spool_that_cannot_be_written_answers_failure_never_success(screener, 
         assert send(node.acceptor.port, films(tmp_path, 1)) == [0xA700]
         monkeypatch.undo()
         assert not list((tmp_path / "spool" / "incoming").iterdir())
-        assert not list((tmp_path / "spool" / "tmp").iterdir())
         assert node.acceptor.refused == 1
     finally:
         node.close()
@@ -276,3 +275,16 @@ def test_a_dx_film_is_accepted(screener, tmp_path):
         assert send(node.acceptor.port, paths) == [0]
     finally:
         node.close()
+
+
+@pytest.mark.parametrize("inside", ["outbox", "incoming", ""])
+@pytest.mark.parametrize("what", ["report", "pdf"])
+def test_report_or_pdf_inside_the_spool_is_refused(screener, tmp_path, inside, what):
+    """The outbox would send them to the PACS, incoming would screen them: refused before listening."""
+    from pneumoscan.node.config import NodeConfigError
+
+    spool = tmp_path / "spool"
+    place = spool / inside / f"out.{'csv' if what == 'report' else 'pdf'}"
+    kw = {"report": place} if what == "report" else {"report": tmp_path / "r.csv", "pdf": place}
+    with pytest.raises(NodeConfigError, match="spool"):
+        DicomNode(screener, NodeOptions(port=0, spool=spool, send_to=Peer("PACS", "127.0.0.1", 1), **kw))
