@@ -1,9 +1,10 @@
 """The one atomic write, for every file PneumoScan produces.
 
 Reports, PDFs, DICOM results, profiles, watch state and validation reports all
-go through here: a temporary file beside the target, fsync, then a rename, so
-a crash, Ctrl-C or a full disk never leaves half a file where the last good
-one was, and a watcher on the folder never sees a partial file.
+go through here: a temporary file beside the target, fsync, a rename, then an
+fsync of the folder, so a crash, Ctrl-C, a power cut or a full disk never
+leaves half a file where the last good one was (the DICOM node answers
+Success only after this returns), and a watcher never sees a partial file.
 """
 
 from __future__ import annotations
@@ -38,7 +39,24 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(target.parent)
     return target
+
+
+def is_temporary(path: Path) -> bool:
+    """A temporary file of ``atomic_write_bytes`` (left only by a crash mid-write)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable (POSIX); Windows has no folder handles to sync."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _create_beside(target: Path) -> tuple[int, str]:

@@ -107,24 +107,11 @@ class ScopeGate:
             for st in out:
                 st.checks.append(CheckResult(CLASSIFIER, NOT_RUN, "this model ships no learned scope gate"))
         else:
-            try:
-                probs = self.classifier.predict(batch)
-            except Exception as exc:  # noqa: BLE001 - a verdict, not a crash
-                for st in out:
-                    st.checks.append(CheckResult(CLASSIFIER, NOT_RUN, f"gate model failed ({exc})"))
-            else:
-                for st, p in zip(out, probs):
-                    st.checks.append(self.classifier.verdict(p))
-                    st.scope_class, st.in_scope = top_class(p), float(p[0])
+            probs = self._learned(self.classifier, batch, out)
+            for st, p in zip(out, probs if probs is not None else []):
+                st.scope_class, st.in_scope = top_class(p), float(p[0])
         if self.second is not None:
-            try:
-                second = self.second.predict(batch)
-            except Exception as exc:  # noqa: BLE001 - a verdict, not a crash
-                for st in out:
-                    st.checks.append(CheckResult(HOSPITALS_NAME, NOT_RUN, f"gate model failed ({exc})"))
-            else:
-                for st, p in zip(out, second):
-                    st.checks.append(self.second.verdict(p))
+            self._learned(self.second, batch, out)
         if self.distance is None or features is None:
             why = "no feature statistics shipped" if self.distance is None else "model has no features output"
             for st in out:
@@ -134,6 +121,19 @@ class ScopeGate:
                 st.checks.append(self.distance.verdict(float(d)))
                 st.distance = float(d)
         return out
+
+    @staticmethod
+    def _learned(gate: LearnedGate, batch: np.ndarray, out: list[ModelStage]) -> np.ndarray | None:
+        """One learned gate's verdict on each film ('not run' when its model fails); its probabilities."""
+        try:
+            probs = gate.predict(batch)
+        except Exception as exc:  # noqa: BLE001 - a verdict, not a crash
+            for st in out:
+                st.checks.append(CheckResult(gate.name, NOT_RUN, f"gate model failed ({exc})"))
+            return None
+        for st, p in zip(out, probs):
+            st.checks.append(gate.verdict(p))
+        return probs
 
 
 def gate_config_path(manifest_path: Path, manifest_data: dict[str, Any]) -> Path | None:

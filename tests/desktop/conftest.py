@@ -24,3 +24,17 @@ def window(qtbot, tiny_manifest, settings):
     qtbot.addWidget(w)
     w.show()
     return w
+
+
+@pytest.fixture
+def live_window(qtbot, tiny_manifest, settings):
+    """A window with real worker threads (watch mode, the DICOM node); both stopped at the end."""
+    from desktop.main_window import MainWindow
+
+    w = MainWindow(tiny_manifest, sync=False, settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.clinic.stop_watch()
+    w.node.stop()
+    qtbot.waitUntil(lambda: w.clinic.watcher is None and w.node.job is None, timeout=20000)

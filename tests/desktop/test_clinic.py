@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-import pytest
 from PIL import Image
 from pypdf import PdfReader
 
@@ -18,18 +17,6 @@ def corner_image(bright: bool) -> np.ndarray:
     """The tiny test model scores the top-left corner: the gradient is flagged, its negative not."""
     img = gradient(256, 224)
     return img if bright else 255 - img
-
-
-@pytest.fixture
-def live_window(qtbot, tiny_manifest, settings):
-    from desktop.main_window import MainWindow
-
-    w = MainWindow(tiny_manifest, sync=False, settings=settings)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.clinic.stop_watch()
-    qtbot.waitUntil(lambda: w.clinic.watcher is None, timeout=20000)
 
 
 def test_watch_folder_arrivals_notice_and_stop(live_window, qtbot, tmp_path):

@@ -11,18 +11,6 @@ from tests.dicom_factory import gradient, make_dataset, save
 from tests.pacs import free_port
 
 
-@pytest.fixture
-def live_window(qtbot, tiny_manifest, settings):
-    from desktop.main_window import MainWindow
-
-    w = MainWindow(tiny_manifest, sync=False, settings=settings)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.node.stop()
-    qtbot.waitUntil(lambda: w.node.job is None, timeout=20000)
-
-
 def c_store(port: int, paths) -> list[int]:
     ae = AE("XRAY1")
     datasets = [pydicom.dcmread(p) for p in paths]
