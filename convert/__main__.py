@@ -157,6 +157,12 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
 
     pin(out_dir)  # thresholds and calibration are now pinned inside model.onnx
     manifest = json.loads((out_dir / "model.json").read_text())
+    from convert.operating_point import unseen_check
+
+    check = unseen_check(out_dir, Path(cfg.data).resolve().parents[1])
+    if check:  # not a decision field: the pin stays valid
+        manifest["operating_point_check"] = check
+        (out_dir / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
     write_card(out_dir / "MODEL_CARD.md", manifest)
     return manifest
 

@@ -28,6 +28,12 @@ def code_version() -> str:
         return "unknown"
 
 
+SCREENING_RULE = (
+    "sensitivity at least 0.98 on validation (bootstrap median threshold); the default: the rule "
+    "whose sensitivity held at a hospital the model never trained on (training.operating_point)"
+)
+
+
 def _metrics(chosen: dict) -> dict:
     keep = ("validation", "validation_shifted", "auc_ci95", "auc_shifted_ci95", "bootstrap_at_threshold")
     return {k: chosen[k] for k in keep}
@@ -66,8 +72,9 @@ def build_manifest(
         "calibration": "probability = sigmoid(logit / temperature + bias), fitted on validation "
         "(Platt scaling); computed inside the model's 'probability' output",
         "thresholds": chosen["thresholds"],
-        "default_operating_point": "high_sensitivity",
+        "default_operating_point": "screening",
         "operating_points": {
+            "screening": SCREENING_RULE,
             "high_sensitivity": "sensitivity at least 0.99 on validation (bootstrap median threshold)",
             "balanced": "Youden's J on validation (bootstrap median threshold)",
         },

@@ -21,6 +21,23 @@ MID_LAYER = "b2b_relu"  # stride 16
 LAST_LAYER = "b3b_relu"  # stride 32
 
 
+@keras.saving.register_keras_serializable(package="pneumoscan")
+class GradientReversal(layers.Layer):
+    """Identity forward, gradient times ``-scale`` backward (source-adversarial training).
+
+    The hospital head learns to tell hospitals apart from the pooled features;
+    through this layer the network learns features that make it fail. ``scale``
+    is a non-trainable weight so that a callback can ramp it up.
+    """
+
+    def build(self, input_shape) -> None:
+        self.scale = self.add_weight(shape=(), initializer="zeros", trainable=False, name="scale")
+
+    def call(self, x):
+        s = keras.ops.cast(self.scale, x.dtype)
+        return keras.ops.stop_gradient(x * (1.0 + s)) - s * x
+
+
 def conv_bn_relu(x, filters: int, stride: int = 1, kernel: int = 3, name: str = ""):
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
@@ -28,9 +45,18 @@ def conv_bn_relu(x, filters: int, stride: int = 1, kernel: int = 3, name: str = 
 
 
 def build_model(
-    height: int = 224, width: int = 224, dropout: float = 0.3, widths=WIDTHS, subtype: bool = True
+    height: int = 224,
+    width: int = 224,
+    dropout: float = 0.3,
+    widths=WIDTHS,
+    subtype: bool = True,
+    hospitals: int = 0,
 ) -> keras.Model:
-    """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}."""
+    """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}.
+
+    ``hospitals`` > 0 adds a "hospital" head behind a gradient reversal (training only:
+    the export reads the pneumonia and subtype heads).
+    """
     inp = keras.Input((height, width, 1), name="image")
     x = conv_bn_relu(inp, widths[0], stride=2, kernel=5, name="stem")  # 112
     x = layers.MaxPooling2D(2, name="stem_pool")(x)  # 56
@@ -49,6 +75,10 @@ def build_model(
     outputs = {"logit": layers.Dense(1, name="logit")(drop)}
     if subtype:
         outputs["subtype"] = layers.Dense(1, name="subtype")(drop)
+    if hospitals:
+        rev = GradientReversal(name="reverse")(pooled)
+        hid = layers.Dense(128, activation="relu", name="hospital_hidden")(rev)
+        outputs["hospital"] = layers.Dense(hospitals, name="hospital")(hid)
     return keras.Model(inp, outputs, name="pneumoscan_cnn")
 
 

@@ -86,3 +86,22 @@ def balanced_weights(films: list[Film], hospital_power: float = 0.5) -> np.ndarr
         ]
     )
     return (w / w.mean()).astype(np.float32)
+
+
+def adversary_targets(films: list[Film]) -> tuple[np.ndarray, np.ndarray]:
+    """Hospital index and weight per film for the source-adversarial head.
+
+    Each (hospital, class) cell weighs the same, so the label says nothing about the
+    hospital under these weights and the adversary cannot remove the label with it.
+    A hospital with one class only (Hannover) gets weight 0: there the hospital *is*
+    the label. Mean weight 1 over the films that count.
+    """
+    from collections import Counter
+
+    cells = Counter((f.hospital, f.label) for f in films)
+    both = {h for h, _ in cells if (h, 0) in cells and (h, 1) in cells}
+    idx = np.array([HOSPITALS.index(f.hospital) for f in films], dtype=np.int32)
+    w = np.array([1.0 / cells[(f.hospital, f.label)] if f.hospital in both else 0.0 for f in films])
+    if w.sum() > 0:
+        w = w / w[w > 0].mean()
+    return idx, w.astype(np.float32)

@@ -38,6 +38,7 @@ class TrainConfig:
     )
     hold_out_hospital: str = ""  # never trained on; the checkpoint is chosen on it (leave-one-hospital-out)
     hospital_power: float = 0.5  # each hospital's loss share grows with (films) ** this
+    adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
@@ -116,25 +117,43 @@ def run(cfg: TrainConfig) -> Path:
         t_tr, w_tr = dataset.head_targets(ytr, sub_tr, ytr, sub_tr)
         w_tr["logit"] = sources.balanced_weights(films, cfg.hospital_power)
         train_items = [(f.path, f.label) for f in films]
+        if cfg.adversarial:
+            t_tr["hospital"], w_tr["hospital"] = sources.adversary_targets(films)
         print(f"with other hospitals: {len(extra)} films; {len(xtr)} in all", flush=True)
     held_h = hospital_films["held"]
     if held_h:  # leave-one-hospital-out: the checkpoint is chosen on a hospital never trained on
         xho, yho = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
         nan = np.full(len(held_h), np.nan)
         t_ho, w_ho = dataset.head_targets(yho, nan, yho, nan)
+        if cfg.adversarial:
+            _no_hospital_target(t_ho, w_ho)
         print(
             f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films select the checkpoint",
             flush=True,
         )
-    model = build_model(spec.height, spec.width, cfg.dropout)
+    adversary = bool(cfg.adversarial and hospital_films["train"])
+    if cfg.adversarial and not adversary:
+        raise SystemExit("--adversarial needs --hospitals: there is no second hospital to hide")
+    if adversary:
+        _no_hospital_target(t_va, w_va)
+    from training.sources import HOSPITALS
+
+    model = build_model(spec.height, spec.width, cfg.dropout, hospitals=len(HOSPITALS) if adversary else 0)
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    loss = {"logit": bce, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)}
+    loss_weights = {"logit": 1.0, "subtype": cfg.subtype_weight}
+    weighted = {"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]}
+    if adversary:
+        loss["hospital"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        loss_weights["hospital"] = 1.0
+        weighted["hospital"] = [keras.metrics.SparseCategoricalAccuracy(name="acc")]
     model.compile(
         optimizer=keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay),
-        loss={"logit": bce, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)},
-        loss_weights={"logit": 1.0, "subtype": cfg.subtype_weight},
+        loss=loss,
+        loss_weights=loss_weights,
         metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
-        weighted_metrics={"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]},
+        weighted_metrics=weighted,
     )
     from training.augment import PRESETS
 
@@ -152,6 +171,8 @@ def run(cfg: TrainConfig) -> Path:
         ),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
+    if adversary:
+        callbacks.append(_reversal_ramp(model, cfg.adversarial))
     model.fit(
         train_ds,
         epochs=cfg.epochs,
@@ -196,6 +217,28 @@ def _hospital_films(cfg: TrainConfig) -> dict[str, list]:
 
         train, held = few(train), few(held)
     return {"train": train, "held": held}
+
+
+ADVERSARY_RAMP = 5  # epochs over which the reversed gradient grows from 0 to --adversarial
+
+
+def _no_hospital_target(targets: dict, weights: dict) -> None:
+    """Validation sets carry a hospital target of weight 0 (Keras wants one per output)."""
+    n = len(targets["logit"])
+    targets["hospital"] = np.zeros(n, np.int32)
+    weights["hospital"] = np.zeros(n, np.float32)
+
+
+def _reversal_ramp(model, top: float):
+    """Let the hospital head learn first, then reverse its gradient into the features, growing."""
+    import keras
+
+    layer = model.get_layer("reverse")
+
+    def begin(epoch: int, logs=None) -> None:
+        layer.scale.assign(top * min(1.0, epoch / ADVERSARY_RAMP))
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=begin)
 
 
 def write_hospital_predictions(model, path: Path, films, x: np.ndarray) -> None:

@@ -42,3 +42,37 @@ def test_the_table_has_a_row_per_hospital_and_age_group_with_intervals():
         and "| b, age not given |" in text
     )
     assert text.count("(") >= 9  # an interval for every AUC, sensitivity and specificity
+
+
+def test_the_adversary_sees_each_hospital_and_class_alike_and_not_a_one_class_hospital():
+    from training.sources import HOSPITALS, adversary_targets
+
+    films = _films("guangzhou", 100, 300) + _films("shenzhen", 30, 20) + _films("hannover", 0, 50)
+    idx, w = adversary_targets(films)
+    assert [HOSPITALS[i] for i in idx[[0, 400, 450]]] == ["guangzhou", "shenzhen", "hannover"]
+    cells = {}
+    for f, wi in zip(films, w):
+        cells[(f.hospital, f.label)] = cells.get((f.hospital, f.label), 0.0) + float(wi)
+    counted = [v for (h, _), v in cells.items() if h != "hannover"]
+    assert max(counted) == pytest.approx(min(counted), rel=1e-4)
+    assert cells[("hannover", 1)] == 0.0  # there the hospital is the label
+    assert float(np.mean(w[w > 0])) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_each_threshold_rule_is_carried_to_the_other_hospitals():
+    pytest.importorskip("sklearn")
+    from training.operating_point import RULES, rules_table
+
+    rng = np.random.default_rng(0)
+    rows = [
+        {"hospital": h, "child": c, "label": int(y), "score": float(rng.normal(2 * y + shift, 1))}
+        for h, c, shift in (("guangzhou", True, 0.0), ("elsewhere", False, 1.0))
+        for y in [0] * 200 + [1] * 200
+    ]
+    lines = rules_table(rows, "t").splitlines()
+    assert "| elsewhere, adults sens | elsewhere, adults spec |" in lines[2]
+    body = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
+    assert len(body) == len(RULES)
+    # the other hospital's normals score higher: a lower threshold keeps less of their specificity
+    spec = [float(line.split("|")[-2].split("%")[0]) for line in body[:3]]
+    assert spec[0] <= spec[1] <= spec[2]

@@ -23,3 +23,28 @@ def test_cam_is_14x14_and_exact(members):
     if members == 1:
         assert np.allclose(np.asarray(trained["logit"]), logit, atol=1e-5)
         assert np.allclose(np.asarray(trained["subtype"]), subtype, atol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.5, 1.0])
+def test_gradient_reversal_is_identity_forward_and_flips_the_gradient(scale):
+    import tensorflow as tf
+
+    from training.model import GradientReversal
+
+    layer = GradientReversal()
+    x = tf.constant(np.random.default_rng(1).normal(size=(4, 8)).astype(np.float32))
+    layer.build(x.shape)
+    layer.scale.assign(scale)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(3.0 * y)
+    assert np.allclose(y.numpy(), x.numpy(), atol=1e-6)
+    assert np.allclose(tape.gradient(loss, x).numpy(), -3.0 * scale, atol=1e-6)
+
+
+def test_the_hospital_head_is_training_only():
+    model = build_model(hospitals=4)
+    assert model.output["hospital"].shape[-1] == 4
+    x = np.zeros((1, 224, 224, 1), np.float32)
+    assert len(export_model(model)(x, training=False)) == 4  # logit, cam, features, subtype: no hospital

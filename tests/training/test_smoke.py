@@ -27,7 +27,7 @@ def test_train_export_quantize_verify(tmp_path):
     run_dir = run(cfg)
     assert (run_dir / "best.keras").exists() and (run_dir / "history.csv").exists()
     result = evaluate_run(run_dir)
-    assert set(result["thresholds"]) == {"high_sensitivity", "balanced"}
+    assert set(result["thresholds"]) == {"screening", "high_sensitivity", "balanced"}
     assert (run_dir / "evaluation.png").stat().st_size > 10_000
 
     out = tmp_path / "assets"
@@ -35,6 +35,11 @@ def test_train_export_quantize_verify(tmp_path):
     v = manifest["verification"]
     assert v["fp32_vs_keras_ok"] and v["fp32_vs_keras_max_abs_diff"] < 1e-4
     assert manifest["precision"] in ("int8", "fp32")
+    assert manifest["default_operating_point"] == "screening"
+    check = manifest[
+        "operating_point_check"
+    ]  # every threshold carried to an unseen hospital's pneumonia films
+    assert check["hospital"] == "hannover" and set(check["sensitivity"]) == set(manifest["thresholds"])
     # both heads went through: the subtype head is calibrated, verified and in the manifest
     assert manifest["outputs"]["viral_probability"] == "viral_probability"
     assert 0.0 <= manifest["subtype"]["threshold"] <= 1.0
