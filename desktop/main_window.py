@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from pneumoscan.model.profiles import SiteProfile
 
 
+#: a point the user chose over the model's default ("operating_point" held the old default too)
+OP_KEY = "operating_point_v2"
+
+
 class MainWindow(QMainWindow):
     """The workstation window. Its actions, menus and toolbar are built by ``desktop/menus.py``
     and declared here; the clinic features (``ClinicActions``) reach it by signals."""
@@ -164,7 +168,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         gate = s.value("scope_gate", True)
         self.act_gate.setChecked(gate not in (False, "false", "0", 0))
-        op = s.value("operating_point")
+        op = s.value(OP_KEY)
         idx = self.op_box.findData(op) if op else -1
         if idx >= 0:
             self.op_box.setCurrentIndex(idx)
@@ -176,8 +180,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("columns_v2", self.table.horizontalHeader().saveState())
         self.settings.setValue("splitter", self.splitter.saveState())
-        if self.op_box.currentData():
-            self.settings.setValue("operating_point", self.op_box.currentData())
+        op = self.op_box.currentData()
+        if op and self.screener and op != self.screener.manifest.default_operating_point:
+            self.settings.setValue(OP_KEY, op)
+        else:  # the model's default is not stored: a new model's default applies
+            self.settings.remove(OP_KEY)
         self.settings.setValue("scope_gate", self.act_gate.isChecked())
         self.settings.sync()
         self.runner.pool.waitForDone(5000)

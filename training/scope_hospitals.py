@@ -22,7 +22,7 @@ FOLDS = 5
 
 
 def hospital_films(data: Path) -> list[dict]:
-    """Every NLM film: path, hospital, child (True/False/None), train (Shenzhen with an age)."""
+    """Every NLM film: path, hospital, child (True/False/None), train (Shenzhen with an age), label (1 = TB)."""
     root = data / "other_hospitals"
     out = []
     with open(root / "manifest.csv", newline="", encoding="utf-8") as fh:
@@ -37,6 +37,7 @@ def hospital_films(data: Path) -> list[dict]:
                     "age": float(age) if child is not None else None,
                     "child": child,
                     "train": train,
+                    "label": int(row["label"] != "normal"),
                 }
             )
     return out

@@ -20,22 +20,31 @@ import numpy as np
 from training import scope_hospitals
 
 
-def pipeline_table(assets: Path, data: Path) -> list[str]:
+def pipeline_table(assets: Path, data: Path, operating_point: str | None = None) -> list[str]:
     from pneumoscan.screener import Screener
 
-    screener = Screener(assets / "model.json", threads=2)
-    groups: dict[str, list[Path]] = {}
+    screener = Screener(assets / "model.json", threads=2, operating_point=operating_point)
+    groups: dict[str, list[dict]] = {}
     for f in scope_hospitals.hospital_films(data):
         entry = {"hospital": f["hospital"], "age": f["age"]}
-        groups.setdefault(scope_hospitals.group_of(entry), []).append(Path(f["path"]))
-    lines = ["| group | films | refused | refused by |", "| --- | --- | --- | --- |"]
-    for group, paths in sorted(groups.items()):
-        results = list(screener.screen(paths))
+        groups.setdefault(scope_hospitals.group_of(entry), []).append(f)
+    lines = [
+        f"| group | films | refused | refused by | assessed normal films flagged ({screener.operating_point}) "
+        "| assessed TB films flagged |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for group, films in sorted(groups.items()):
+        results = list(screener.screen([Path(f["path"]) for f in films]))
         refused = [r for r in results if r.out_of_scope]
         why = Counter(r.reason.split(":")[1].split("(")[0].strip() for r in refused if ":" in r.reason)
         reasons = "; ".join(f"{k} {v}" for k, v in why.most_common(3))
+        flagged = []
+        for label in (0, 1):
+            seen = [r for f, r in zip(films, results) if f["label"] == label and r.ok and not r.out_of_scope]
+            flagged.append(f"{sum(r.flagged for r in seen)} / {len(seen)}" if seen else "-")
         lines.append(
-            f"| {group} | {len(results)} | {len(refused)} ({len(refused) / len(results):.1%}) | {reasons} |"
+            f"| {group} | {len(results)} | {len(refused)} ({len(refused) / len(results):.1%}) | {reasons} "
+            f"| {flagged[0]} | {flagged[1]} |"
         )
     return lines
 
@@ -89,8 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--assets", type=Path, default=Path("assets"))
     ap.add_argument("--run", type=Path, default=None)
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--operating-point", default=None, help="flag at this point (default: the model's)")
     args = ap.parse_args(argv)
-    print("\n".join(pipeline_table(args.assets, args.data)))
+    print("\n".join(pipeline_table(args.assets, args.data, args.operating_point)))
     print()
     print("\n".join(scope_set_table(args.assets, args.data)))
     if args.run is not None:

@@ -31,7 +31,9 @@ def add_parser(sub) -> None:
     p.add_argument("--pdf", default=None, help="daily PDF summary: summary.pdf -> summary-YYYY-MM-DD.pdf")
     p.add_argument("--spool", default="pneumoscan-spool", help="received films and the send queue")
     p.add_argument("--profile", default=None, help="use the site profile NAME adopted with validate --adopt")
-    p.add_argument("--operating-point", default=None, help="high_sensitivity (default) or balanced")
+    p.add_argument(
+        "--operating-point", default=None, help="screening (the default), high_sensitivity or balanced"
+    )
     p.add_argument("--no-phi", action="store_true", help="leave patient identity out of every output")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--model", default=None, help="model manifest (default: the shipped assets/model.json)")

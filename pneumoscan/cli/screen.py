@@ -39,7 +39,9 @@ def add_parser(sub) -> None:
     sc.add_argument(
         "--threshold", type=float, default=None, help="probability threshold (overrides the operating point)"
     )
-    sc.add_argument("--operating-point", default=None, help="high_sensitivity (default) or balanced")
+    sc.add_argument(
+        "--operating-point", default=None, help="screening (the default), high_sensitivity or balanced"
+    )
     sc.add_argument("--profile", default=None, help="use the site profile NAME adopted with validate --adopt")
     sc.add_argument(
         "--no-phi", action="store_true", help="leave patient name, ID, age, sex and accession out"

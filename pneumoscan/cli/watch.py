@@ -21,7 +21,9 @@ def add_parser(sub) -> None:
     w.add_argument("--dicom-out", default=None, help="folder for DICOM results (SC + SR) of DICOM inputs")
     w.add_argument("--pdf", default=None, help="daily PDF summary: summary.pdf -> summary-YYYY-MM-DD.pdf")
     w.add_argument("--profile", default=None, help="use the site profile NAME adopted with validate --adopt")
-    w.add_argument("--operating-point", default=None, help="high_sensitivity (default) or balanced")
+    w.add_argument(
+        "--operating-point", default=None, help="screening (the default), high_sensitivity or balanced"
+    )
     w.add_argument("--no-phi", action="store_true", help="leave patient identity out of every output")
     w.add_argument("--poll", action="store_true", help="poll instead of file-system events (network shares)")
     w.add_argument("--settle", type=float, default=2.0, help="seconds a file must stay unchanged (default 2)")

@@ -172,6 +172,20 @@ def test_settings_are_remembered(qtbot, tiny_manifest, settings, mixed_folder):
     assert w2.size().width() == 700
 
 
+@pytest.mark.parametrize("chosen, remembered", [("balanced", "balanced"), ("high_sensitivity", None)])
+def test_only_a_chosen_operating_point_is_remembered(qtbot, tiny_manifest, settings, chosen, remembered):
+    """The model's default is not stored, so a new model's default applies after an update."""
+    from desktop.main_window import OP_KEY, MainWindow
+
+    settings.setValue("operating_point", "balanced")  # written by older versions: ignored
+    w = MainWindow(tiny_manifest, sync=True, settings=settings)
+    qtbot.addWidget(w)
+    assert w.op_box.currentData() == "high_sensitivity"  # the test model's default
+    w.op_box.setCurrentIndex(w.op_box.findData(chosen))
+    w.close()
+    assert settings.value(OP_KEY) == remembered
+
+
 def test_about_box_states_intended_use(window):
     text = about_html(window.screener.manifest)
     assert "not a diagnosis" in text and "test model" in text
