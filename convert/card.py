@@ -128,6 +128,8 @@ validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, deci
   and its 0.99-sensitivity threshold flagged over half of the test's normal films. Expect lower specificity
   on new machines than the table above; the shifted copy ({_pct(sh["operating_points"][default]["specificity"])}
   specificity at {default}) is a closer guide, not a guarantee.
+- Other hospitals: validation figures need not hold there (section "By hospital" below, where measured).
+  Run site validation (`pneumoscan validate`) on local films before relying on any threshold.
 - Children aged 1-5 only; adults, neonates, lateral views, portable ICU films with lines and tubes are out of scope.
 - The high-sensitivity threshold rests on the lowest-scored 1% of about {val["positives"]} validation positives; its
   bootstrap interval above shows how much it could move.
