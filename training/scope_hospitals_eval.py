@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("\n".join(scope_set_table(args.assets, args.data)))
     if args.run is not None:
-        threshold = json.loads((args.assets / "scope_gate.json").read_text())["classifier"]["threshold"]
+        gate = json.loads((args.assets / "scope_gate.json").read_text())  # the run's gate ships second
+        threshold = gate.get("classifier_hospitals", gate["classifier"])["threshold"]
         print()
         print("\n".join(gate_table(args.run, threshold)))
         print()
