@@ -121,11 +121,15 @@ def run_rows(run: Path) -> tuple[list[dict], float]:
     return rows, threshold
 
 
-def main(argv: list[str] | None = None) -> None:
+def cli(argv: list[str] | None, description: str, render) -> None:
+    """The shared command line: score the shipped model and/or runs, render each, print (and write).
+
+    ``render(rows, threshold, name, shipped)`` returns the Markdown for one model or run.
+    """
     from pneumoscan.offline import ensure_offline
 
     ensure_offline()
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--shipped", action="store_true", help="the shipped model on every hospital")
     ap.add_argument("--model", type=Path, default=None, help="another manifest than the shipped one")
     ap.add_argument("--run", type=Path, nargs="*", default=[], help="leave-one-hospital-out run folders")
@@ -135,18 +139,26 @@ def main(argv: list[str] | None = None) -> None:
     parts = []
     if args.shipped or args.model:
         rows, t = shipped_rows(args.data, args.model)
-        parts.append(
-            table(
-                rows, t, f"{'shipped' if not args.model else args.model} model, every other hospital unseen"
-            )
-        )
+        parts.append(render(rows, t, str(args.model or "shipped"), True))
     for run in args.run:
         rows, t = run_rows(run)
-        parts.append(table(rows, t, f"run {run.name} (logits; held-out hospital never trained on)"))
+        parts.append(render(rows, t, f"run {run.name}", False))
     text = "\n".join(parts)
     print(text)
     if args.out:
         args.out.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    def render(rows, t, name, shipped):
+        what = (
+            "model, every other hospital unseen"
+            if shipped
+            else "(logits; held-out hospital never trained on)"
+        )
+        return table(rows, t, f"{name} {what}")
+
+    cli(argv, __doc__.splitlines()[0], render)
 
 
 if __name__ == "__main__":

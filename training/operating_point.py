@@ -14,9 +14,6 @@ the scope gate (this measures the model's threshold, not what the gate lets thro
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from training import metrics as M
@@ -75,28 +72,14 @@ def rules_table(rows: list[dict], title: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from pneumoscan.offline import ensure_offline
-    from training.hospital_eval import run_rows, shipped_rows
+    from training.hospital_eval import cli
 
-    ensure_offline()
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shipped", action="store_true", help="the shipped model (every other hospital unseen)")
-    ap.add_argument("--model", type=Path, default=None, help="another manifest than the shipped one")
-    ap.add_argument("--run", type=Path, nargs="*", default=[], help="leave-one-hospital-out run folders")
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--out", type=Path, default=None, help="also write the tables to this Markdown file")
-    args = ap.parse_args(argv)
-    parts = []
-    if args.shipped or args.model:
-        rows, _ = shipped_rows(args.data, args.model)
-        parts.append(rules_table(rows, f"{args.model or 'shipped model'}: rules on Guangzhou validation"))
-    for run in args.run:
-        rows, _ = run_rows(run)
-        parts.append(rules_table(rows, f"run {run.name} (logits): rules on Guangzhou validation"))
-    text = "\n".join(parts)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    def render(rows, _threshold, name, shipped):
+        return rules_table(
+            rows, f"{name}{' model' if shipped else ' (logits)'}: rules on Guangzhou validation"
+        )
+
+    cli(argv, __doc__.splitlines()[0], render)
 
 
 if __name__ == "__main__":
