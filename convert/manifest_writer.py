@@ -39,6 +39,17 @@ def _metrics(chosen: dict) -> dict:
     return {k: chosen[k] for k in keep}
 
 
+def training_data(cfg) -> str:
+    """What the model was trained on, for the manifest and the card."""
+    gz = "Kermany et al. 2018 chest X-ray set (CC BY 4.0, Guangzhou), official train split only"
+    others = [h.strip() for h in getattr(cfg, "hospitals", "").split(",") if h.strip()]
+    held = getattr(cfg, "hold_out_hospital", "")
+    others = [h for h in others if h != held]
+    if not others:
+        return gz
+    return f"{gz}; plus other hospitals' films (training.sources): {', '.join(others)}"
+
+
 def build_manifest(
     *,
     out_dir: Path,
@@ -101,7 +112,7 @@ def build_manifest(
             ],
             "combination": "mean of the members' logits and CAMs" if len(run_dirs) > 1 else "single model",
             "config": asdict(cfg),
-            "data": "Kermany et al. 2018 chest X-ray set (CC BY 4.0), official train split only",
+            "data": training_data(cfg),
             "train_images": n_train,
             "validation_split": "patient-wise, training/val_patients.txt",
         },

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from convert.distance_check import fit_distance_check, validation_counts
 from convert.speed import compare
 from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.classes import GATE_CLASSES, POOL
@@ -61,26 +62,6 @@ def tensors(paths: list[Path]) -> np.ndarray:
     from pneumoscan.reading.loader import load_image
 
     return np.stack([preprocess(load_image(p).pixels) for p in tqdm(paths, desc="films", leave=False)])
-
-
-def main_features(manifest: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
-    """The shipped model's pooled features (its own ONNX session: no scope gate needed yet)."""
-    data = json.loads(manifest.read_text())
-    sess = session(manifest.parent / data["model_file"], 2)
-    name, out = sess.get_inputs()[0].name, data["outputs"]["features"]
-    return np.concatenate([sess.run([out], {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)])
-
-
-def fit_distance(f_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    from sklearn.covariance import LedoitWolf
-
-    lw = LedoitWolf().fit(f_train.astype(np.float64))
-    return lw.location_, lw.precision_, float(lw.shrinkage_)
-
-
-def mahalanobis(f: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
-    d = f.astype(np.float64) - mean
-    return np.sqrt(np.einsum("ij,jk,ik->i", d, precision, d))
 
 
 def shifted_tensors(val) -> np.ndarray:
@@ -142,22 +123,11 @@ def convert_gate(
     p_shift = run_onnx(shipped, x_shift)[:, 0]
     threshold = min(float(np.quantile(p_val, gate_reject)), float(np.quantile(p_shift, shifted_reject)))
 
+    x_train = tensors([p for p, _ in train])
+    distance, d_val, d_shift = fit_distance_check(assets, x_train, x_val, x_shift, reject, shifted_reject)
     manifest = assets / "model.json"
     main = json.loads(manifest.read_text())
-    x_train = tensors([p for p, _ in train])
-    f_train, f_val = main_features(manifest, x_train), main_features(manifest, x_val)
-    mean, precision, shrinkage = fit_distance(f_train)
-    d_val = mahalanobis(f_val, mean, precision)
-    d_shift = mahalanobis(main_features(manifest, x_shift), mean, precision)
-    d_threshold = max(
-        float(np.quantile(d_val, 1.0 - reject)), float(np.quantile(d_shift, 1.0 - shifted_reject))
-    )
-
     shutil.copyfile(shipped, assets / "scope_gate.onnx")
-    # the upper triangle in float32 is a quarter of the full float64 matrix (the bundle's size
-    # budget); distances are computed in float64 from the rebuilt symmetric matrix
-    upper = precision[np.triu_indices(len(precision))].astype(np.float32)
-    np.savez(assets / "scope_stats.npz", mean=mean.astype(np.float32), precision_upper=upper)
     config = {
         "version": f"gate-{run_dir.name.removeprefix('scope-')}",
         "classifier": {
@@ -175,26 +145,8 @@ def convert_gate(
             "int8_speedup_batch16_2threads": speed["speedup"],
             "int8_decisions_unchanged": agree,
         },
-        "distance": {
-            "stats_file": "scope_stats.npz",
-            "sha256": sha256_file(assets / "scope_stats.npz"),
-            "main_model_sha256": main["sha256"],
-            "features": "the main model's pooled 'features' output",
-            "fitted_on": f"{len(train)} training films (validation patients excluded)",
-            "ledoit_wolf_shrinkage": shrinkage,
-            "threshold": d_threshold,
-            "threshold_rule": (
-                f"the higher of the {1 - reject:.1%} quantile of clean validation distances "
-                f"and the {1 - shifted_reject:.1%} quantile on the shifted validation copy"
-            ),
-        },
-        "validation": {
-            "films": len(val),
-            "classifier_rejects": int((p_val < threshold).sum()),
-            "distance_rejects": int((d_val > d_threshold).sum()),
-            "either_rejects": int(((p_val < threshold) | (d_val > d_threshold)).sum()),
-            "shifted_either_rejects": int(((p_shift < threshold) | (d_shift > d_threshold)).sum()),
-        },
+        "distance": distance,
+        "validation": validation_counts(p_val, p_shift, threshold, d_val, d_shift, distance["threshold"]),
     }
     (assets / "scope_gate.json").write_text(json.dumps(config, indent=2) + "\n")
     main["scope_gate"] = "scope_gate.json"

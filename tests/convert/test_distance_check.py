@@ -1,0 +1,52 @@
+"""convert.distance_check: the distance backstop refitted for the model in assets/, pinned, used."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from convert.distance_check import fit_distance, mahalanobis, refit  # noqa: E402
+from pneumoscan.model.manifest import Manifest  # noqa: E402
+from pneumoscan.screener import Screener  # noqa: E402
+from tests.shared import data_dir  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+def test_mahalanobis_matches_the_plain_formula():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(200, 5)) * [1, 2, 3, 4, 5]
+    mean, precision, _ = fit_distance(f)
+    d = f[:3] - mean
+    expected = np.sqrt(np.diag(d @ precision @ d.T))
+    np.testing.assert_allclose(mahalanobis(f[:3], mean, precision), expected)
+
+
+def test_refit_for_a_freshly_converted_model_links_the_gate_and_pins(tmp_path):
+    data = data_dir() / "chest_xray" / "train"
+    assets = tmp_path / "assets"
+    shutil.copytree(ASSETS, assets)
+    manifest = json.loads((assets / "model.json").read_text())
+    manifest.pop("scope_gate")  # as convert writes it: the gate files copied in, not yet linked
+    (assets / "model.json").write_text(json.dumps(manifest))
+    before = json.loads((assets / "scope_gate.json").read_text())
+
+    out = refit(assets, data, smoke=True)
+
+    gate = json.loads((assets / "scope_gate.json").read_text())
+    m = Manifest.load(assets / "model.json")
+    m.verify()
+    assert gate["distance"]["main_model_sha256"] == m.sha256
+    assert gate["distance"]["threshold"] == out["threshold"] > 0
+    assert gate["classifier"] == before["classifier"]  # the learned gates are untouched
+    assert gate["classifier_hospitals"] == before["classifier_hospitals"]
+    assert 0 < out["films"] and out["distance_rejects"] <= out["either_rejects"] <= out["films"]
+    films = sorted((data_dir() / "fullres" / "NORMAL").iterdir())[:2]
+    results = list(Screener(assets / "model.json").screen(films))  # loads every pin
+    assert all(r.scope_distance is not None for r in results)
