@@ -24,10 +24,12 @@ def main(argv: list[str] | None = None) -> None:
     ensure_offline()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/chest_xray/train"))
-    ap.add_argument("--out", type=Path, default=default_assets_dir() / "batch_reference.json")
+    ap.add_argument("--assets", type=Path, default=default_assets_dir(), help="the model's folder")
+    ap.add_argument("--out", type=Path, default=None, help="default: batch_reference.json in --assets")
     args = ap.parse_args(argv)
+    args.out = args.out or args.assets / "batch_reference.json"
     _, val = split.split_items(split.list_images(args.data), split.load_split())
-    screener = Screener()
+    screener = Screener(args.assets / "model.json")
     results = [r for r in screener.screen([p for p, _ in val]) if r.ok and r.scope_distance is not None]
     d = np.array([r.scope_distance for r in results])
     ref = {

@@ -64,6 +64,41 @@ def hannover(data: Path) -> list[Film]:
     return out
 
 
+#: Findings of the public COVID-19 collection that are infectious pneumonia (not "todo",
+#: "No Finding", ARDS alone or lipoid pneumonia).
+PNEUMONIA_FINDINGS = (
+    "COVID-19",
+    "Pneumonia",
+    "Streptococcus",
+    "Pneumocystis",
+    "Klebsiella",
+    "Mycoplasma",
+    "Varicella",
+    "E.Coli",
+    "Legionella",
+    "Bacterial",
+    "Influenza",
+)
+
+
+def collection(data: Path) -> list[Film]:
+    """Adult frontal films with infectious pneumonia from the public COVID-19 collection
+    (``scope/adult_cxr``, source ieee8023): many hospitals, none trained on by any model here.
+    Evaluation only: most rows are licensed for no training (``train_ok = no``)."""
+    root = data / "scope"
+    out = []
+    with open(root / "manifest.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            finding = row.get("note", "").partition("finding=")[2]
+            if (
+                row.get("class") == "adult_cxr"
+                and "ieee8023" in row.get("source_repo", "")
+                and any(finding.startswith(f) for f in PNEUMONIA_FINDINGS)
+            ):
+                out.append(Film(root / row["path"], 1, "collection", False))
+    return out
+
+
 def other_hospitals(data: Path, names: list[str]) -> list[Film]:
     films = nlm(data) if {"shenzhen", "montgomery"} & set(names) else []
     films += hannover(data) if "hannover" in names else []

@@ -76,3 +76,29 @@ def test_each_threshold_rule_is_carried_to_the_other_hospitals():
     # the other hospital's normals score higher: a lower threshold keeps less of their specificity
     spec = [float(line.split("|")[-2].split("%")[0]) for line in body[:3]]
     assert spec[0] <= spec[1] <= spec[2]
+
+
+def test_the_collection_keeps_infectious_pneumonia_films_of_adult_frontal_rows_only(tmp_path):
+    from training.sources import collection
+
+    scope = tmp_path / "scope"
+    scope.mkdir()
+    rows = [
+        (
+            "adult_cxr/covid_a.png",
+            "adult_cxr",
+            "ieee8023/covid-chestxray-dataset",
+            "view=PA; finding=COVID-19",
+        ),
+        ("adult_cxr/covid_b.png", "adult_cxr", "ieee8023/covid-chestxray-dataset", "view=AP; finding=todo"),
+        ("adult_cxr/covid_c.png", "adult_cxr", "ieee8023/covid-chestxray-dataset", "finding=No Finding"),
+        ("adult_cxr/covid_d.png", "adult_cxr", "ieee8023/covid-chestxray-dataset", "finding=Klebsiella"),
+        ("adult_cxr/lateral/covid_e.png", "adult_cxr_lateral", "ieee8023/covid", "finding=COVID-19"),
+        ("adult_cxr/mhh_f.png", "adult_cxr", "ml-workgroup/covid-19-image-repository", "finding=COVID-19"),
+    ]
+    lines = ["path,class,source_repo,source_path,license,note,train_ok"]
+    lines += [f"{p},{c},{s},x,y,{n},no" for p, c, s, n in rows]
+    (scope / "manifest.csv").write_text("\n".join(lines) + "\n")
+    films = collection(tmp_path)
+    assert [f.path.name for f in films] == ["covid_a.png", "covid_d.png"]
+    assert all(f.label == 1 and f.hospital == "collection" and f.child is False for f in films)
