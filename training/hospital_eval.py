@@ -74,6 +74,23 @@ def table(rows: list[dict], threshold: float, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def trained_hospitals(manifest: Path) -> set[str]:
+    """The other hospitals a shipped model trained on (its manifest's training config)."""
+    import json
+
+    config = json.loads(Path(manifest).read_text()).get("training", {}).get("config", {})
+    held = config.get("hold_out_hospital", "")
+    return {h.strip() for h in str(config.get("hospitals", "")).split(",") if h.strip() and h.strip() != held}
+
+
+def _name(hospital: str, trained: set[str]) -> str:
+    if hospital == "guangzhou":
+        return "guangzhou (validation)"
+    if hospital == "collection":
+        return "public collection, many hospitals (unseen)"
+    return f"{hospital} (trained on: in-sample)" if hospital in trained else f"{hospital} (unseen)"
+
+
 def shipped_rows(data: Path, manifest: Path | None) -> tuple[list[dict], float]:
     """The shipped model's calibrated probability for every film of every hospital (no scope gate)."""
     from pneumoscan.model.preprocess import InputSpec
@@ -84,13 +101,15 @@ def shipped_rows(data: Path, manifest: Path | None) -> tuple[list[dict], float]:
     items = split.list_images(data / "chest_xray" / "train")
     _, val = split.split_items(items, split.load_split())
     films = sources.guangzhou(val) + sources.other_hospitals(data, ["shenzhen", "montgomery", "hannover"])
+    films += sources.collection(data)
+    trained = trained_hospitals(screener.manifest.path)
     rows = []
     for i in range(0, len(films), 64):
         chunk = films[i : i + 64]
         x, _ = dataset.load_arrays([(f.path, f.label) for f in chunk], InputSpec())
         probs = screener.model.predict(dataset.model_tensors(x)).probability
         rows += [
-            {"hospital": f.hospital, "child": f.child, "label": f.label, "score": float(p)}
+            {"hospital": _name(f.hospital, trained), "child": f.child, "label": f.label, "score": float(p)}
             for f, p in zip(chunk, probs)
         ]
     return rows, float(screener.manifest.thresholds[screener.manifest.default_operating_point])

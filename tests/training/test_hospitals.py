@@ -102,3 +102,24 @@ def test_the_collection_keeps_infectious_pneumonia_films_of_adult_frontal_rows_o
     films = collection(tmp_path)
     assert [f.path.name for f in films] == ["covid_a.png", "covid_d.png"]
     assert all(f.label == 1 and f.hospital == "collection" and f.child is False for f in films)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, set()),
+        ({"hospitals": "shenzhen, hannover"}, {"shenzhen", "hannover"}),
+        ({"hospitals": "shenzhen,montgomery", "hold_out_hospital": "montgomery"}, {"shenzhen"}),
+    ],
+)
+def test_a_shipped_model_s_other_hospitals_are_named_in_sample(tmp_path, config, expected):
+    import json
+
+    from training.hospital_eval import _name, trained_hospitals
+
+    manifest = tmp_path / "model.json"
+    manifest.write_text(json.dumps({"training": {"config": config}}))
+    trained = trained_hospitals(manifest)
+    assert trained == expected
+    for h in ("shenzhen", "montgomery", "hannover"):
+        assert _name(h, trained).endswith("(trained on: in-sample)" if h in expected else "(unseen)")
