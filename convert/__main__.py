@@ -39,7 +39,7 @@ def work_dir_for(run_dirs: list[Path]) -> Path:
 def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke: bool = False) -> dict:
     from training import dataset, split
     from training.evaluate import choose
-    from training.train import load_config
+    from training.train import hospital_films, load_config
 
     run_dirs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
     run_dir = work_dir_for(run_dirs)
@@ -151,6 +151,7 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
         speed=speed,
         size_ratio=size_ratio,
         n_train=len(train_items),
+        n_other=len(hospital_films(cfg)["train"]),
         subtype=shipped_sub,
     )
     from convert.pin import pin

@@ -32,6 +32,11 @@ on their test split; this from-scratch head is well below that. The labels come 
 """
 
 
+def _other(m: dict) -> str:
+    n = m["training"].get("other_hospital_images", 0)
+    return f" ({m['training']['train_images'] - n} from Guangzhou, {n} from other hospitals)" if n else ""
+
+
 def write_card(path: Path, m: dict) -> None:
     shipped = m["metrics"]["shipped"]
     val, sh = shipped["validation"], shipped["validation_shifted"]
@@ -98,7 +103,7 @@ logit) and the pooled feature vector `features`{subtype_out}. Shipped precision:
 {m["quantization"]["calibration"]}).
 
 ## Data
-{m["training"]["data"]}. {m["training"]["train_images"]} images for training; a patient-wise validation split
+{m["training"]["data"]}. {m["training"]["train_images"]} images for training{_other(m)}; a patient-wise validation split
 (`training/val_patients.txt`) of {val["n"]} images ({val["positives"]} pneumonia). The official test split was
 never seen. Augmentation: rotation, scale, shift, shear, gamma, contrast, blur, noise, JPEG re-compression{", random erasing" if sub else ""}.
 {subtype_card(sub) if sub else ""}

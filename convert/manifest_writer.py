@@ -65,6 +65,7 @@ def build_manifest(
     speed: dict,
     size_ratio: float,
     n_train: int,
+    n_other: int = 0,
     subtype: dict | None = None,
 ) -> dict:
     val = chosen["validation"]
@@ -113,7 +114,8 @@ def build_manifest(
             "combination": "mean of the members' logits and CAMs" if len(run_dirs) > 1 else "single model",
             "config": asdict(cfg),
             "data": training_data(cfg),
-            "train_images": n_train,
+            "train_images": n_train + n_other,
+            "other_hospital_images": n_other,
             "validation_split": "patient-wise, training/val_patients.txt",
         },
         "intended_use": INTENDED_USE,

@@ -105,11 +105,11 @@ def run(cfg: TrainConfig) -> Path:
     sub_va = np.array([split.subtype_label(p.name) for p, _ in val_items], dtype=np.float64)
     t_tr, w_tr = dataset.head_targets(ytr, sub_tr, ytr, sub_tr)
     t_va, w_va = dataset.head_targets(yva, sub_va, ytr, sub_tr)
-    hospital_films = _hospital_films(cfg)
-    if hospital_films["train"]:  # several hospitals: weights per hospital and class (training.sources)
+    films_by_role = hospital_films(cfg)
+    if films_by_role["train"]:  # several hospitals: weights per hospital and class (training.sources)
         from training import sources
 
-        extra = hospital_films["train"]
+        extra = films_by_role["train"]
         xex, yex = dataset.load_arrays([(f.path, f.label) for f in extra], spec)
         films = sources.guangzhou(train_items) + extra
         xtr, ytr = np.concatenate([xtr, xex]), np.concatenate([ytr, yex])
@@ -120,7 +120,7 @@ def run(cfg: TrainConfig) -> Path:
         if cfg.adversarial:
             t_tr["hospital"], w_tr["hospital"] = sources.adversary_targets(films)
         print(f"with other hospitals: {len(extra)} films; {len(xtr)} in all", flush=True)
-    held_h = hospital_films["held"]
+    held_h = films_by_role["held"]
     if held_h:  # leave-one-hospital-out: the checkpoint is chosen on a hospital never trained on
         xho, yho = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
         nan = np.full(len(held_h), np.nan)
@@ -131,7 +131,7 @@ def run(cfg: TrainConfig) -> Path:
             f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films select the checkpoint",
             flush=True,
         )
-    adversary = bool(cfg.adversarial and hospital_films["train"])
+    adversary = bool(cfg.adversarial and films_by_role["train"])
     if cfg.adversarial and not adversary:
         raise SystemExit("--adversarial needs --hospitals: there is no second hospital to hide")
     if adversary:
@@ -197,7 +197,7 @@ def run(cfg: TrainConfig) -> Path:
     return run_dir
 
 
-def _hospital_films(cfg: TrainConfig) -> dict[str, list]:
+def hospital_films(cfg: TrainConfig) -> dict[str, list]:
     """Films of the other hospitals to train on, and those of the held-out one."""
     if not cfg.hospitals and not cfg.hold_out_hospital:
         return {"train": [], "held": []}

@@ -59,3 +59,43 @@ def test_train_export_quantize_verify(tmp_path):
     results = list(screener.screen(sample, thumbnails=False))
     assert all(r.ok and 0 <= r.probability <= 1 and r.cam.shape == (14, 14) for r in results)
     assert all(r.viral_probability is not None for r in results)
+
+
+@pytest.mark.slow
+def test_a_multi_hospital_model_ships_with_the_gates_and_a_refitted_distance_check(tmp_path):
+    """The shipping path of a model trained with other hospitals: convert, copy the learned gates in,
+    refit the distance backstop, pin, screen."""
+    import shutil
+
+    data = data_dir()
+    from convert.__main__ import convert
+    from convert.distance_check import refit
+    from pneumoscan.model.manifest import default_assets_dir
+    from training.train import TrainConfig, run
+
+    cfg = TrainConfig(
+        data=str(data / "chest_xray" / "train"),
+        out=str(tmp_path / "runs"),
+        epochs=1,
+        steps=2,
+        limit=16,
+        hospitals="shenzhen,montgomery,hannover",
+    )
+    run_dir = run(cfg)
+    out = tmp_path / "assets"
+    out.mkdir()
+    for name in ("scope_gate.json", "scope_gate.onnx", "scope_gate_hospitals.onnx"):
+        shutil.copy(default_assets_dir() / name, out / name)
+    manifest = convert(run_dir, out, calib=16, smoke=True)
+    assert manifest["training"]["other_hospital_images"] > 0
+    assert "shenzhen, montgomery, hannover" in manifest["training"]["data"]
+    # Hannover was trained on: the unseen check moves to the public collection's films
+    assert manifest["operating_point_check"]["hospital"] == "collection"
+    assert "from other hospitals" in (out / "MODEL_CARD.md").read_text()
+
+    refit(out, data / "chest_xray" / "train", smoke=True)
+    Manifest.load(out / "model.json").verify()
+    screener = Screener(out / "model.json")  # every pin: model, gates, distance statistics
+    films = sorted((data / "fullres" / "NORMAL").iterdir())[:2]
+    results = list(screener.screen(films, thumbnails=False))
+    assert all(r.scope_distance is not None and r.scope_in_score is not None for r in results)
