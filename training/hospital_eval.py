@@ -171,7 +171,7 @@ def cli(argv: list[str] | None, description: str, render) -> None:
 def main(argv: list[str] | None = None) -> None:
     def render(rows, t, name, shipped):
         what = (
-            "model, every other hospital unseen"
+            "model (each hospital marked unseen or trained on)"
             if shipped
             else "(logits; held-out hospital never trained on)"
         )
