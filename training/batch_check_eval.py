@@ -1,7 +1,8 @@
 """``python -m training.batch_check_eval``: what the batch check says on batches of known origin.
 
 Validation films (a random sample, normals only, pneumonias only), full-size films of the training
-hospital, and films of two other hospitals (Shenzhen children and adults, Montgomery).
+hospital, films of the other hospitals the shipped model trained on (Shenzhen children and adults,
+Montgomery), and the public collection's pneumonia films (many hospitals, never trained on).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> None:
         "Shenzhen children (30)": [f.path for f in nlm if f.hospital == "shenzhen" and f.child],
         "Shenzhen adults (200)": [f.path for f in nlm if f.hospital == "shenzhen" and f.child is False][:200],
         "Montgomery (138)": [f.path for f in nlm if f.hospital == "montgomery"],
+        "public collection, many hospitals, never trained on (168)": [
+            f.path for f in sources.collection(args.data)
+        ],
     }
     for name, files in sets.items():
         print(f"{name}: {check_results(list(screener.screen(files)), reference).line}", flush=True)
