@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pneumoscan.model.manifest import sha256_file
+from pneumoscan.scope.distance import FeatureDistance
 
 STATS_FILE = "scope_stats.npz"
 
@@ -37,11 +38,6 @@ def fit_distance(f_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return lw.location_, lw.precision_, float(lw.shrinkage_)
 
 
-def mahalanobis(f: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
-    d = f.astype(np.float64) - mean
-    return np.sqrt(np.einsum("ij,jk,ik->i", d, precision, d))
-
-
 def fit_distance_check(
     assets: Path,
     x_train: np.ndarray,
@@ -56,17 +52,17 @@ def fit_distance_check(
     (the caller counts refusals with them)."""
     manifest = assets / "model.json"
     main = json.loads(manifest.read_text())
-    f_train, f_val = main_features(manifest, x_train), main_features(manifest, x_val)
-    mean, precision, shrinkage = fit_distance(f_train)
-    d_val = mahalanobis(f_val, mean, precision)
-    d_shift = mahalanobis(main_features(manifest, x_shift), mean, precision)
+    mean, precision, shrinkage = fit_distance(main_features(manifest, x_train))
+    # the upper triangle in float32 is a quarter of the full float64 matrix (the bundle's size
+    # budget); the threshold is set on distances from the stored file, as the screener reads it
+    upper = precision[np.triu_indices(len(precision))].astype(np.float32)
+    np.savez(assets / STATS_FILE, mean=mean.astype(np.float32), precision_upper=upper)
+    stored = FeatureDistance.from_file(assets / STATS_FILE, threshold=float("inf"))
+    d_val = stored.distances(main_features(manifest, x_val))
+    d_shift = stored.distances(main_features(manifest, x_shift))
     threshold = max(
         float(np.quantile(d_val, 1.0 - reject)), float(np.quantile(d_shift, 1.0 - shifted_reject))
     )
-    # the upper triangle in float32 is a quarter of the full float64 matrix (the bundle's size
-    # budget); distances are computed in float64 from the rebuilt symmetric matrix
-    upper = precision[np.triu_indices(len(precision))].astype(np.float32)
-    np.savez(assets / STATS_FILE, mean=mean.astype(np.float32), precision_upper=upper)
     section = {
         "stats_file": STATS_FILE,
         "sha256": sha256_file(assets / STATS_FILE),

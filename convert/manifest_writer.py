@@ -42,9 +42,9 @@ def _metrics(chosen: dict) -> dict:
 def training_data(cfg) -> str:
     """What the model was trained on, for the manifest and the card."""
     gz = "Kermany et al. 2018 chest X-ray set (CC BY 4.0, Guangzhou), official train split only"
-    others = [h.strip() for h in getattr(cfg, "hospitals", "").split(",") if h.strip()]
-    held = getattr(cfg, "hold_out_hospital", "")
-    others = [h for h in others if h != held]
+    from training.sources import trained_on
+
+    others = trained_on(cfg)
     if not others:
         return gz
     return f"{gz}; plus other hospitals' films (training.sources): {', '.join(others)}"

@@ -56,8 +56,8 @@ def unseen_check(assets: Path, data: Path) -> dict | None:
     from training.hospital_eval import rate
 
     manifest = json.loads((assets / "model.json").read_text())
-    trained = manifest.get("training", {}).get("config", {}).get("hospitals", "")
-    unseen = UNSEEN if UNSEEN not in {h.strip() for h in str(trained).split(",")} else "collection"
+    trained = sources.trained_on(manifest.get("training", {}).get("config", {}))
+    unseen = "collection" if UNSEEN in trained else UNSEEN
     try:
         films = sources.hannover(data) if unseen == UNSEEN else sources.collection(data)
     except OSError:

@@ -78,9 +78,9 @@ def trained_hospitals(manifest: Path) -> set[str]:
     """The other hospitals a shipped model trained on (its manifest's training config)."""
     import json
 
-    config = json.loads(Path(manifest).read_text()).get("training", {}).get("config", {})
-    held = config.get("hold_out_hospital", "")
-    return {h.strip() for h in str(config.get("hospitals", "")).split(",") if h.strip() and h.strip() != held}
+    from training.sources import trained_on
+
+    return set(trained_on(json.loads(Path(manifest).read_text()).get("training", {}).get("config", {})))
 
 
 def _name(hospital: str, trained: set[str]) -> str:

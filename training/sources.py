@@ -99,6 +99,15 @@ def collection(data: Path) -> list[Film]:
     return out
 
 
+def trained_on(config) -> list[str]:
+    """The other hospitals a training config trains on (``hospitals`` less ``hold_out_hospital``),
+    from a ``TrainConfig`` or a manifest's ``training.config`` dict."""
+    get = config.get if isinstance(config, dict) else lambda k, d="": getattr(config, k, d)
+    held = str(get("hold_out_hospital", "") or "")
+    names = [h.strip() for h in str(get("hospitals", "") or "").split(",")]
+    return [h for h in names if h and h != held]
+
+
 def other_hospitals(data: Path, names: list[str]) -> list[Film]:
     films = nlm(data) if {"shenzhen", "montgomery"} & set(names) else []
     films += hannover(data) if "hannover" in names else []

@@ -204,7 +204,7 @@ def hospital_films(cfg: TrainConfig) -> dict[str, list]:
     from training import sources
 
     data = Path(cfg.data).resolve().parents[1]
-    names = [h.strip() for h in cfg.hospitals.split(",") if h.strip() and h.strip() != cfg.hold_out_hospital]
+    names = sources.trained_on(cfg)
     unknown = set(names + ([cfg.hold_out_hospital] if cfg.hold_out_hospital else [])) - set(sources.HOSPITALS)
     if unknown:
         raise SystemExit(f"unknown hospital(s) {sorted(unknown)}; known: {', '.join(sources.HOSPITALS)}")

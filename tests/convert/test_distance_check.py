@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from convert.distance_check import fit_distance, mahalanobis, refit  # noqa: E402
+from convert.distance_check import fit_distance, refit  # noqa: E402
 from pneumoscan.model.manifest import Manifest  # noqa: E402
 from pneumoscan.screener import Screener  # noqa: E402
 from tests.shared import data_dir  # noqa: E402
@@ -19,13 +19,19 @@ from tests.shared import data_dir  # noqa: E402
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
-def test_mahalanobis_matches_the_plain_formula():
+def test_the_fitted_statistics_as_stored_give_the_plain_mahalanobis_distance(tmp_path):
+    """Fitted in float64, stored as a float32 upper triangle, read back by the screener's class."""
+    from pneumoscan.scope.distance import FeatureDistance
+
     rng = np.random.default_rng(0)
     f = rng.normal(size=(200, 5)) * [1, 2, 3, 4, 5]
     mean, precision, _ = fit_distance(f)
+    upper = precision[np.triu_indices(len(precision))].astype(np.float32)
+    np.savez(tmp_path / "stats.npz", mean=mean.astype(np.float32), precision_upper=upper)
+    stored = FeatureDistance.from_file(tmp_path / "stats.npz", threshold=10.0)
     d = f[:3] - mean
     expected = np.sqrt(np.diag(d @ precision @ d.T))
-    np.testing.assert_allclose(mahalanobis(f[:3], mean, precision), expected)
+    np.testing.assert_allclose(stored.distances(f[:3]), expected, rtol=1e-5)
 
 
 def test_refit_for_a_freshly_converted_model_links_the_gate_and_pins(tmp_path):
