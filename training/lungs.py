@@ -137,6 +137,101 @@ def lung_box(prob: np.ndarray, margin: float = MARGIN, min_area: float = 0.08) -
     )
 
 
+class LungCropper:
+    """Crops a film to its lung fields (with ``MARGIN``) before the classifier's resize.
+
+    Used by ``training.train --lung-crop runs/lungs-*/segmenter.keras``; a film where no lungs are
+    found is kept whole, so the cropper can never blank out a film."""
+
+    def __init__(self, segmenter: str | Path) -> None:
+        import keras
+
+        self.model = keras.models.load_model(segmenter, compile=False)
+        self.size = int(self.model.input_shape[1])
+        self.found = self.kept_whole = 0
+
+    def box(self, pixels: np.ndarray) -> tuple[float, ...] | None:
+        from pneumoscan.model.preprocess import InputSpec, preprocess
+
+        x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
+        prob = 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
+        return lung_box(prob)
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        b = self.box(pixels)
+        if b is None:
+            self.kept_whole += 1
+            return pixels
+        self.found += 1
+        h, w = pixels.shape[:2]
+        top, left, bottom, right = (
+            int(b[0] * h),
+            int(b[1] * w),
+            int(np.ceil(b[2] * h)),
+            int(np.ceil(b[3] * w)),
+        )
+        return pixels[top:bottom, left:right]
+
+
+class LungMasker(LungCropper):
+    """Blanks every film outside its lung fields (``lung_mask``), then crops to them.
+
+    Used by ``training.train --lung-mask runs/lungs-*/segmenter.keras``; a film where no lungs are
+    found is kept whole."""
+
+    def __init__(self, segmenter: str | Path, dilate: float = 0.04) -> None:
+        super().__init__(segmenter)
+        self.dilate = dilate
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        from pneumoscan.model.preprocess import InputSpec, preprocess
+
+        x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
+        prob = 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
+        m = lung_mask(prob, pixels.shape[:2], self.dilate)
+        if m is None:
+            self.kept_whole += 1
+            return pixels
+        self.found += 1
+        return masked(pixels, m)
+
+
+def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) -> np.ndarray | None:
+    """The lung fields at a film's own ``shape`` (bool), or None when no lungs are found.
+
+    Stronger than the crop: markers, the mediastinum, shoulders and the body outline go, so a
+    hospital's signature there cannot reach the classifier. The segmenter's mask loses its specks,
+    is united with its mirror image (a lung the segmenter lost to a dense consolidation comes back
+    from the other side: pneumonia must never be masked away), closed, its holes filled and dilated
+    by ``dilate`` of the side.
+    """
+    from PIL import Image
+    from scipy import ndimage
+
+    on = prob > 0.5
+    if on.mean() < 0.08:
+        return None
+    labels, n = ndimage.label(on)
+    sizes = ndimage.sum(on, labels, range(1, n + 1))
+    on = np.isin(labels, 1 + np.flatnonzero(sizes >= 0.015 * on.size))
+    on |= on[:, ::-1]
+    r = max(1, round(dilate * on.shape[0]))
+    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
+    on = ndimage.binary_closing(on, structure=disk)
+    on = ndimage.binary_fill_holes(on)
+    on = ndimage.binary_dilation(on, structure=disk)
+    h, w = shape
+    big = Image.fromarray(on.astype(np.uint8) * 255).resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(big) > 127
+
+
+def masked(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The film black outside ``mask`` (as collimated film looks), cropped to the mask's box."""
+    out = np.where(mask, pixels, pixels.min())
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def main(argv: list[str] | None = None) -> None:
     from pneumoscan.offline import ensure_offline
 
@@ -172,39 +267,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-class LungCropper:
-    """Crops a film to its lung fields (with ``MARGIN``) before the classifier's resize.
-
-    Used by ``training.train --lung-crop runs/lungs-*/segmenter.keras``; a film where no lungs are
-    found is kept whole, so the cropper can never blank out a film."""
-
-    def __init__(self, segmenter: str | Path) -> None:
-        import keras
-
-        self.model = keras.models.load_model(segmenter, compile=False)
-        self.size = int(self.model.input_shape[1])
-        self.found = self.kept_whole = 0
-
-    def box(self, pixels: np.ndarray) -> tuple[float, ...] | None:
-        from pneumoscan.model.preprocess import InputSpec, preprocess
-
-        x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
-        prob = 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
-        return lung_box(prob)
-
-    def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        b = self.box(pixels)
-        if b is None:
-            self.kept_whole += 1
-            return pixels
-        self.found += 1
-        h, w = pixels.shape[:2]
-        top, left, bottom, right = (
-            int(b[0] * h),
-            int(b[1] * w),
-            int(np.ceil(b[2] * h)),
-            int(np.ceil(b[3] * w)),
-        )
-        return pixels[top:bottom, left:right]

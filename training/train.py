@@ -40,6 +40,7 @@ class TrainConfig:
     hospital_power: float = 0.5  # each hospital's loss share grows with (films) ** this
     adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
+    lung_mask: str = ""  # a segmenter from training.lungs: blank every film outside its lungs (experiment)
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -82,6 +83,10 @@ def run(cfg: TrainConfig) -> Path:
         from training.lungs import LungCropper
 
         dataset.CROP = LungCropper(cfg.lung_crop)
+    if cfg.lung_mask:
+        from training.lungs import LungMasker
+
+        dataset.CROP = LungMasker(cfg.lung_mask)
     run_dir = Path(cfg.out) / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
@@ -189,9 +194,11 @@ def run(cfg: TrainConfig) -> Path:
     if held_h:
         write_hospital_predictions(model, run_dir / "heldout_hospital_predictions.csv", held_h, xho)
     (run_dir / "train_files.txt").write_text("".join(f"{p}\n" for p, _ in train_items))
-    if cfg.lung_crop:
+    if cfg.lung_crop or cfg.lung_mask:
         c = dataset.CROP
-        print(f"lung crop: {c.found} films cropped, {c.kept_whole} kept whole (no lungs found)", flush=True)
+        print(
+            f"lung crop/mask: {c.found} films cropped, {c.kept_whole} kept whole (no lungs found)", flush=True
+        )
     print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
     tf.keras.backend.clear_session()
     return run_dir

@@ -7,7 +7,7 @@ import pytest
 
 from pneumoscan.scope.classes import GATE_CLASSES
 from training import scope_hospitals
-from training.lungs import lung_box
+from training.lungs import lung_box, lung_mask, masked
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,50 @@ def test_no_lungs_found_means_no_crop():
     prob = np.zeros((100, 100))
     prob[:5, :5] = 0.9  # under 8% of the image
     assert lung_box(prob) is None
+
+
+def _two_lungs(size: int = 128) -> np.ndarray:
+    prob = np.zeros((size, size))
+    prob[20:110, 15:55] = 0.9
+    prob[20:110, 73:113] = 0.9
+    return prob
+
+
+def test_mask_brings_back_a_lung_lost_to_consolidation():
+    prob = _two_lungs()
+    prob[20:110, 73:113] = 0.1  # the segmenter missed the whole right side of the image
+    prob[60:80, 25:45] = 0.2  # and a dense patch inside the left lung
+    m = lung_mask(prob, (128, 128), dilate=0.0)
+    assert m[30:100, 80:105].all()  # mirrored back
+    assert m[60:80, 25:45].all()  # the hole is filled
+    assert not m[:10].any() and not m[:, :5].any()  # outside the lungs stays out
+
+
+@pytest.mark.parametrize(("shape", "speck"), [((128, 128), True), ((512, 400), False)])
+def test_mask_has_the_films_size_and_drops_specks(shape, speck):
+    prob = _two_lungs()
+    if speck:
+        prob[2:6, 60:64] = 0.9  # 16 pixels: a speck, not a lung
+    m = lung_mask(prob, shape, dilate=0.0)
+    assert m.shape == shape and m.dtype == bool
+    assert not m[: shape[0] // 32].any()
+
+
+def test_no_lungs_found_means_no_mask():
+    prob = np.zeros((128, 128))
+    prob[:10, :10] = 0.9
+    assert lung_mask(prob, (200, 200)) is None
+
+
+def test_masked_film_is_black_outside_and_cropped_to_the_lungs():
+    pixels = np.full((10, 10), 200, np.uint8)
+    pixels[0, 0] = 5
+    mask = np.zeros((10, 10), bool)
+    mask[2:8, 3:9] = True
+    mask[4, 5] = False
+    out = masked(pixels, mask)
+    assert out.shape == (6, 6)
+    assert out[2, 2] == 5 and (out[mask[2:8, 3:9]] == 200).all()
 
 
 def _films(kids: int, adults: int, other: int) -> list[dict]:
