@@ -82,7 +82,7 @@ def add_screening(assets: Path, data: Path) -> dict:
     from convert.pin import pin
     from training import metrics as M
     from training import split
-    from training.evaluate import BOOTSTRAPS, SCREENING_TARGET, patient_bootstrap, summarize
+    from training.evaluate import BOOTSTRAPS, SCREENING_TARGET, patient_bootstrap, spread_at, summarize
 
     path = assets / "model.json"
     m = json.loads(path.read_text())
@@ -98,11 +98,6 @@ def add_screening(assets: Path, data: Path) -> dict:
         for i in patient_bootstrap(paths, BOOTSTRAPS)
     ]
     t = summarize(boot)["median"]
-    sens, spec = [], []
-    for i in patient_bootstrap(paths, 500, seed=1):
-        r = M.at_threshold(y[i], p[i], t)
-        sens.append(r["sensitivity"])
-        spec.append(r["specificity"])
     m["thresholds"] = {"screening": t, **{k: v for k, v in m["thresholds"].items() if k != "screening"}}
     m["default_operating_point"] = "screening"
     m["operating_points"] = {
@@ -115,10 +110,7 @@ def add_screening(assets: Path, data: Path) -> dict:
     shipped = m["metrics"]["shipped"]
     shipped["validation"]["operating_points"]["screening"] = M.at_threshold(y, p, t)
     shipped["validation_shifted"]["operating_points"]["screening"] = M.at_threshold(y, ps, t)
-    shipped["bootstrap_at_threshold"]["screening"] = {
-        "sensitivity": summarize(sens),
-        "specificity": summarize(spec),
-    }
+    shipped["bootstrap_at_threshold"]["screening"] = spread_at(y, p, paths, t)
     m["screening_added"] = (
         "added after conversion by convert.operating_point on the shipped model's own probability "
         "(the other points were chosen on FP32 at conversion)"

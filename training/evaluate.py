@@ -67,6 +67,16 @@ def evaluate_scores(y, p, thresholds: dict[str, float]) -> dict:
     }
 
 
+def spread_at(y: np.ndarray, p: np.ndarray, paths: list[str], t: float) -> dict:
+    """What a fixed threshold does across patient resamples: sensitivity and specificity intervals."""
+    sens, spec = [], []
+    for idx in patient_bootstrap(paths, 500, seed=1):
+        r = M.at_threshold(y[idx], p[idx], t)
+        sens.append(r["sensitivity"])
+        spec.append(r["specificity"])
+    return {"sensitivity": summarize(sens), "specificity": summarize(spec)}
+
+
 def choose(preds: dict) -> dict:
     y, z, zs = preds["y"], preds["logit"], preds["logit_shifted"]
     temperature, bias = M.fit_calibration(y, z)
@@ -84,15 +94,7 @@ def choose(preds: dict) -> dict:
         boot["auc"].append(M.roc_auc(y[idx], p[idx]))
         boot["auc_shifted"].append(M.roc_auc(y[idx], ps[idx]))
     thresholds = {k: summarize(boot[k])["median"] for k in POINTS}
-    # what each threshold does across bootstrap resamples: sensitivity/specificity intervals
-    spread = {}
-    for name, t in thresholds.items():
-        sens, spec = [], []
-        for idx in patient_bootstrap(preds["paths"], 500, seed=1):
-            r = M.at_threshold(y[idx], p[idx], t)
-            sens.append(r["sensitivity"])
-            spec.append(r["specificity"])
-        spread[name] = {"sensitivity": summarize(sens), "specificity": summarize(spec)}
+    spread = {name: spread_at(y, p, preds["paths"], t) for name, t in thresholds.items()}
     return {
         "temperature": temperature,
         "bias": bias,
