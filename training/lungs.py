@@ -93,6 +93,15 @@ def _dice(prob: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return 2 * inter / np.maximum(pred.sum(axis=(1, 2, 3)) + (mask > 0.5).sum(axis=(1, 2, 3)), 1)
 
 
+def _lung_kept(prob: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Share of each film's true lung that ``lung_mask`` keeps (what masking must not lose)."""
+    kept = []
+    for p, t in zip(prob[..., 0], mask[..., 0] > 0.5):
+        m = lung_mask(p, t.shape)
+        kept.append(1.0 if not t.any() else float((t & (m if m is not None else True)).sum() / t.sum()))
+    return np.array(kept)
+
+
 def train(x, m, epochs: int, seed: int = 0, val=None):
     import keras
     import tensorflow as tf
@@ -251,14 +260,20 @@ def main(argv: list[str] | None = None) -> None:
     for held in ("montgomery", "shenzhen"):
         tr, te = hs != held, hs == held
         model = train(x[tr], m[tr], args.epochs)
-        dice = _dice(1 / (1 + np.exp(-model.predict(x[te], verbose=0))), m[te])
+        prob = 1 / (1 + np.exp(-model.predict(x[te], verbose=0)))
+        dice = _dice(prob, m[te])
+        kept = _lung_kept(prob, m[te])
         report[held] = {
             "films": int(te.sum()),
             "dice_mean": float(dice.mean()),
             "dice_p05": float(np.percentile(dice, 5)),
             "below_0.8": int((dice < 0.8).sum()),
+            "mask_keeps_lung_mean": float(kept.mean()),
+            "mask_keeps_lung_p05": float(np.percentile(kept, 5)),
+            "mask_keeps_below_0.95": int((kept < 0.95).sum()),
         }
         print(f"held out {held}: {report[held]}", flush=True)
+        model.save(out / f"segmenter-without-{held}.keras")  # for --lung-mask leave one hospital out
     model = train(x, m, args.epochs)
     model.save(out / "segmenter.keras")
     (out / "loho_dice.json").write_text(json.dumps(report, indent=2))

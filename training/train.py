@@ -40,7 +40,7 @@ class TrainConfig:
     hospital_power: float = 0.5  # each hospital's loss share grows with (films) ** this
     adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
-    lung_mask: str = ""  # a segmenter from training.lungs: blank every film outside its lungs (experiment)
+    lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -86,7 +86,7 @@ def run(cfg: TrainConfig) -> Path:
     if cfg.lung_mask:
         from training.lungs import LungMasker
 
-        dataset.CROP = LungMasker(cfg.lung_mask)
+        dataset.CROP = LungMasker(segmenter_for(cfg))
     run_dir = Path(cfg.out) / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
@@ -202,6 +202,20 @@ def run(cfg: TrainConfig) -> Path:
     print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
     tf.keras.backend.clear_session()
     return run_dir
+
+
+def segmenter_for(cfg: TrainConfig) -> Path:
+    """The segmenter for ``--lung-mask``: a file, or a ``training.lungs`` run folder.
+
+    From a folder, a run that holds a hospital out gets the segmenter trained without that
+    hospital's masks, so the held-out hospital stays unseen by every part of the pipeline."""
+    path = Path(cfg.lung_mask)
+    if path.is_file():
+        return path
+    name = f"segmenter-without-{cfg.hold_out_hospital}.keras" if cfg.hold_out_hospital else "segmenter.keras"
+    if not (path / name).is_file():
+        raise SystemExit(f"--lung-mask {path}: no {name} there (train it with python -m training.lungs)")
+    return path / name
 
 
 def hospital_films(cfg: TrainConfig) -> dict[str, list]:

@@ -131,3 +131,19 @@ def test_summary_uses_the_convert_rule_and_groups_by_age():
     assert out["threshold"] == pytest.approx(np.quantile(val[:, 0], 0.002))
     assert out["shenzhen, children 1-10"]["refused"] == 0
     assert out["shenzhen, adults"]["refused"] == 1 and out["montgomery, age not given"]["refused"] == 1
+
+
+@pytest.mark.parametrize(
+    ("held", "expected"),
+    [("montgomery", "segmenter-without-montgomery.keras"), ("", "segmenter.keras")],
+)
+def test_lung_mask_folder_gives_a_held_out_run_the_segmenter_that_never_saw_it(tmp_path, held, expected):
+    from training.train import TrainConfig, segmenter_for
+
+    for name in ("segmenter.keras", "segmenter-without-montgomery.keras"):
+        (tmp_path / name).write_bytes(b"")
+    assert segmenter_for(TrainConfig(lung_mask=str(tmp_path), hold_out_hospital=held)) == tmp_path / expected
+    single = tmp_path / "segmenter.keras"
+    assert segmenter_for(TrainConfig(lung_mask=str(single), hold_out_hospital=held)) == single
+    with pytest.raises(SystemExit, match="segmenter-without-shenzhen"):
+        segmenter_for(TrainConfig(lung_mask=str(tmp_path), hold_out_hospital="shenzhen"))
