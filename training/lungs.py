@@ -1,13 +1,16 @@
 """``python -m training.lungs``: a small lung-field segmenter from the NLM masks (issue 18, item 3).
 
 Why: hospital signatures (labels burnt into corners, collimation, borders, positioning aids) sit
-outside the lungs. A crop to the lung fields removes most of them before the classifier sees the
-film. The masks come from two hospitals (Shenzhen, Montgomery), mostly adults, so the segmenter
-is measured leave-one-hospital-out (Dice on the hospital it never saw) before the final model is
-trained on both.
+outside the lungs. A crop to the lung fields (``LungCropper``) or a mask that blanks everything
+outside them (``LungMasker``) removes them before the classifier sees the film. The masks come
+from two hospitals (Shenzhen, Montgomery), mostly adults, so the segmenter is measured
+leave-one-hospital-out (Dice, and how much true lung the processed mask keeps, on the hospital it
+never saw); those two segmenters are kept for leave-one-hospital-out training
+(``segmenter-without-<hospital>.keras``) beside the final one trained on both.
 
 Input is the core preprocessing (squash + histogram equalisation) at ``SIZE``; the output is a
-lung probability per pixel. ``lung_box`` turns it into a crop box with a margin.
+lung probability per pixel. ``lung_box`` turns it into a crop box with a margin, ``lung_mask``
+into a mask at the film's size.
 """
 
 from __future__ import annotations
@@ -73,18 +76,26 @@ def build_unet(size: int = SIZE, widths=(16, 32, 64, 128)):
 
 
 def _augment(x, m, seed):
-    """Exposure-free geometry only (the input is already equalised): shift, scale, flip."""
+    """Geometry (flip, zoom 0.7-1.3, shift) and blur or noise; no exposure change, since the input
+    is already equalised and equalisation undoes any monotone one. Wide zoom and shift, because
+    each hospital frames the chest differently (Montgomery: wide fields, black bars)."""
     import tensorflow as tf
 
     x = tf.concat([x, m], axis=-1)
     x = tf.image.stateless_random_flip_left_right(x, seed)
     size = tf.shape(x)[0]
-    scale = tf.random.stateless_uniform([], seed + 1, 0.85, 1.15)
+    scale = tf.random.stateless_uniform([], seed + 1, 0.7, 1.3)
     new = tf.cast(tf.cast(size, tf.float32) * scale, tf.int32)
     x = tf.image.resize(x, [new, new])
-    x = tf.image.resize_with_crop_or_pad(x, size + 16, size + 16)
+    pad = size + size // 4
+    x = tf.image.resize_with_crop_or_pad(x, pad, pad)
     x = tf.image.stateless_random_crop(x, [size, size, 2], seed + 2)
-    return x[..., :1], tf.round(x[..., 1:])
+    img, mask = x[..., :1], tf.round(x[..., 1:])
+    u = tf.random.stateless_uniform([2], seed + 3)
+    noise = tf.random.stateless_normal(tf.shape(img), seed + 4) * 0.1 * u[1]
+    blurred = tf.nn.avg_pool2d(img[None], 3, 1, "SAME")[0]
+    img = tf.where(u[0] < 0.3, img + noise, tf.where(u[0] > 0.7, blurred, img))
+    return img, mask
 
 
 def _dice(prob: np.ndarray, mask: np.ndarray) -> np.ndarray:

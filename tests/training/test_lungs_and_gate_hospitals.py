@@ -147,3 +147,15 @@ def test_lung_mask_folder_gives_a_held_out_run_the_segmenter_that_never_saw_it(t
     assert segmenter_for(TrainConfig(lung_mask=str(single), hold_out_hospital=held)) == single
     with pytest.raises(SystemExit, match="segmenter-without-shenzhen"):
         segmenter_for(TrainConfig(lung_mask=str(tmp_path), hold_out_hospital="shenzhen"))
+
+
+def test_lung_kept_counts_true_lung_inside_the_mask():
+    from training.lungs import _lung_kept
+
+    truth = (_two_lungs() > 0.5)[None, ..., None].astype(np.float32)
+    good = _two_lungs()[None, ..., None]
+    half = good.copy()
+    half[0, 65:, :, 0] = 0.0  # the lower halves missed, and not on both sides: the mirror cannot help
+    kept = _lung_kept(np.concatenate([good, half]), np.concatenate([truth, truth]))
+    assert kept[0] == pytest.approx(1.0)
+    assert 0.5 < kept[1] < 0.95
