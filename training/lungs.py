@@ -170,12 +170,15 @@ class LungCropper:
         self.size = int(self.model.input_shape[1])
         self.found = self.kept_whole = 0
 
-    def box(self, pixels: np.ndarray) -> tuple[float, ...] | None:
+    def probability(self, pixels: np.ndarray) -> np.ndarray:
+        """The segmenter's lung probability at its own size, on the core's preprocessing."""
         from pneumoscan.model.preprocess import InputSpec, preprocess
 
         x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
-        prob = 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
-        return lung_box(prob)
+        return 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
+
+    def box(self, pixels: np.ndarray) -> tuple[float, ...] | None:
+        return lung_box(self.probability(pixels))
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
         b = self.box(pixels)
@@ -196,7 +199,7 @@ class LungCropper:
 class LungMasker(LungCropper):
     """Blanks every film outside its lung fields (``lung_mask``), then crops to them.
 
-    Used by ``training.train --lung-mask runs/lungs-*/segmenter.keras``; a film where no lungs are
+    Used by ``training.train --lung-mask runs/lungs-<time>`` (or one segmenter file); a film where no lungs are
     found is kept whole."""
 
     def __init__(self, segmenter: str | Path, dilate: float = 0.04) -> None:
@@ -204,11 +207,7 @@ class LungMasker(LungCropper):
         self.dilate = dilate
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        from pneumoscan.model.preprocess import InputSpec, preprocess
-
-        x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
-        prob = 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
-        m = lung_mask(prob, pixels.shape[:2], self.dilate)
+        m = lung_mask(self.probability(pixels), pixels.shape[:2], self.dilate)
         if m is None:
             self.kept_whole += 1
             return pixels
