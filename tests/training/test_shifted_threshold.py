@@ -18,7 +18,7 @@ def test_a_shift_upwards_costs_specificity_not_sensitivity(shift):
     assert c["auc"] == pytest.approx(roc_auc_score(y, z)) == pytest.approx(c["auc_shifted"])
     assert c["sens_shifted"] >= 0.98
     if shift:
-        assert c["spec_shifted"] < c["spec"] - 0.3
+        assert c["spec_shifted"] < c["spec"] - 0.2
     else:
         assert c["spec_shifted"] == c["spec"]
 
