@@ -36,12 +36,24 @@ def work_dir_for(run_dirs: list[Path]) -> Path:
     return d
 
 
+def refuse_experiment(cfg, run: Path) -> None:
+    """A run trained on films cropped or masked to the lungs cannot ship: the core's preprocessing
+    neither crops nor masks, so the shipped model would read films unlike its training."""
+    if cfg.lung_crop or cfg.lung_mask:
+        raise SystemExit(
+            f"{run}: trained on films {'cropped' if cfg.lung_crop else 'masked'} to the lungs "
+            "(an experiment); the app's preprocessing does neither, so it cannot be converted"
+        )
+
+
 def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke: bool = False) -> dict:
     from training import dataset, split
     from training.evaluate import choose
     from training.train import hospital_films, load_config
 
     run_dirs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
+    for r in run_dirs:
+        refuse_experiment(load_config(r), r)
     run_dir = work_dir_for(run_dirs)
     cfg = load_config(run_dirs[0])  # members share data, split, seed and limit
     fp32, int8 = run_dir / "model_fp32.onnx", run_dir / "model_int8.onnx"
