@@ -109,7 +109,8 @@ def _lung_kept(prob: np.ndarray, mask: np.ndarray) -> np.ndarray:
     kept = []
     for p, t in zip(prob[..., 0], mask[..., 0] > 0.5):
         m = lung_mask(p, t.shape)
-        kept.append(1.0 if not t.any() else float((t & (m if m is not None else True)).sum() / t.sum()))
+        whole = m is None or not t.any()  # no lungs found: the film is kept whole
+        kept.append(1.0 if whole else float((t & m).sum() / t.sum()))
     return np.array(kept)
 
 

@@ -3,7 +3,7 @@
 The official test split is another acquisition batch of the training hospital, and there the
 validation threshold flagged far more normal films than on validation. The shifted copy of
 validation stands in for it. For each run: AUC clean and shifted, and at the 0.98-sensitivity
-threshold of clean validation (point estimate), specificity on both and sensitivity on the
+threshold of clean validation (the rule's point estimate), specificity on both and sensitivity on the
 shifted copy. Reads only the run's ``val_predictions.csv``.
 """
 
@@ -14,20 +14,23 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+
+from training import metrics as M
 
 TARGET = 0.98
 
 
 def carry(y: np.ndarray, z: np.ndarray, zs: np.ndarray, target: float = TARGET) -> dict:
-    """Figures for the threshold that keeps ``target`` sensitivity on clean scores ``z``."""
-    t = np.quantile(z[y == 1], 1 - target)
+    """Figures for the threshold that keeps ``target`` sensitivity on clean scores ``z`` (the
+    project's own rule, ``training.metrics.threshold_for_sensitivity``)."""
+    t = M.threshold_for_sensitivity(y, z, target)
+    clean, shifted = M.at_threshold(y, z, t), M.at_threshold(y, zs, t)
     return {
-        "auc": float(roc_auc_score(y, z)),
-        "auc_shifted": float(roc_auc_score(y, zs)),
-        "spec": float((z[y == 0] < t).mean()),
-        "spec_shifted": float((zs[y == 0] < t).mean()),
-        "sens_shifted": float((zs[y == 1] >= t).mean()),
+        "auc": M.roc_auc(y, z),
+        "auc_shifted": M.roc_auc(y, zs),
+        "spec": clean["specificity"],
+        "spec_shifted": shifted["specificity"],
+        "sens_shifted": shifted["sensitivity"],
     }
 
 
