@@ -234,6 +234,8 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
     labels, n = ndimage.label(on)
     sizes = ndimage.sum(on, labels, range(1, n + 1))
     on = np.isin(labels, 1 + np.flatnonzero(sizes >= 0.015 * on.size))
+    if on.mean() < 0.08:  # only specks: no lungs either
+        return None
     on |= on[:, ::-1]
     r = max(1, round(dilate * on.shape[0]))
     disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r

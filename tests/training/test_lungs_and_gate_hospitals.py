@@ -56,9 +56,15 @@ def test_mask_has_the_films_size_and_drops_specks(shape, speck):
     assert not m[: shape[0] // 32].any()
 
 
-def test_no_lungs_found_means_no_mask():
+@pytest.mark.parametrize("specks", [False, True])
+def test_no_lungs_found_means_no_mask(specks):
     prob = np.zeros((128, 128))
-    prob[:10, :10] = 0.9
+    if specks:  # over 8% of the image in all, every piece under the speck size
+        for dy in (0, 1):
+            for dx in (0, 1):
+                prob[dy::6, dx::6] = 0.9  # 2x2 blocks, 4 pixels apart: 11% of the image
+    else:
+        prob[:10, :10] = 0.9
     assert lung_mask(prob, (200, 200)) is None
 
 
