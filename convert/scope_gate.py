@@ -26,7 +26,7 @@ from tqdm import tqdm
 from convert.distance_check import fit_distance_check, validation_counts
 from convert.speed import compare
 from pneumoscan.model.manifest import sha256_file
-from pneumoscan.scope.classes import GATE_CLASSES, POOL
+from pneumoscan.scope.classes import GATE_CLASSES
 from training.onnx_session import session
 
 
@@ -49,6 +49,15 @@ def export_gate_onnx(keras_path: Path, out_path: Path, opset: int = 17):
     onnx.checker.check_model(model)
     onnx.save(model, str(out_path))
     return exported
+
+
+def input_description(exported) -> str:
+    """What the gate reads, from the exported network itself (a constant here once said 4x4 for 2x2 gates)."""
+    factor = exported.get_layer("gate_pool").pool_size[0]
+    return (
+        f"the main model's input (224x224x1, histogram-equalised), averaged over {factor}x{factor} "
+        "cells inside the model"
+    )
 
 
 def run_onnx(path: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
@@ -135,7 +144,7 @@ def convert_gate(
             "sha256": sha256_file(assets / "scope_gate.onnx"),
             "precision": "int8" if ship_int8 else "fp32",
             "classes": list(GATE_CLASSES),
-            "input": f"the main model's input (224x224x1, histogram-equalised), averaged over {POOL}x{POOL} cells inside the model",
+            "input": input_description(exported),
             "threshold": threshold,
             "threshold_rule": (
                 f"the lower of the {gate_reject:.1%} quantile of the in-scope probability on clean validation "

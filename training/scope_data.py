@@ -18,7 +18,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pneumoscan.scope.classes import GATE_CLASSES, POOL
+from pneumoscan.scope.classes import GATE_CLASSES
+
+#: The gate reads the main model's 224x224 input averaged over POOL x POOL cells (112x112): enough
+#: to tell a child's chest film from other images, cheap beside the main model. The shipped gates
+#: were trained so (``train_scope --pool``); the exported ONNX pools inside itself.
+POOL = 2
 
 SCOPE_CLASS = {  # scope manifest class -> gate class
     "adult_cxr": "adult_chest",

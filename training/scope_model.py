@@ -1,4 +1,4 @@
-"""The learned scope gate: a small CNN on the main model's input, pooled to 56x56.
+"""The learned scope gate: a small CNN on the main model's input, pooled (112x112 as shipped).
 
 It is trained on pooled arrays (cheap) and exported with the pooling in front,
 so the shipped gate takes the very batch the main model takes and runs beside
@@ -10,8 +10,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from pneumoscan.scope.classes import GATE_CLASSES, POOL
+from pneumoscan.scope.classes import GATE_CLASSES
 from training.model import conv_bn_relu
+from training.scope_data import POOL
 
 
 def build_gate(

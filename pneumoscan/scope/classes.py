@@ -11,10 +11,6 @@ GATE_CLASSES = (
     "inverted_or_rotated",
 )
 
-#: The gate reads the main model's 224x224 input averaged over POOLxPOOL cells (56x56):
-#: enough to tell a child's chest film from other images, and cheap beside the main model.
-POOL = 4
-
 #: What a person reads when the gate's top class is not the in-scope one.
 CLASS_REASONS = {
     "adult_chest": "looks like an adult chest film: outside the validated population (children 1-5)",
