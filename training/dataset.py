@@ -55,14 +55,18 @@ def head_targets(y: np.ndarray, subtype: np.ndarray, train_y: np.ndarray, train_
 
 
 def train_dataset(
-    x: np.ndarray, targets, weights, batch: int, seed: int, aug: AugParams = TRAIN
+    x: np.ndarray, targets, weights, batch: int, seed: int, aug: AugParams = TRAIN, paired: bool = False
 ) -> tf.data.Dataset:
+    """Augmented, equalised training batches; ``paired``: two independent looks at each film."""
     ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
 
-    def _map(img: tf.Tensor, label, weight) -> tuple:
+    def _look(img: tf.Tensor) -> tf.Tensor:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)
-        return equalize_tf(augment(_to_unit(img), s, aug)), label, weight
+        return equalize_tf(augment(_to_unit(img), s, aug))
+
+    def _map(img: tf.Tensor, label, weight) -> tuple:
+        return ((_look(img), _look(img)) if paired else _look(img)), label, weight
 
     ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)

@@ -41,6 +41,7 @@ class TrainConfig:
     adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
+    consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -153,7 +154,12 @@ def run(cfg: TrainConfig) -> Path:
         loss["hospital"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         loss_weights["hospital"] = 1.0
         weighted["hospital"] = [keras.metrics.SparseCategoricalAccuracy(name="acc")]
-    model.compile(
+    trainer = model
+    if cfg.consistency > 0:
+        from training.consistency import ConsistencyTrainer
+
+        trainer = ConsistencyTrainer(model, cfg.consistency)
+    trainer.compile(
         optimizer=keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay),
         loss=loss,
         loss_weights=loss_weights,
@@ -162,14 +168,21 @@ def run(cfg: TrainConfig) -> Path:
     )
     from training.augment import PRESETS
 
-    train_ds = dataset.train_dataset(xtr, t_tr, w_tr, cfg.batch, cfg.seed, PRESETS[cfg.aug]).repeat()
+    train_ds = dataset.train_dataset(
+        xtr, t_tr, w_tr, cfg.batch, cfg.seed, PRESETS[cfg.aug], paired=cfg.consistency > 0
+    ).repeat()
     shifted_ds = (
         dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
     )
     ckpt = run_dir / "best.keras"
     monitor = "val_logit_auc"
+    save_best = keras.callbacks.ModelCheckpoint(str(ckpt), monitor=monitor, mode="max", save_best_only=True)
+    if trainer is not model:  # best.keras stays the plain network that convert and the evaluations load
+        from training.consistency import SaveBestNet
+
+        save_best = SaveBestNet(str(ckpt), monitor)
     callbacks = [
-        keras.callbacks.ModelCheckpoint(str(ckpt), monitor=monitor, mode="max", save_best_only=True),
+        save_best,
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
         keras.callbacks.EarlyStopping(
             monitor=monitor, mode="max", patience=cfg.patience, restore_best_weights=True
@@ -178,7 +191,7 @@ def run(cfg: TrainConfig) -> Path:
     ]
     if adversary:
         callbacks.append(_reversal_ramp(model, cfg.adversarial))
-    model.fit(
+    trainer.fit(
         train_ds,
         epochs=cfg.epochs,
         steps_per_epoch=steps,
