@@ -22,7 +22,7 @@ from training import scope_data
 
 @dataclass
 class Counts:
-    """Images of one class, and how many each combination refuses."""
+    """Images of one class (and source), and how many each combination refuses."""
 
     images: int = 0
     first: int = 0
@@ -30,6 +30,14 @@ class Counts:
     union: int = 0
     pipeline: int = 0
     sources: set[str] = field(default_factory=set)
+
+    def add(self, other: Counts) -> None:
+        self.images += other.images
+        self.first += other.first
+        self.second += other.second
+        self.union += other.union
+        self.pipeline += other.pipeline
+        self.sources |= other.sources
 
 
 def fold_scores(run: Path) -> dict[str, tuple[str, float]]:
@@ -47,14 +55,14 @@ def union_counts(
     second: dict[str, tuple[str, float]],
     thresholds: tuple[float, float],
     fixed_refusals: set[str],
-) -> dict[str, Counts]:
-    """Count by class, over the images both runs scored (the sources both left out).
+) -> dict[tuple[str, str], Counts]:
+    """Count by class and left-out source, over the images both runs scored.
 
     ``fixed_refusals`` are the images a check that learns nothing from the scope set refuses.
     """
-    counts: dict[str, Counts] = {}
+    counts: dict[tuple[str, str], Counts] = {}
     for path in sorted(set(first) & set(second)):
-        c = counts.setdefault(classes[path], Counts())
+        c = counts.setdefault((classes[path], first[path][0]), Counts())
         one, two = first[path][1] < thresholds[0], second[path][1] < thresholds[1]
         c.images += 1
         c.first += one
@@ -65,20 +73,31 @@ def union_counts(
     return counts
 
 
-def table(counts: dict[str, Counts]) -> list[str]:
+def table(counts: dict[tuple[str, str], Counts]) -> list[str]:
+    """A row per class and left-out source, and a row for the class when it has several."""
+
     def pct(k: int, n: int) -> str:
         return f"{k} ({k / n:.1%})"
 
-    lines = [
-        "| class | sources left out | images | first gate | second gate | either gate "
-        "| whole pipeline (either gate, tags, pixels, distance) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for cls, c in sorted(counts.items()):
-        lines.append(
+    def row(cls: str, c: Counts) -> str:
+        return (
             f"| {cls} | {', '.join(sorted(c.sources))} | {c.images} | {pct(c.first, c.images)} "
             f"| {pct(c.second, c.images)} | {pct(c.union, c.images)} | {pct(c.pipeline, c.images)} |"
         )
+
+    lines = [
+        "| class | source left out | images | first gate | second gate | either gate "
+        "| whole pipeline (either gate, tags, pixels, distance) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for cls in sorted({cls for cls, _ in counts}):
+        rows = [c for (k, _), c in sorted(counts.items()) if k == cls]
+        lines += [row(cls, c) for c in rows]
+        if len(rows) > 1:
+            total = Counts()
+            for c in rows:
+                total.add(c)
+            lines.append(row(f"**{cls}, all**", total))
     return lines
 
 

@@ -35,7 +35,7 @@ def test_union_counts_each_refusal(tmp_path, p_first, p_second, fixed, refused_b
     first = fold_scores(_run(tmp_path, "a", {"mhh": {"x.png": p_first}}))
     second = fold_scores(_run(tmp_path, "b", {"mhh": {"x.png": p_second}}))
     counts = union_counts({"x.png": "adult_cxr"}, first, second, (0.6, 0.09), {"x.png"} if fixed else set())
-    c = counts["adult_cxr"]
+    c = counts[("adult_cxr", "mhh")]
     assert (c.first, c.second, c.union, c.pipeline) == refused_by
     assert c.images == 1 and c.sources == {"mhh"}
 
@@ -45,9 +45,22 @@ def test_only_images_both_runs_left_out_are_counted(tmp_path):
     second = fold_scores(_run(tmp_path, "b", {"mhh": {"x.png": 0.5}}))
     classes = {"x.png": "adult_cxr", "y.png": "adult_cxr"}
     counts = union_counts(classes, first, second, (0.6, 0.09), set())
-    assert counts["adult_cxr"].images == 1
+    assert list(counts) == [("adult_cxr", "mhh")] and counts[("adult_cxr", "mhh")].images == 1
     lines = table(counts)
-    assert lines[2].startswith("| adult_cxr | mhh | 1 | 1 (100.0%) | 0 (0.0%) | 1 (100.0%) | 1 (100.0%) |")
+    assert lines[2] == "| adult_cxr | mhh | 1 | 1 (100.0%) | 0 (0.0%) | 1 (100.0%) | 1 (100.0%) |"
+
+
+def test_a_class_left_out_from_several_sources_gets_a_total_row(tmp_path):
+    folds = {"mhh": {"x.png": 0.1}, "covid": {"y.png": 0.9, "z.png": 0.9}}
+    first = fold_scores(_run(tmp_path, "a", folds))
+    second = fold_scores(_run(tmp_path, "b", folds))
+    classes = dict.fromkeys(("x.png", "y.png", "z.png"), "adult_cxr")
+    lines = table(union_counts(classes, first, second, (0.6, 0.09), {"z.png"}))
+    assert lines[2:] == [
+        "| adult_cxr | covid | 2 | 0 (0.0%) | 0 (0.0%) | 0 (0.0%) | 1 (50.0%) |",
+        "| adult_cxr | mhh | 1 | 1 (100.0%) | 0 (0.0%) | 1 (100.0%) | 1 (100.0%) |",
+        "| **adult_cxr, all** | covid, mhh | 3 | 1 (33.3%) | 0 (0.0%) | 1 (33.3%) | 2 (66.7%) |",
+    ]
 
 
 def test_folds_only_refuses_an_unknown_source(tmp_path):
