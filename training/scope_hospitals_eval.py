@@ -82,20 +82,17 @@ def loso_table(assets: Path, run: Path) -> list[str]:
     scope set, so "those checks or the fold gate" is an honest lower bound for the whole pipeline
     left one source out (the first gate, whose folds are not here, can only add refusals).
     """
-    from pneumoscan.scope import REFUSE
-    from pneumoscan.scope.classifier import HOSPITALS_NAME, NAME
-    from pneumoscan.screener import Screener
+    from training.scope_union_loso import fixed_check_refusals
 
     scores = json.loads((run / "scores.json").read_text())["scope"]
     gate = json.loads((assets / "scope_gate.json").read_text())
     threshold = gate["classifier_hospitals"]["threshold"]
     folds = {p: s for p, s in scores.items() if s["scored_by"].startswith("fold")}
-    screener = Screener(assets / "model.json", threads=2)
+    refused = fixed_check_refusals(assets, list(folds))
     counts: dict[str, list[int]] = {}
-    for r in screener.screen([Path(p) for p in folds]):
-        s = folds[str(r.path)]
+    for path, s in folds.items():
         fold_refuses = s["probs"][0] < threshold
-        fixed = any(c.verdict == REFUSE and c.check not in (NAME, HOSPITALS_NAME) for c in r.checks)
+        fixed = path in refused
         c = counts.setdefault(s["class"], [0, 0, 0])
         c[0] += 1
         c[1] += fold_refuses
