@@ -27,6 +27,7 @@ from pneumoscan.offline import ensure_offline
 from pneumoscan.prepare import Prepared, Preparer, apply_refusal
 from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope import NOTE, ScopeGate, gate_config_path
+from pneumoscan.scope.affirm import defer_to_tags
 
 #: Longest a decoded film waits for more films before its batch goes to the model (seconds).
 MAX_WAIT = 0.2
@@ -185,13 +186,14 @@ class Screener:
                                 op: float(h.predict(out.features[i][None])[0]) for op, h in self.heads.items()
                             }
                             r.with_threshold(r.operating_point, r.threshold)
-                    r.checks = r.checks + st.checks
+                    learned = defer_to_tags(r.checks, st.checks)
+                    r.checks = r.checks + learned
                     r.scope_class, r.scope_in_score, r.scope_distance = (
                         st.scope_class,
                         st.in_scope,
                         st.distance,
                     )
-                    r.notes.extend(c.reason for c in st.checks if c.verdict == NOTE)
+                    r.notes.extend(c.reason for c in learned if c.verdict == NOTE)
                     self._refuse(r, final=True)
         for it in items:
             yield it.result

@@ -46,7 +46,11 @@ class LearnedGate:
             return CheckResult(self.name, PASS, score=p_in)
         top = GATE_CLASSES[1 + int(np.argmax(probs[1:]))]
         return CheckResult(
-            self.name, REFUSE, f"{CLASS_REASONS[top]} (gate score {p_in:.2f} < {self.threshold:.2f})", p_in
+            self.name,
+            REFUSE,
+            f"{CLASS_REASONS[top]} (gate score {p_in:.2f} < {self.threshold:.2f})",
+            p_in,
+            label=top,
         )
 
 

@@ -9,12 +9,17 @@ PASS, REFUSE, NOTE, NOT_RUN = "pass", "refuse", "note", "not_run"
 
 @dataclass(frozen=True)
 class CheckResult:
-    """``verdict`` is pass, refuse (out of scope), note (assessed, with a caveat) or not_run."""
+    """``verdict`` is pass, refuse (out of scope), note (assessed, with a caveat) or not_run.
+
+    ``label`` is a learned gate's class when it refuses, so that a later rule (the tags' word,
+    ``scope.affirm``) can tell "adult" from "rotated" without parsing the reason.
+    """
 
     check: str
     verdict: str
     reason: str = ""
     score: float | None = None
+    label: str = ""
 
     @property
     def refused(self) -> bool:

@@ -1,8 +1,10 @@
-"""DICOM tag checks: body part, view and age. Tags can only refuse, never admit.
+"""DICOM tag checks: body part, view and age. Each of them can only refuse, never admit.
 
 BodyPartExamined is wrong or missing in a sizeable share of real files, so a
-chest tag never lets an image skip the pixel and learned checks; a tag naming
-another body part, a lateral view or an adult is evidence enough to refuse.
+chest tag alone never lets an image skip the pixel and learned checks; a tag
+naming another body part, a lateral view or an adult is evidence enough to
+refuse. Only all four tags together (modality, chest, frontal view, a child's
+age) outweigh a learned check's doubt: ``scope.affirm``.
 """
 
 from __future__ import annotations
@@ -149,16 +151,21 @@ def check_view(meta: dict[str, Any]) -> CheckResult:
     return CheckResult(name, PASS)
 
 
+def patient_years(meta: dict[str, Any]) -> tuple[float | None, str]:
+    """The patient's age in years and where it came from (PatientAge, else birth and study dates)."""
+    years = parse_age(str(meta.get("PatientAge", "") or ""))
+    if years is not None:
+        return years, "PatientAge"
+    years = age_from_dates(str(meta.get("PatientBirthDate", "")), str(meta.get("StudyDate", "")))
+    return years, "birth and study dates"
+
+
 def check_age(meta: dict[str, Any]) -> CheckResult:
     name = "age"
     if meta.get("source_kind") != "DICOM":
         return CheckResult(name, NOT_RUN, "no DICOM tags in this file")
     raw = str(meta.get("PatientAge", "") or "")
-    years = parse_age(raw)
-    source = "PatientAge"
-    if years is None:
-        years = age_from_dates(str(meta.get("PatientBirthDate", "")), str(meta.get("StudyDate", "")))
-        source = "birth and study dates"
+    years, source = patient_years(meta)
     if years is None:
         why = "unreadable PatientAge" if raw.strip() else "no age in the file"
         return CheckResult(name, NOT_RUN, f"{why}")

@@ -145,3 +145,33 @@ def test_unseen_sources_are_mostly_refused(screener, cls):
     share = sum(r.out_of_scope for r in results) / len(results)
     floor = {"other_radiograph": 0.9, "other_medical": 0.9, "adult_cxr": 0.5, "adult_cxr_lateral": 0.5}[cls]
     assert share >= floor
+
+
+@pytest.mark.parametrize("view, tags_decide", [("PA", True), ("", False)])
+def test_a_childs_tags_outweigh_the_gates_guess_but_not_orientation(
+    screener, validation_films, tmp_path, view, tags_decide
+):
+    """Shenzhen's children as CR DICOMs with their ages: with all four tags none is refused on the
+    gates' guess (a few are without ViewPosition); turned films stay refused either way."""
+    from training import scope_hospitals
+    from training.tags_affirm_eval import child_chest, pixels_of, write_dicom
+
+    kids = [f for f in scope_hospitals.hospital_films(data_dir()) if f["child"]]
+    films = [(Path(f["path"]), f["age"], False) for f in kids] + [
+        (p, 3, True) for p in validation_films[:60:6]
+    ]
+    paths = [
+        write_dicom(
+            pixels_of(path, turned), tmp_path / f"{i}.dcm", {**child_chest(age), "ViewPosition": view}
+        )
+        for i, (path, age, turned) in enumerate(films)
+    ]
+    by_name = screen(screener, paths)
+    results = [by_name[p.name] for p in paths]
+    children, turned = results[: len(kids)], results[len(kids) :]
+    assert all(r.out_of_scope for r in turned), [r.reason for r in turned if not r.out_of_scope]
+    on_word = [r for r in children if any("DICOM tags say a child's" in n for n in r.notes)]
+    if tags_decide:
+        assert all(r.ok for r in children) and on_word, [r.reason for r in children if not r.ok]
+    else:
+        assert not on_word and any(r.out_of_scope for r in children)

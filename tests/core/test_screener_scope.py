@@ -56,6 +56,7 @@ def test_info_lists_every_check(tiny_manifest, films, capsys):
         "body_part",
         "view",
         "age",
+        "tags_affirm",
         "size",
         "exposure",
         "colour",
