@@ -21,26 +21,10 @@ from training import scope_hospitals, split
 
 
 def write_dicom(pixels: np.ndarray, path: Path, tags: dict[str, str]) -> Path:
-    """An uncompressed 8-bit MONOCHROME2 CR file with ``tags``."""
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    """An uncompressed 8-bit MONOCHROME2 CR file with ``tags`` (the tests' DICOM factory, as the benchmarks use)."""
+    from tests.dicom_factory import make_dataset, save
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"  # CR Image Storage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
-    ds.Modality, ds.PatientID = "CR", path.stem
-    for key, value in tags.items():
-        setattr(ds, key, value)
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
-    ds.save_as(path, enforce_file_format=True)
-    return path
+    return save(make_dataset(np.asarray(pixels, dtype=np.uint8), modality="CR", tags=tags), path)
 
 
 def child_chest(age: float) -> dict[str, str]:
