@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from training.batch_transfer import transfer  # noqa: E402
+from training.batch_transfer import table, transfer  # noqa: E402
 from training.evidence import THIRD, evidence_map, lung_mask, occluded  # noqa: E402
 from training.subtype import choose_subtype  # noqa: E402
 
@@ -67,6 +67,9 @@ def test_batch_transfer_sees_a_shifted_batch(tmp_path):
     a = same["rules"][rule]["unseen_batch_normals"]["specificity"]
     b = moved["rules"][rule]["unseen_batch_normals"]["specificity"]
     assert b < a  # normal films of a batch that scores higher lose specificity at the same threshold
+    shown = table(moved).splitlines()
+    assert len(shown) == 4 + len(moved["rules"])  # a row per rule under the header
+    assert f"{100 * b:.1f}%" in next(r for r in shown if r.startswith(f"| {rule} "))
     both = transfer([tmp_path / "same", tmp_path / "moved"])
     assert both["run"] == "same+moved" and (tmp_path / "ensemble-same+moved" / "batch_transfer.json").exists()
 
