@@ -70,16 +70,10 @@ def _subset(items, n: int, seed: int):
     return rng.sample(by[0], n // 2) + rng.sample(by[1], n - n // 2)
 
 
-def run(cfg: TrainConfig) -> Path:
-    import keras
-    import tensorflow as tf
+def set_crop(cfg: TrainConfig) -> None:
+    """Crop or mask every film to its lungs, where the run asks for it (experiments only)."""
+    from training import dataset
 
-    from pneumoscan.model.preprocess import InputSpec
-    from training import dataset, split
-    from training.model import build_model
-
-    set_seeds(cfg.seed)
-    spec = InputSpec()
     if cfg.lung_crop:
         from training.lungs import LungCropper
 
@@ -88,9 +82,14 @@ def run(cfg: TrainConfig) -> Path:
         from training.lungs import LungMasker
 
         dataset.CROP = LungMasker(segmenter_for(cfg))
-    run_dir = Path(cfg.out) / time.strftime("%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+
+def split_for(cfg: TrainConfig) -> tuple[list, list, list]:
+    """Guangzhou's training and validation films for this config, and the held-out batch's films.
+
+    One function, so that a run's predictions can be written again from its config
+    (``training.predict_run``) with exactly the films it was validated on."""
+    from training import split
 
     items = split.list_images(Path(cfg.data))
     held = [
@@ -101,6 +100,25 @@ def run(cfg: TrainConfig) -> Path:
     train_items = _subset(train_items, cfg.limit, cfg.seed)
     val_items = _subset(val_items, cfg.limit, cfg.seed)
     held = _subset(held, cfg.limit, cfg.seed) if held and cfg.limit else held
+    return train_items, val_items, held
+
+
+def run(cfg: TrainConfig) -> Path:
+    import keras
+    import tensorflow as tf
+
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset, split
+    from training.model import build_model
+
+    set_seeds(cfg.seed)
+    spec = InputSpec()
+    set_crop(cfg)
+    run_dir = Path(cfg.out) / time.strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+    train_items, val_items, held = split_for(cfg)
     t0 = time.time()
     xtr, ytr = dataset.load_arrays(train_items, spec)
     xva, yva = dataset.load_arrays(val_items, spec)

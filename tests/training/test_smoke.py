@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow")
@@ -26,6 +27,19 @@ def test_train_export_quantize_verify(tmp_path):
     )
     run_dir = run(cfg)
     assert (run_dir / "best.keras").exists() and (run_dir / "history.csv").exists()
+    # a run stopped early is evaluated from its checkpoint: the same films, the same scores
+    from training.predict_run import predict
+
+    written = (run_dir / "val_predictions.csv").read_text().splitlines()
+    (run_dir / "val_predictions.csv").unlink()
+    assert predict(run_dir) == [run_dir / "val_predictions.csv"]
+    again = (run_dir / "val_predictions.csv").read_text().splitlines()
+    assert [r.split(",")[:3] for r in again] == [r.split(",")[:3] for r in written]
+    assert np.allclose(
+        [[float(v) for v in r.split(",")[3:]] for r in again[1:]],
+        [[float(v) for v in r.split(",")[3:]] for r in written[1:]],
+        atol=1e-4,
+    )
     result = evaluate_run(run_dir)
     assert set(result["thresholds"]) == {"screening", "high_sensitivity", "balanced"}
     assert (run_dir / "evaluation.png").stat().st_size > 10_000

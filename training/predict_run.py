@@ -1,0 +1,63 @@
+"""``python -m training.predict_run RUN_DIR``: write a run's predictions from its best checkpoint.
+
+A run writes its predictions only when training ends. One stopped early (the session's clock, a
+busy machine) still has ``best.keras``, the checkpoint chosen so far on its selection films; this
+writes the same files from it (validation and its shifted copy, the held-out batch, the held-out
+hospital), on exactly the films its config names, so that every evaluation reads it as any run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def predict(run_dir: Path) -> list[Path]:
+    import keras
+
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset
+    from training.train import (
+        hospital_films,
+        load_config,
+        set_crop,
+        split_for,
+        write_hospital_predictions,
+        write_predictions,
+    )
+
+    cfg = load_config(run_dir)
+    set_crop(cfg)
+    spec = InputSpec()
+    _, val_items, held = split_for(cfg)
+    model = keras.models.load_model(run_dir / "best.keras")
+    xva, _ = dataset.load_arrays(val_items, spec)
+    written = [run_dir / "val_predictions.csv"]
+    write_predictions(
+        model, written[0], val_items, {"": xva, "_shifted": dataset.shifted_copy(xva, cfg.seed)}
+    )
+    if held:
+        xhe, _ = dataset.load_arrays(held, spec)
+        written.append(run_dir / "heldout_predictions.csv")
+        write_predictions(model, written[-1], held, {"": xhe})
+    held_h = hospital_films(cfg)["held"]
+    if held_h:
+        xho, _ = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
+        written.append(run_dir / "heldout_hospital_predictions.csv")
+        write_hospital_predictions(model, written[-1], held_h, xho)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    args = ap.parse_args(argv)
+    for path in predict(args.run):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
