@@ -6,8 +6,10 @@ The thresholds are chosen as for shipping (calibration and bootstrap median on
 the validation split without that batch; the shipped rule is ``screening``,
 sensitivity 0.98) and then applied to the unseen batch's normal films; the
 shifted validation copy is compared as a predictor of what happens there. The
-official test split is another acquisition batch of the same hospital, so the
-unseen batch's specificity is what to expect there.
+official test split is a third batch of the same hospital: the unseen batch's
+specificity is the nearest measurement here of what new machines cost, not a
+promise for that split. The table is printed; the figures go to
+``batch_transfer.json`` in the run folder.
 """
 
 from __future__ import annotations
