@@ -132,7 +132,8 @@ validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, deci
   this data set (reported in the project brief) fell from 0.998 validation AUC to 0.957 on the held-out test,
   and its 0.99-sensitivity threshold flagged over half of the test's normal films. Expect lower specificity
   on new machines than the table above; the shifted copy ({_pct(sh["operating_points"][default]["specificity"])}
-  specificity at {default}) is a closer guide, not a guarantee.
+  specificity at {default}) is a rough guide: on a real batch of normal films a copy of the recipe never
+  saw, it overstated the loss (section "By hospital" below).
 - Other hospitals: validation figures need not hold there (section "By hospital" below, where measured).
   Run site validation (`pneumoscan validate`) on local films before relying on any threshold.
 - Children aged 1-5 only; adults, neonates, lateral views, portable ICU films with lines and tubes are out of scope.
