@@ -17,14 +17,7 @@ def predict(run_dir: Path) -> list[Path]:
 
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset
-    from training.train import (
-        hospital_films,
-        load_config,
-        set_crop,
-        split_for,
-        write_hospital_predictions,
-        write_predictions,
-    )
+    from training.train import hospital_films, load_config, set_crop, split_for, write_run_predictions
 
     cfg = load_config(run_dir)
     set_crop(cfg)
@@ -32,20 +25,11 @@ def predict(run_dir: Path) -> list[Path]:
     _, val_items, held = split_for(cfg)
     model = keras.models.load_model(run_dir / "best.keras")
     xva, _ = dataset.load_arrays(val_items, spec)
-    written = [run_dir / "val_predictions.csv"]
-    write_predictions(
-        model, written[0], val_items, {"": xva, "_shifted": dataset.shifted_copy(xva, cfg.seed)}
-    )
-    if held:
-        xhe, _ = dataset.load_arrays(held, spec)
-        written.append(run_dir / "heldout_predictions.csv")
-        write_predictions(model, written[-1], held, {"": xhe})
     held_h = hospital_films(cfg)["held"]
-    if held_h:
-        xho, _ = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
-        written.append(run_dir / "heldout_hospital_predictions.csv")
-        write_hospital_predictions(model, written[-1], held_h, xho)
-    return written
+    xho = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)[0] if held_h else None
+    return write_run_predictions(
+        model, run_dir, val_items, xva, dataset.shifted_copy(xva, cfg.seed), held, held_h, xho
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -218,12 +218,7 @@ def run(cfg: TrainConfig) -> Path:
         verbose=2,
     )
     model = keras.models.load_model(ckpt)
-    write_predictions(model, run_dir / "val_predictions.csv", val_items, {"": xva, "_shifted": xsh})
-    if held:
-        xhe, _ = dataset.load_arrays(held, spec)
-        write_predictions(model, run_dir / "heldout_predictions.csv", held, {"": xhe})
-    if held_h:
-        write_hospital_predictions(model, run_dir / "heldout_hospital_predictions.csv", held_h, xho)
+    write_run_predictions(model, run_dir, val_items, xva, xsh, held, held_h, xho if held_h else None)
     (run_dir / "train_files.txt").write_text("".join(f"{p}\n" for p, _ in train_items))
     if cfg.lung_crop or cfg.lung_mask:
         c = dataset.CROP
@@ -291,6 +286,26 @@ def _reversal_ramp(model, top: float):
         layer.scale.assign(top * min(1.0, epoch / ADVERSARY_RAMP))
 
     return keras.callbacks.LambdaCallback(on_epoch_begin=begin)
+
+
+def write_run_predictions(
+    model, run_dir: Path, val_items, xva: np.ndarray, xsh: np.ndarray, held, held_h, xho
+) -> list[Path]:
+    """Every predictions file a run leaves: validation and its shifted copy, the held-out batch
+    (loaded here), the held-out hospital. Shared by ``run`` and ``training.predict_run``."""
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset
+
+    written = [run_dir / "val_predictions.csv"]
+    write_predictions(model, written[0], val_items, {"": xva, "_shifted": xsh})
+    if held:
+        xhe, _ = dataset.load_arrays(held, InputSpec())
+        written.append(run_dir / "heldout_predictions.csv")
+        write_predictions(model, written[-1], held, {"": xhe})
+    if held_h:
+        written.append(run_dir / "heldout_hospital_predictions.csv")
+        write_hospital_predictions(model, written[-1], held_h, xho)
+    return written
 
 
 def write_hospital_predictions(model, path: Path, films, x: np.ndarray) -> None:
