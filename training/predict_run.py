@@ -13,6 +13,9 @@ from pathlib import Path
 
 
 def predict(run_dir: Path) -> list[Path]:
+    for name in ("best.keras", "config.json"):
+        if not (run_dir / name).is_file():
+            raise SystemExit(f"{run_dir}: no {name} here; give a training run folder (runs/<time>)")
     import keras
 
     from pneumoscan.model.preprocess import InputSpec
