@@ -55,10 +55,7 @@ def build_cache(
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset
 
-    items = split.list_images(data)
-    train, val = split.split_items(items, split.load_split())
-    if limit:
-        train, val = train[:: max(1, len(train) // limit)], val[:: max(1, len(val) // limit)]
+    train, val = cache_films(data, limit)
     u_train = np.stack([scope_data.squash_file(p) for p, _ in tqdm(train, desc="train films")])
     u_val = np.stack([scope_data.squash_file(p) for p, _ in tqdm(val, desc="validation films")])
     xva_u8, _ = dataset.load_arrays(val, InputSpec())
@@ -82,10 +79,19 @@ def build_cache(
         "a_scope": augmented(u_scope, factor, 4 * copies, seed + 1),
         "a_syn": augmented(u_syn, factor, copies, seed + 2),
         "a_alt": augmented(u_alt, factor, copies, seed + 3),
+        "seed": np.array(seed),  # the altered films' draw, which --hold-out-batch repeats
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **out)
     return out
+
+
+def cache_films(data: Path, limit: int) -> tuple[list, list]:
+    """The training and validation films in the cache's order (``limit``: a smoke run's few)."""
+    train, val = split.split_items(split.list_images(data), split.load_split())
+    if limit:
+        train, val = train[:: max(1, len(train) // limit)], val[:: max(1, len(val) // limit)]
+    return train, val
 
 
 def scope_items_limited(scope_dir: Path, limit: int) -> list[ScopeItem]:
@@ -178,6 +184,14 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="add Shenzhen's children and adults (training.scope_hospitals)",
     )
+    ap.add_argument(
+        "--hold-out-batch",
+        default="",
+        help="e.g. NORMAL2: train without that acquisition batch and score it (training.scope_batch)",
+    )
+    ap.add_argument(
+        "--no-hospital-folds", action="store_true", help="with --hospitals: skip Shenzhen's 5 folds"
+    )
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -185,6 +199,13 @@ def main(argv: list[str] | None = None) -> None:
     c = build_cache(args.data, args.scope, cache, args.limit, args.seed, args.pool, args.copies)
     items = scope_items_limited(args.scope, args.limit)
     assert [str(it.path) for it in items] == list(c["scope_paths"]), "stale cache: delete it"
+    if args.hold_out_batch:
+        from training import scope_batch
+
+        seed = int(c["seed"]) if "seed" in c else args.seed
+        train, val = cache_films(args.data, args.limit)
+        scope_batch.hold_out(c, train, val, args.hold_out_batch, len(c["x_alt"]), seed)
+        print(f"{len(c['x_batch'])} films of batch {args.hold_out_batch} held out", flush=True)
     hosp = _hospital_data(args) if args.hospitals else None
     print(f"data ready in {time.time() - t0:.0f}s", flush=True)
     if args.folds_only:
@@ -218,6 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         "synthetic_kinds": [str(k) for k in c["syn_kinds"]],
         "scope": {},
     }
+    if args.hold_out_batch:
+        scores["held_out_batch"] = {
+            "batch": args.hold_out_batch,
+            "paths": [str(p) for p in c["batch_paths"]],
+            "probs": p_in(core, c["x_batch"]).tolist(),
+        }
     per_item = {
         str(it.path): (full_scope[i].tolist(), "full model (source never trained on)")
         for i, it in enumerate(items)
@@ -236,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
             "probs": probs,
             "scored_by": scored_by,
         }
-    if hosp is not None:
+    if hosp is not None and not args.no_hospital_folds:
         from training import scope_hospitals
 
         def fit_fold(k: int):
@@ -247,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         kept = json.loads(earlier.read_text()).get("hospitals") if args.resume and earlier.exists() else None
         scores["hospitals"] = kept or scope_hospitals.score(hosp[0], hosp[1], core, fit_fold, p_in)
     (run_dir / "scores.json").write_text(json.dumps(scores))
-    if hosp is not None:
+    if "hospitals" in scores:
         print(json.dumps(scope_hospitals.summary(scores), indent=1), flush=True)
     print(f"done in {time.time() - t0:.0f}s: {run_dir}", flush=True)
 
