@@ -6,23 +6,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, QSize, Qt, QThreadPool
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QSplitter,
-    QTableView,
 )
 
 from desktop import worker
 from desktop.dialogs import ask_export_path
 from desktop.panels import MetadataPanel, ViewerPanel
-from desktop.results_model import COL_RESULT, RESULT_ROLE, ResultsModel, ResultsProxy
+from desktop.results_model import RESULT_ROLE, ResultsModel, ResultsProxy
+from desktop.results_table import ResultsTable
 from desktop.viewer import downsample_for_display
 from pneumoscan.errors import ModelError
 from pneumoscan.outputs.publish import ModelInfo
@@ -103,22 +101,7 @@ class MainWindow(QMainWindow):
         self.model.thumbnail_needed.connect(self._make_thumbnail)
         self.proxy = ResultsProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView(self)
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setDefaultSectionSize(52)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)  # one line per cell; the full reason is in the tooltip and details
-        self.table.setIconSize(QSize(48, 48))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((56, 180, 80, 95, 165, 85, 80)):
-            self.table.setColumnWidth(col, width)
-        self.table.sortByColumn(COL_RESULT, Qt.SortOrder.DescendingOrder)
+        self.table = ResultsTable(self, self.proxy)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
 
         self.viewer_panel = ViewerPanel(self)
@@ -254,23 +237,15 @@ class MainWindow(QMainWindow):
 
     def select_next(self) -> None:
         """Move the selection one row down the worklist (after a verdict)."""
-        idx = self.table.selectionModel().currentIndex()
-        if idx.isValid() and idx.row() + 1 < self.proxy.rowCount():
-            self.table.selectionModel().setCurrentIndex(
-                self.proxy.index(idx.row() + 1, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-            )
+        row = self.table.current_row()
+        if row >= 0:
+            self.table.select_row(row + 1)
 
     def select_top(self) -> None:
         """Select the first row of the worklist (programmatic: not a user choice)."""
-        if not self.proxy.rowCount():
-            return
         self._selecting = True
-        self.table.selectionModel().setCurrentIndex(
-            self.proxy.index(0, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollToTop()
+        if self.table.select_row(0):
+            self.table.scrollToTop()
         self._selecting = False
 
     def _progress(self, done: int, total: int, rate: float, left: float) -> None:
@@ -370,8 +345,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("operating_point", name)
 
     def selected_result(self) -> ScreenResult | None:
-        idx = self.table.selectionModel().currentIndex()
-        return idx.data(RESULT_ROLE) if idx.isValid() else None
+        return self.table.current_result()
 
     def _row_selected(self, current, _previous) -> None:
         if not current.isValid():
