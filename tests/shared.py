@@ -15,3 +15,21 @@ def data_dir() -> Path:
     if not (DATA / "chest_xray" / "train").is_dir():
         pytest.skip(f"shared data set not found at {DATA} (tests that need real X-rays are skipped)")
     return DATA
+
+
+def scope_smoke_args(out: Path) -> list[str]:
+    """A scope-gate training run on a few of the shared films (``training.train_scope``), writing to ``out``."""
+    data = data_dir()
+    return [
+        "--data",
+        str(data / "chest_xray" / "train"),
+        "--scope",
+        str(data / "scope"),
+        "--out",
+        str(out),
+        "--limit",
+        "20",
+        "--epochs",
+        "1",
+        "--no-folds",
+    ]

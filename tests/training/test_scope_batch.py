@@ -99,21 +99,12 @@ def test_refusals_need_the_same_batch_in_both_runs():
 @pytest.mark.slow
 def test_a_gate_trained_without_a_batch_scores_it(tmp_path, capsys):
     pytest.importorskip("tensorflow")
-    from tests.shared import data_dir
+    from tests.shared import scope_smoke_args
     from training import split
     from training.train_scope import main as train_scope
 
-    data = data_dir()
     runs = tmp_path / "runs"
-    common = [
-        "--data",
-        str(data / "chest_xray" / "train"),
-        "--scope",
-        str(data / "scope"),
-        "--out",
-        str(runs),
-    ]
-    train_scope([*common, "--limit", "20", "--epochs", "1", "--no-folds", "--hold-out-batch", "NORMAL2"])
+    train_scope([*scope_smoke_args(runs), "--hold-out-batch", "NORMAL2"])
     run_dir = next(runs.glob("scope-2*"))
     scores = json.loads((run_dir / "scores.json").read_text())
     held = scores["held_out_batch"]

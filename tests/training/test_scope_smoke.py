@@ -14,7 +14,7 @@ pytest.importorskip("sklearn")
 
 from pneumoscan.model.manifest import default_assets_dir  # noqa: E402
 from pneumoscan.screener import Screener  # noqa: E402
-from tests.shared import data_dir  # noqa: E402
+from tests.shared import data_dir, scope_smoke_args  # noqa: E402
 
 
 @pytest.mark.slow
@@ -24,21 +24,7 @@ def test_train_and_ship_a_scope_gate(tmp_path):
     from training.train_scope import main as train_scope
 
     runs = tmp_path / "runs"
-    train_scope(
-        [
-            "--data",
-            str(data / "chest_xray" / "train"),
-            "--scope",
-            str(data / "scope"),
-            "--out",
-            str(runs),
-            "--limit",
-            "20",
-            "--epochs",
-            "1",
-            "--no-folds",
-        ]
-    )
+    train_scope(scope_smoke_args(runs))
     run_dir = next(runs.glob("scope-2*"))
     scores = json.loads((run_dir / "scores.json").read_text())
     assert len(scores["val"]) > 0 and len(scores["scope"]) > 0
