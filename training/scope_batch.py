@@ -53,17 +53,18 @@ def hold_out(c: dict, train: list, val: list, batch: str, n_altered: int, seed: 
     return c
 
 
-def threshold(scores: dict, rule: str) -> float:
-    """The convert rule on this run's own validation (the batch is not in it)."""
-    clean, shifted = RULES[rule]
+def threshold(scores: dict, rule: tuple[float, float]) -> float:
+    """A convert rule (shares of clean and shifted validation) on this run's own validation, which
+    does not hold the batch."""
+    clean, shifted = rule
     p_val = np.asarray(scores["val"])[:, 0]
     p_shift = np.asarray(scores["val_shifted"])[:, 0]
     return min(float(np.quantile(p_val, clean)), float(np.quantile(p_shift, shifted)))
 
 
-def refusals(first: dict, second: dict) -> list[dict]:
+def refusals(first: dict, second: dict, second_rule: tuple[float, float] = RULES["second"]) -> list[dict]:
     """Refused films in the batch and in validation, by gate and together, with exact intervals."""
-    t1, t2 = threshold(first, "first"), threshold(second, "second")
+    t1, t2 = threshold(first, RULES["first"]), threshold(second, second_rule)
     if first["held_out_batch"]["paths"] != second["held_out_batch"]["paths"]:
         raise SystemExit("the two runs held out different films")
     rows = []
