@@ -50,11 +50,17 @@ def sweep(
     loso: tuple[dict, dict],
     classes: dict[str, str],
     fixed: set[str],
+    children: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[dict]:
-    """One row per rule: the unseen batch's refusals (cost) and unseen adults' (gain)."""
+    """One row per rule: the unseen batch's refusals and other hospitals' children assessed (cost),
+    unseen adults refused (gain). ``children``: the batch runs' in-scope probabilities for
+    Shenzhen's children aged 1-10 (first gate: never trained on Shenzhen; second: out of fold)."""
     rows = []
     for q in quantiles:
         batch = scope_batch.refusals(*batch_runs, second_rule=(q, q))
+        if children is not None:
+            t1b, t2b = batch[0]["thresholds"]
+            kids = int(((children[0] >= t1b) & (children[1] >= t2b)).sum())
         t2 = rule_threshold(*shipped, q)
         counts = scope_union_loso.union_counts(classes, *loso, (t1, t2), fixed)
         adults = scope_union_loso.Counts()
@@ -74,6 +80,8 @@ def sweep(
                 "adults_n": adults.images,
                 "adults_ci95": clopper_pearson(adults.pipeline, adults.images),
                 "adults_by_source": by_source,
+                "children_assessed": kids if children is not None else None,
+                "children_n": len(children[0]) if children is not None else None,
             }
         )
     return rows
@@ -82,19 +90,37 @@ def sweep(
 def table(rows: list[dict]) -> str:
     lines = [
         "| second gate rule (share of validation) | threshold (shipped gate) | unseen batch refused, both gates | "
-        "validation refused by the second gate | adult frontal films of an unseen source refused (pipeline) | by source |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "validation refused by the second gate | other hospital's children 1-10 assessed by both gates | "
+        "adult frontal films of an unseen source refused (pipeline) | by source |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         b, (lo, hi) = r["batch"], r["adults_ci95"]
+        kids = "-" if r["children_n"] is None else f"{r['children_assessed']} / {r['children_n']}"
         src = ", ".join(f"{k} {v:.1%}" for k, v in sorted(r["adults_by_source"].items()))
         lines.append(
             f"| {r['quantile']:.1%} | {r['second_threshold']:.4f} | {b['refused']} / {r['batch_n']} "
             f"({b['share']:.2%}; {b['ci95'][0]:.2%}-{b['ci95'][1]:.2%}) | {r['validation_refused']} / "
-            f"{r['validation_n']} | {r['adults']} / {r['adults_n']} ({r['adults'] / r['adults_n']:.1%}; "
+            f"{r['validation_n']} | {kids} | {r['adults']} / {r['adults_n']} ({r['adults'] / r['adults_n']:.1%}; "
             f"{lo:.1%}-{hi:.1%}) | {src} |"
         )
     return "\n".join(lines)
+
+
+def shenzhen_children(first_run: Path, second_scores: dict, out: Path) -> tuple[np.ndarray, np.ndarray]:
+    """In-scope probabilities of Shenzhen's children aged 1-10: the first gate's (it never trained on
+    Shenzhen) and the second's out of fold (``train_scope --hospitals`` wrote them)."""
+    import keras
+
+    from training.train_scope import p_in
+
+    kids = [p for p, e in second_scores["hospitals"].items() if e["age"] is not None and e["age"] <= 10]
+    cache = np.load(next(out.glob("scope-cache-hospitals-pool*.npz")), allow_pickle=False)
+    films = [str(p) for p in cache["hosp_paths"]]
+    x = cache["x_hosp"][[films.index(p) for p in kids]]
+    first = p_in(keras.models.load_model(first_run / "gate.keras"), x)[:, 0]
+    second = np.array([second_scores["hospitals"][p]["probs"][0] for p in kids])
+    return first, second
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -120,6 +146,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--assets", type=Path, default=Path("assets"))
     ap.add_argument("--scope", type=Path, default=Path("../shared/data/scope"))
+    ap.add_argument(
+        "--children",
+        action="store_true",
+        help="also count Shenzhen's children 1-10 assessed (the SECOND batch run resumed with --hospitals folds)",
+    )
     ap.add_argument("--quantiles", default="0.005,0.01,0.015,0.02,0.03")
     args = ap.parse_args(argv)
     batch_runs = tuple(json.loads((r / "scores.json").read_text()) for r in args.batch)
@@ -138,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         loso,
         classes,
         fixed,
+        shenzhen_children(args.batch[0], batch_runs[1], args.batch[1].parent) if args.children else None,
     )
     (args.batch[1] / "second_gate_rule.json").write_text(json.dumps(rows, indent=1))
     print(table(rows))

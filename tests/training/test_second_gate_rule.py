@@ -51,3 +51,14 @@ def test_fixed_refusals_count_for_the_pipeline(inputs):
     runs, shipped, first, second, classes = inputs
     rows = second_gate_rule.sweep([0.0], runs, shipped, 0.5, (first, second), classes, set(list(second)[:7]))
     assert rows[0]["adults"] >= 7
+
+
+def test_children_count_as_assessed_only_when_both_gates_let_them_through(inputs):
+    runs, shipped, first, second, classes = inputs
+    kids_first = np.array([0.99, 0.99, 0.0, 0.99])  # the third refused by the first gate at any rule
+    kids_second = np.array([0.99, 0.0, 0.99, 0.7])  # the second refused by the second gate at any rule
+    rows = second_gate_rule.sweep(
+        [0.001, 0.9], runs, shipped, 0.5, (first, second), classes, set(), (kids_first, kids_second)
+    )
+    assert [r["children_assessed"] for r in rows] == [3 - 1, 1]  # a rule near 0.9 also refuses the fourth
+    assert all(r["children_n"] == 4 for r in rows) and "| 2 / 4 |" in second_gate_rule.table(rows)
