@@ -102,8 +102,8 @@ def refit(
 ) -> dict:
     """Refit the backstop for the main model now in ``assets`` and pin; the learned gates stay."""
     from convert.pin import pin
-    from convert.scope_gate import shifted_tensors, tensors
     from training import split
+    from training.model_inputs import shifted_tensors, tensors
 
     train, val = split.split_items(split.list_images(data), split.load_split())
     if smoke:
@@ -119,7 +119,7 @@ def refit(
         assets, tensors([p for p, _ in train]), x_val, x_shift, reject, shifted_reject
     )
     gate["distance"] = section
-    from convert.scope_gate import run_onnx
+    from training.onnx_session import run_onnx
 
     gate["validation"] = validation_counts(
         run_onnx(assets / gate["classifier"]["model_file"], x_val)[:, 0],

@@ -21,13 +21,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from convert.distance_check import fit_distance_check, validation_counts
 from convert.speed import compare
 from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.classes import GATE_CLASSES
-from training.onnx_session import session
+from training.model_inputs import shifted_tensors, tensors
+from training.onnx_session import run_onnx
 
 
 def export_gate_onnx(keras_path: Path, out_path: Path, opset: int = 17):
@@ -58,29 +58,6 @@ def input_description(exported) -> str:
         f"the main model's input (224x224x1, histogram-equalised), averaged over {factor}x{factor} "
         "cells inside the model"
     )
-
-
-def run_onnx(path: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
-    sess = session(path, 2)
-    name = sess.get_inputs()[0].name
-    return np.concatenate([sess.run(None, {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)])
-
-
-def tensors(paths: list[Path]) -> np.ndarray:
-    from pneumoscan.model.preprocess import preprocess
-    from pneumoscan.reading.loader import load_image
-
-    return np.stack([preprocess(load_image(p).pixels) for p in tqdm(paths, desc="films", leave=False)])
-
-
-def shifted_tensors(val) -> np.ndarray:
-    """The fixed shifted validation copy (training.augment.SHIFTED), as model inputs."""
-    from pneumoscan.model.preprocess import InputSpec, equalize
-    from training import dataset
-
-    x_u8, _ = dataset.load_arrays(val, InputSpec())
-    shifted = dataset.shifted_copy(x_u8, 42)
-    return np.stack([equalize(img[..., 0] / 255.0)[..., None] for img in shifted]).astype(np.float32)
 
 
 def convert_gate(

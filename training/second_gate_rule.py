@@ -30,8 +30,9 @@ ADULT = "adult_cxr"
 
 def shipped_second_scores(assets: Path) -> tuple[np.ndarray, np.ndarray]:
     """The shipped second gate's in-scope probability on clean and shifted validation films."""
-    from convert.scope_gate import run_onnx, shifted_tensors, tensors
     from training import split
+    from training.model_inputs import shifted_tensors, tensors
+    from training.onnx_session import run_onnx
 
     _, val = split.split_items(split.list_images(Path("../shared/data/chest_xray/train")), split.load_split())
     onnx = assets / "scope_gate_hospitals.onnx"
@@ -128,22 +129,15 @@ def main(argv: list[str] | None = None) -> None:
 
     ensure_offline()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--batch",
-        type=Path,
-        nargs=2,
-        required=True,
-        metavar=("FIRST", "SECOND"),
-        help="train_scope --hold-out-batch runs of the two recipes",
-    )
-    ap.add_argument(
-        "--loso",
-        type=Path,
-        nargs=2,
-        required=True,
-        metavar=("FIRST", "SECOND"),
-        help="train_scope --folds-only runs of the two recipes",
-    )
+    for flag, runs in (("--batch", "--hold-out-batch"), ("--loso", "--folds-only")):
+        ap.add_argument(
+            flag,
+            type=Path,
+            nargs=2,
+            required=True,
+            metavar=("FIRST", "SECOND"),
+            help=f"train_scope {runs} runs of the two recipes",
+        )
     ap.add_argument("--assets", type=Path, default=Path("assets"))
     ap.add_argument("--scope", type=Path, default=Path("../shared/data/scope"))
     ap.add_argument(
