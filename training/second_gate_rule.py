@@ -76,6 +76,7 @@ def sweep(
                 "batch": batch[0]["either"],
                 "batch_n": batch[0]["n"],
                 "validation_refused": int((shipped[0] < t2).sum()),
+                "shifted_refused": int((shipped[1] < t2).sum()),
                 "validation_n": len(shipped[0]),
                 "adults": adults.pipeline,
                 "adults_n": adults.images,
@@ -91,7 +92,7 @@ def sweep(
 def table(rows: list[dict]) -> str:
     lines = [
         "| second gate rule (share of validation) | threshold (shipped gate) | unseen batch refused, both gates | "
-        "validation refused by the second gate | other hospital's children 1-10 assessed by both gates | "
+        "validation refused by the second gate (clean; shifted) | other hospital's children 1-10 assessed by both gates | "
         "adult frontal films of an unseen source refused (pipeline) | by source |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -102,7 +103,7 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['quantile']:.1%} | {r['second_threshold']:.4f} | {b['refused']} / {r['batch_n']} "
             f"({b['share']:.2%}; {b['ci95'][0]:.2%}-{b['ci95'][1]:.2%}) | {r['validation_refused']} / "
-            f"{r['validation_n']} | {kids} | {r['adults']} / {r['adults_n']} ({r['adults'] / r['adults_n']:.1%}; "
+            f"{r['validation_n']}; {r['shifted_refused']} | {kids} | {r['adults']} / {r['adults_n']} ({r['adults'] / r['adults_n']:.1%}; "
             f"{lo:.1%}-{hi:.1%}) | {src} |"
         )
     return "\n".join(lines)

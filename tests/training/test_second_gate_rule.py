@@ -40,6 +40,7 @@ def test_a_higher_rule_refuses_more_adults_and_more_of_the_batch(inputs, quantil
         assert r["second_threshold"] == pytest.approx(np.quantile(shipped[0], q))
         expected = sum(p < r["second_threshold"] for _, p in second.values())
         assert r["adults"] == expected and r["adults_n"] == 50
+        assert r["shifted_refused"] == int((shipped[1] < r["second_threshold"]).sum())
         assert set(r["adults_by_source"]) == {"covid", "mhh"}
     assert rows[-1]["adults"] >= rows[0]["adults"]
     assert rows[-1]["batch"]["refused"] >= rows[0]["batch"]["refused"]
