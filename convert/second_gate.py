@@ -1,4 +1,4 @@
-"""``python -m convert.second_gate CONVERTED_ASSETS [--assets assets]``: ship a second learned gate.
+"""``python -m convert.second_gate [CONVERTED_ASSETS] [--rule SHARE] [--assets assets]``: the second gate.
 
 The multi-hospital gate (``train_scope --hospitals``) refuses other hospitals' adults that the
 shipped gate lets through, but a gate of its own with a threshold low enough for validation lets
@@ -6,6 +6,12 @@ through images the shipped gate refuses (docs/hospitals.md). Shipped *beside* th
 refused when either refuses. ``CONVERTED_ASSETS`` is a copy of ``assets/`` that
 ``convert.scope_gate --gate-reject ...`` converted the new run into; its gate (ONNX, INT8) and
 threshold are copied in as ``classifier_hospitals`` and the model is pinned again.
+
+``--rule SHARE`` sets the shipped second gate's threshold again by the convert rule at another
+share of validation (the lower of the SHARE quantiles of its in-scope probability on clean and on
+shifted validation films, as ``convert.scope_gate`` does with 0.5%), computed on the shipped INT8
+gate itself, and pins again. Why a share can be worth raising, and what it costs, is measured by
+``python -m training.second_gate_rule`` (docs/hospitals.md).
 """
 
 from __future__ import annotations
@@ -40,13 +46,50 @@ def add_second_gate(converted: Path, assets: Path, note: str = "") -> dict:
     return gate["classifier_hospitals"]
 
 
+def rethreshold(assets: Path, share: float) -> dict:
+    from convert.pin import pin
+    from training.second_gate_rule import rule_threshold, shipped_second_scores
+
+    p_val, p_shift = shipped_second_scores(assets)
+    threshold = rule_threshold(p_val, p_shift, share)
+    gate_path = assets / "scope_gate.json"
+    gate = json.loads(gate_path.read_text())
+    gate["classifier_hospitals"].update(
+        threshold=threshold,
+        threshold_rule=rule_text(share),
+        validation_refused={
+            "films": len(p_val),
+            "clean": int((p_val < threshold).sum()),
+            "shifted": int((p_shift < threshold).sum()),
+        },
+    )
+    gate_path.write_text(json.dumps(gate, indent=2) + "\n")
+    pin(assets)
+    return gate["classifier_hospitals"]
+
+
+def rule_text(share: float) -> str:
+    return (
+        f"the lower of the {share:.1%} quantile of the in-scope probability on clean validation films "
+        f"and its {share:.1%} quantile on the shifted validation copy"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Ship a converted multi-hospital gate beside the first one.")
-    ap.add_argument("converted", type=Path)
+    ap.add_argument("converted", type=Path, nargs="?", default=None)
     ap.add_argument("--assets", type=Path, default=Path("assets"))
     ap.add_argument("--note", default="")
+    ap.add_argument(
+        "--rule", type=float, default=None, help="set the threshold again at this share of validation"
+    )
     args = ap.parse_args(argv)
-    print(json.dumps(add_second_gate(args.converted, args.assets, args.note), indent=2))
+    if args.converted is None and args.rule is None:
+        ap.error("give a converted assets folder, --rule, or both")
+    if args.converted is not None:
+        print(json.dumps(add_second_gate(args.converted, args.assets, args.note), indent=2))
+    if args.rule is not None:
+        print(json.dumps(rethreshold(args.assets, args.rule), indent=2))
 
 
 if __name__ == "__main__":

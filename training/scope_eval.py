@@ -7,7 +7,9 @@
   shipped, except that the learned gate's verdict for an image comes from the
   fold model that never saw the image's source (``scores.json``);
 - pydicom's bundled test files: the status of each one.
-Writes ``<run>/scope_eval.json`` and prints Markdown tables for the README.
+Writes ``<run>/scope_eval.json`` and prints Markdown tables for the README. Without a run (its
+folder pruned, say) only the validation films and pydicom's files are screened: what a threshold
+change moves on Guangzhou's own films.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def refusing_checks(result, loso_p_in: float | None = None, threshold: float = 0
     return names
 
 
-def validation(screener, run_dir: Path) -> dict:
+def validation(screener) -> dict:
     from training import split
 
     items = split.list_images(DATA / "chest_xray" / "train")
@@ -156,12 +158,24 @@ one paediatric hospital, so films from other machines may be refused more often 
 {SECTION_END}"""
 
 
+def print_scope_set(scope: dict) -> None:
+    print("\n| class | images | out of scope | share | by check (an image may count under several) |")
+    print("| --- | --- | --- | --- | --- |")
+    for cls, c in sorted(scope["per_class"].items()):
+        by = ", ".join(f"{k[3:]} {n}" for k, n in sorted(c.items()) if k.startswith("by_"))
+        print(f"| {cls} | {c['n']} | {c['out']} | {c['out'] / c['n']:.1%} | {by} |")
+    print("\n| class/source | images | out of scope |")
+    print("| --- | --- | --- |")
+    for key, c in sorted(scope["per_source"].items()):
+        print(f"| {key} | {c['n']} | {c['out'] / c['n']:.1%} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     from pneumoscan.offline import ensure_offline
 
     ensure_offline()
     ap = argparse.ArgumentParser(description="Figures of the shipped scope gate.")
-    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("run_dir", type=Path, nargs="?", default=None, help="the gate's run (its fold scores)")
     ap.add_argument("--model", type=Path, default=Path("assets/model.json"))
     ap.add_argument(
         "--card", type=Path, default=None, help="write the scope-gate section into this model card"
@@ -170,28 +184,19 @@ def main(argv: list[str] | None = None) -> None:
     from pneumoscan.screener import Screener
 
     screener = Screener(args.model, threads=2)
-    report = {
-        "validation": validation(screener, args.run_dir),
-        "scope_set": scope_set(screener, args.run_dir),
-        "pydicom": pydicom_files(screener),
-    }
-    (args.run_dir / "scope_eval.json").write_text(json.dumps(report, indent=2))
+    report = {"validation": validation(screener), "pydicom": pydicom_files(screener)}
+    if args.run_dir is not None:
+        report["scope_set"] = scope_set(screener, args.run_dir)
+        (args.run_dir / "scope_eval.json").write_text(json.dumps(report, indent=2))
     v = report["validation"]
     print(f"\nvalidation: {v['out_of_scope']} of {v['films']} out of scope {v['by_check']}")
     sh = v["shifted"]
     print(f"shifted validation: {sh['out_of_scope']} of {sh['films']} out of scope {sh['by_check']}")
-    print("\n| class | images | out of scope | share | by check (an image may count under several) |")
-    print("| --- | --- | --- | --- | --- |")
-    for cls, c in sorted(report["scope_set"]["per_class"].items()):
-        by = ", ".join(f"{k[3:]} {n}" for k, n in sorted(c.items()) if k.startswith("by_"))
-        print(f"| {cls} | {c['n']} | {c['out']} | {c['out'] / c['n']:.1%} | {by} |")
-    print("\n| class/source | images | out of scope |")
-    print("| --- | --- | --- |")
-    for key, c in sorted(report["scope_set"]["per_source"].items()):
-        print(f"| {key} | {c['n']} | {c['out'] / c['n']:.1%} |")
+    if "scope_set" in report:
+        print_scope_set(report["scope_set"])
     statuses = Counter(s.split(":")[0] for s in report["pydicom"].values())
     print(f"\npydicom test files: {dict(statuses)}")
-    if args.card:
+    if args.card and "scope_set" in report:
         from training.card_sections import replace_section
 
         gate = json.loads((args.model.parent / "scope_gate.json").read_text())
