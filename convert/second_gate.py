@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.converted is None and args.rule is None:
         ap.error("give a converted assets folder, --rule, or both")
+    if args.rule is not None and not 0 < args.rule < 0.5:
+        ap.error("--rule is a share of validation films, between 0 and 0.5 (0.01 is 1%)")
     if args.converted is not None:
         print(json.dumps(add_second_gate(args.converted, args.assets, args.note), indent=2))
     if args.rule is not None:

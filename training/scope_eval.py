@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
         "--card", type=Path, default=None, help="write the scope-gate section into this model card"
     )
     args = ap.parse_args(argv)
+    if args.card and args.run_dir is None:
+        ap.error("--card needs the gate's run: its section reports the scope set left one source out")
     from pneumoscan.screener import Screener
 
     screener = Screener(args.model, threads=2)
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         print_scope_set(report["scope_set"])
     statuses = Counter(s.split(":")[0] for s in report["pydicom"].values())
     print(f"\npydicom test files: {dict(statuses)}")
-    if args.card and "scope_set" in report:
+    if args.card:
         from training.card_sections import replace_section
 
         gate = json.loads((args.model.parent / "scope_gate.json").read_text())

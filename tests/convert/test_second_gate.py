@@ -46,6 +46,8 @@ def test_the_rule_sets_the_threshold_and_the_screener_uses_it(assets, monkeypatc
     assert gate["distance"]["main_model_sha256"] == screener.manifest.sha256
 
 
-def test_the_command_needs_something_to_do():
+@pytest.mark.parametrize("argv", [[], ["--rule", "1"], ["--rule", "0"]])
+def test_the_command_refuses_nothing_to_do_or_a_share_out_of_range(argv, capsys):
     with pytest.raises(SystemExit):
-        second_gate.main([])
+        second_gate.main(argv)
+    assert "error" in capsys.readouterr().err
