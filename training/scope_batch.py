@@ -62,9 +62,14 @@ def threshold(scores: dict, rule: tuple[float, float]) -> float:
     return min(float(np.quantile(p_val, clean)), float(np.quantile(p_shift, shifted)))
 
 
-def refusals(first: dict, second: dict, second_rule: tuple[float, float] = RULES["second"]) -> list[dict]:
+def refusals(
+    first: dict,
+    second: dict,
+    second_rule: tuple[float, float] = RULES["second"],
+    first_rule: tuple[float, float] = RULES["first"],
+) -> list[dict]:
     """Refused films in the batch and in validation, by gate and together, with exact intervals."""
-    t1, t2 = threshold(first, RULES["first"]), threshold(second, second_rule)
+    t1, t2 = threshold(first, first_rule), threshold(second, second_rule)
     if first["held_out_batch"]["paths"] != second["held_out_batch"]["paths"]:
         raise SystemExit("the two runs held out different films")
     rows = []

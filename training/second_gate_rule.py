@@ -30,13 +30,24 @@ ADULT = "adult_cxr"
 
 def shipped_second_scores(assets: Path) -> tuple[np.ndarray, np.ndarray]:
     """The shipped second gate's in-scope probability on clean and shifted validation films."""
+    return shipped_scores(assets / "scope_gate_hospitals.onnx")
+
+
+def shipped_scores(onnx: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A shipped gate's in-scope probability on clean and shifted validation films."""
     from training import split
     from training.model_inputs import shifted_tensors, tensors
     from training.onnx_session import run_onnx
 
     _, val = split.split_items(split.list_images(Path("../shared/data/chest_xray/train")), split.load_split())
-    onnx = assets / "scope_gate_hospitals.onnx"
     return run_onnx(onnx, tensors([p for p, _ in val]))[:, 0], run_onnx(onnx, shifted_tensors(val))[:, 0]
+
+
+def first_rule(share: float) -> tuple[float, float]:
+    """The first gate's convert rule scaled: ``share`` of clean validation, 2.5 times it of shifted
+    (the shipped 0.2% and 0.5%)."""
+    clean, shifted = scope_batch.RULES["first"]
+    return share, share * shifted / clean
 
 
 def rule_threshold(p_val: np.ndarray, p_shift: np.ndarray, q: float) -> float:
@@ -52,13 +63,16 @@ def sweep(
     classes: dict[str, str],
     fixed: set[str],
     children: tuple[np.ndarray, np.ndarray] | None = None,
+    first: tuple[float, float] = scope_batch.RULES["first"],
 ) -> list[dict]:
     """One row per rule: the unseen batch's refusals and other hospitals' children assessed (cost),
     unseen adults refused (gain). ``children``: the batch runs' in-scope probabilities for
-    Shenzhen's children aged 1-10 (first gate: never trained on Shenzhen; second: out of fold)."""
+    Shenzhen's children aged 1-10 (first gate: never trained on Shenzhen; second: out of fold).
+    ``first``: the first gate's rule on the batch runs; ``t1`` must be that rule's threshold on the
+    shipped first gate."""
     rows = []
     for q in quantiles:
-        batch = scope_batch.refusals(*batch_runs, second_rule=(q, q))
+        batch = scope_batch.refusals(*batch_runs, second_rule=(q, q), first_rule=first)
         if children is not None:
             t1b, t2b = batch[0]["thresholds"]
             kids = int(((children[0] >= t1b) & (children[1] >= t2b)).sum())
@@ -71,6 +85,8 @@ def sweep(
         by_source = {src: c.pipeline / c.images for (cls, src), c in counts.items() if cls == ADULT}
         rows.append(
             {
+                "first_rule": list(first),
+                "first_threshold": t1,
                 "quantile": q,
                 "second_threshold": t2,
                 "batch": batch[0]["either"],
@@ -91,17 +107,17 @@ def sweep(
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| second gate rule (share of validation) | threshold (shipped gate) | unseen batch refused, both gates | "
+        "| first gate rule (clean; shifted) | first threshold (shipped gate) | second gate rule (share of validation) | threshold (shipped gate) | unseen batch refused, both gates | "
         "validation refused by the second gate (clean; shifted) | other hospital's children 1-10 assessed by both gates | "
         "adult frontal films of an unseen source refused (pipeline) | by source |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         b, (lo, hi) = r["batch"], r["adults_ci95"]
         kids = "-" if r["children_n"] is None else f"{r['children_assessed']} / {r['children_n']}"
         src = ", ".join(f"{k} {v:.1%}" for k, v in sorted(r["adults_by_source"].items()))
         lines.append(
-            f"| {r['quantile']:.1%} | {r['second_threshold']:.4f} | {b['refused']} / {r['batch_n']} "
+            f"| {r['first_rule'][0]:.2%}; {r['first_rule'][1]:.2%} | {r['first_threshold']:.4f} | {r['quantile']:.1%} | {r['second_threshold']:.4f} | {b['refused']} / {r['batch_n']} "
             f"({b['share']:.2%}; {b['ci95'][0]:.2%}-{b['ci95'][1]:.2%}) | {r['validation_refused']} / "
             f"{r['validation_n']}; {r['shifted_refused']} | {kids} | {r['adults']} / {r['adults_n']} ({r['adults'] / r['adults_n']:.1%}; "
             f"{lo:.1%}-{hi:.1%}) | {src} |"
@@ -147,6 +163,11 @@ def main(argv: list[str] | None = None) -> None:
         help="also count Shenzhen's children 1-10 assessed (the SECOND batch run resumed with --hospitals folds)",
     )
     ap.add_argument("--quantiles", default="0.005,0.01,0.015,0.02,0.03")
+    ap.add_argument(
+        "--first-shares",
+        default="0.002",
+        help="the first gate's rule at these shares of clean validation (2.5x of shifted); 0.002 as shipped",
+    )
     args = ap.parse_args(argv)
     batch_runs = tuple(json.loads((r / "scores.json").read_text()) for r in args.batch)
     loso = tuple(scope_union_loso.fold_scores(r) for r in args.loso)
@@ -156,16 +177,17 @@ def main(argv: list[str] | None = None) -> None:
     gate = json.loads((args.assets / "scope_gate.json").read_text())
     classes = {str(it.path): it.scope_class for it in scope_data.scope_items(args.scope)}
     fixed = scope_union_loso.fixed_check_refusals(args.assets, both)
-    rows = sweep(
-        [float(q) for q in args.quantiles.split(",")],
-        batch_runs,
-        shipped_second_scores(args.assets),
-        gate["classifier"]["threshold"],
-        loso,
-        classes,
-        fixed,
-        shenzhen_children(args.batch[0], batch_runs[1], args.batch[1].parent) if args.children else None,
-    )
+    kids = shenzhen_children(args.batch[0], batch_runs[1], args.batch[1].parent) if args.children else None
+    second, first = shipped_second_scores(args.assets), shipped_scores(args.assets / "scope_gate.onnx")
+    rows = []
+    for share in (float(f) for f in args.first_shares.split(",")):
+        rule = first_rule(share)
+        t1 = min(float(np.quantile(first[0], rule[0])), float(np.quantile(first[1], rule[1])))
+        quantiles = [float(q) for q in args.quantiles.split(",")]
+        print(
+            f"first gate, rule {rule[0]:.2%}; {rule[1]:.2%}: {t1:.4f} (shipped {gate['classifier']['threshold']:.4f})"
+        )
+        rows += sweep(quantiles, batch_runs, second, t1, loso, classes, fixed, kids, rule)
     (args.batch[1] / "second_gate_rule.json").write_text(json.dumps(rows, indent=1))
     print(table(rows))
 

@@ -63,3 +63,22 @@ def test_children_count_as_assessed_only_when_both_gates_let_them_through(inputs
     )
     assert [r["children_assessed"] for r in rows] == [3 - 1, 1]  # a rule near 0.9 also refuses the fourth
     assert all(r["children_n"] == 4 for r in rows) and "| 2 / 4 |" in second_gate_rule.table(rows)
+
+
+@pytest.mark.parametrize("share", [0.001, 0.002, 0.004])
+def test_the_first_rule_keeps_the_shipped_ratio(share):
+    clean, shifted = second_gate_rule.first_rule(share)
+    assert clean == share and shifted == pytest.approx(2.5 * share)
+
+
+def test_a_lower_first_rule_refuses_less_of_the_batch(inputs):
+    runs, shipped, first, second, classes = inputs
+    rng = np.random.default_rng(1)
+    runs = (_run(np.asarray(runs[0]["val"])[:, 0], rng.uniform(0, 1, 200)), runs[1])  # the first gate refuses too
+    rows = [
+        second_gate_rule.sweep([0.01], runs, shipped, 0.5, (first, second), classes, set(), None, rule)[0]
+        for rule in (second_gate_rule.first_rule(0.001), second_gate_rule.first_rule(0.05))
+    ]
+    assert rows[0]["batch"]["refused"] < rows[1]["batch"]["refused"]
+    assert [r["first_rule"][0] for r in rows] == [0.001, 0.05]
+    assert "| 0.10%; 0.25% |" in second_gate_rule.table(rows)
