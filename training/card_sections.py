@@ -11,7 +11,7 @@ from pathlib import Path
 SECTION_START, SECTION_END = "<!-- scope-gate:start -->", "<!-- scope-gate:end -->"
 #: Sections written by other commands (the scope gate's, round 2's evidence and transfer figures);
 #: regenerating the card keeps each of them.
-SECTIONS = ("scope-gate", "round2", "hospitals")
+SECTIONS = ("scope-gate", "scope-gate-history", "round2", "hospitals")
 
 
 def kept_section(path: Path, name: str = "scope-gate") -> str:

@@ -115,49 +115,6 @@ def pydicom_files(screener) -> dict:
     return {r.path.name: f"{r.status}: {r.reason}" if r.reason else r.status for r in results}
 
 
-def card_section(report: dict, gate: dict) -> str:
-    """The model card's scope-gate section, from measured figures only."""
-    from training.card_sections import SECTION_END, SECTION_START
-
-    v, sh = report["validation"], report["validation"]["shifted"]
-    rows = "\n".join(
-        f"| {cls} | {c['n']} | {c['out'] / c['n']:.1%} |"
-        for cls, c in sorted(report["scope_set"]["per_class"].items())
-    )
-    cls_cfg, dist = gate["classifier"], gate["distance"]
-    return f"""{SECTION_START}
-## Scope gate ({gate["version"]})
-The model was trained on frontal chest films of children aged 1-5 and says nothing meaningful about
-anything else, yet answers everything with confidence. Before a score is used, every image passes
-these checks, cheapest first; the first refusal makes the row `out_of_scope` with its reason, and
-no probability is reported:
-1. DICOM tags: BodyPartExamined / StudyDescription / SeriesDescription / ProtocolName naming another
-   body part; ViewPosition lateral; PatientAge (or birth and study dates) 18 or over. Children
-   outside 1-5 are assessed with a note. Tags can refuse, never admit.
-2. Pixels: image too small or not the shape of a film; blank, constant or saturated; colour (hue
-   varies across the image: a tinted or photographed film is not colour); looks inverted.
-3. A learned gate: a small CNN ({cls_cfg["precision"].upper()}, classes {", ".join(cls_cfg["classes"])})
-   on the model's own input; refuses when its in-scope probability is below {cls_cfg["threshold"]:.4f}
-   ({cls_cfg["threshold_rule"]}).
-4. A backstop on the pneumonia model: Mahalanobis distance of its pooled features to the training
-   films ({dist["fitted_on"]}); refuses above {dist["threshold"]:.1f} ({dist["threshold_rule"]}).
-
-Figures (`python -m training.scope_eval RUN`):
-- validation films marked out of scope: {v["out_of_scope"]} of {v["films"]} ({v["out_of_scope"] / v["films"]:.2%});
-  on the shifted validation copy {sh["out_of_scope"]} of {sh["films"]} ({sh["out_of_scope"] / sh["films"]:.2%});
-- the scope set (895 images), leave-one-source-out (the learned gate's verdict on each image comes from
-  a model that never saw its source; licence-restricted sources were never trained on):
-
-| class | images | marked out of scope |
-| --- | --- | --- |
-{rows}
-
-What it cannot catch: adult chest films without an age tag can look like children's to the learned
-gate (see the adult rows above), lateral views without ViewPosition likewise; the gate was tuned on
-one paediatric hospital, so films from other machines may be refused more often than validation shows.
-{SECTION_END}"""
-
-
 def print_scope_set(scope: dict) -> None:
     print("\n| class | images | out of scope | share | by check (an image may count under several) |")
     print("| --- | --- | --- | --- | --- |")
@@ -200,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\npydicom test files: {dict(statuses)}")
     if args.card:
         from training.card_sections import replace_section
+        from training.scope_card import card_section
 
         gate = json.loads((args.model.parent / "scope_gate.json").read_text())
         replace_section(args.card, card_section(report, gate))

@@ -74,7 +74,10 @@ def test_the_first_rule_keeps_the_shipped_ratio(share):
 def test_a_lower_first_rule_refuses_less_of_the_batch(inputs):
     runs, shipped, first, second, classes = inputs
     rng = np.random.default_rng(1)
-    runs = (_run(np.asarray(runs[0]["val"])[:, 0], rng.uniform(0, 1, 200)), runs[1])  # the first gate refuses too
+    runs = (
+        _run(np.asarray(runs[0]["val"])[:, 0], rng.uniform(0, 1, 200)),
+        runs[1],
+    )  # the first gate refuses too
     rows = [
         second_gate_rule.sweep([0.01], runs, shipped, 0.5, (first, second), classes, set(), None, rule)[0]
         for rule in (second_gate_rule.first_rule(0.001), second_gate_rule.first_rule(0.05))
