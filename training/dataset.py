@@ -55,11 +55,25 @@ def head_targets(y: np.ndarray, subtype: np.ndarray, train_y: np.ndarray, train_
 
 
 def train_dataset(
-    x: np.ndarray, targets, weights, batch: int, seed: int, aug: AugParams = TRAIN, paired: bool = False
+    x: np.ndarray,
+    targets,
+    weights,
+    batch: int,
+    seed: int,
+    aug: AugParams = TRAIN,
+    paired: bool = False,
+    groups: tuple | None = None,
 ) -> tf.data.Dataset:
-    """Augmented, equalised training batches; ``paired``: two independent looks at each film."""
+    """Augmented, equalised training batches; ``paired``: two independent looks at each film.
+    ``groups``: (each film's group, a function of it) scaling the pneumonia head's weight as the
+    run goes (``training.group_dro``)."""
     ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
+    if groups is not None:
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(groups[0])))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if groups is not None:  # after the shuffle, so that each epoch reads the weights as they are then
+        scale = groups[1]
+        ds = ds.map(lambda film, g: (film[0], film[1], {**film[2], "logit": film[2]["logit"] * scale(g)}))
 
     def _look(img: tf.Tensor) -> tf.Tensor:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)

@@ -42,6 +42,9 @@ class TrainConfig:
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
+    group_dro: float = (
+        0.0  # >0: (hospital, class) groups weighed up by their loss each epoch (training.group_dro)
+    )
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -143,6 +146,10 @@ def run(cfg: TrainConfig) -> Path:
         train_items = [(f.path, f.label) for f in films]
         if cfg.adversarial:
             t_tr["hospital"], w_tr["hospital"] = sources.adversary_targets(films)
+        if cfg.group_dro:
+            from training import group_dro
+
+            dro = group_dro.setup(films, xtr, ytr, cfg.group_dro, cfg.seed)
         print(f"with other hospitals: {len(extra)} films; {len(xtr)} in all", flush=True)
     held_h = films_by_role["held"]
     if held_h:  # leave-one-hospital-out: the checkpoint is chosen on a hospital never trained on
@@ -186,8 +193,17 @@ def run(cfg: TrainConfig) -> Path:
     )
     from training.augment import PRESETS
 
+    if cfg.group_dro and not films_by_role["train"]:
+        raise SystemExit("--group-dro needs --hospitals: its groups are hospitals and classes")
     train_ds = dataset.train_dataset(
-        xtr, t_tr, w_tr, cfg.batch, cfg.seed, PRESETS[cfg.aug], paired=cfg.consistency > 0
+        xtr,
+        t_tr,
+        w_tr,
+        cfg.batch,
+        cfg.seed,
+        PRESETS[cfg.aug],
+        paired=cfg.consistency > 0,
+        groups=(dro.groups, dro.weights.scale) if cfg.group_dro else None,
     ).repeat()
     shifted_ds = (
         dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
@@ -209,6 +225,8 @@ def run(cfg: TrainConfig) -> Path:
     ]
     if adversary:
         callbacks.append(_reversal_ramp(model, cfg.adversarial))
+    if cfg.group_dro:
+        callbacks.append(dro.callback)
     trainer.fit(
         train_ds,
         epochs=cfg.epochs,
