@@ -28,6 +28,7 @@ from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.classes import GATE_CLASSES
 from training.model_inputs import shifted_tensors, tensors
 from training.onnx_session import run_onnx
+from training.scope_batch import rule_text, rule_threshold
 
 
 def export_gate_onnx(keras_path: Path, out_path: Path, opset: int = 17):
@@ -107,7 +108,7 @@ def convert_gate(
     shipped = int8 if ship_int8 else fp32
     p_val = p8 if ship_int8 else p32
     p_shift = run_onnx(shipped, x_shift)[:, 0]
-    threshold = min(float(np.quantile(p_val, gate_reject)), float(np.quantile(p_shift, shifted_reject)))
+    threshold = rule_threshold(p_val, p_shift, (gate_reject, shifted_reject))
 
     x_train = tensors([p for p, _ in train])
     distance, d_val, d_shift = fit_distance_check(assets, x_train, x_val, x_shift, reject, shifted_reject)
@@ -123,10 +124,7 @@ def convert_gate(
             "classes": list(GATE_CLASSES),
             "input": input_description(exported),
             "threshold": threshold,
-            "threshold_rule": (
-                f"the lower of the {gate_reject:.1%} quantile of the in-scope probability on clean validation "
-                f"films and its {shifted_reject:.1%} quantile on the shifted validation copy"
-            ),
+            "threshold_rule": rule_text((gate_reject, shifted_reject)),
             "fp32_vs_keras_max_abs_diff": fp32_diff,
             "int8_speedup_batch16_2threads": speed["speedup"],
             "int8_decisions_unchanged": agree,

@@ -48,15 +48,16 @@ def add_second_gate(converted: Path, assets: Path, note: str = "") -> dict:
 
 def rethreshold(assets: Path, share: float) -> dict:
     from convert.pin import pin
-    from training.second_gate_rule import rule_threshold, shipped_second_scores
+    from training.scope_batch import rule_text, rule_threshold
+    from training.second_gate_rule import shipped_second_scores
 
     p_val, p_shift = shipped_second_scores(assets)
-    threshold = rule_threshold(p_val, p_shift, share)
+    threshold = rule_threshold(p_val, p_shift, (share, share))
     gate_path = assets / "scope_gate.json"
     gate = json.loads(gate_path.read_text())
     gate["classifier_hospitals"].update(
         threshold=threshold,
-        threshold_rule=rule_text(share),
+        threshold_rule=rule_text((share, share)),
         validation_refused={
             "films": len(p_val),
             "clean": int((p_val < threshold).sum()),
@@ -66,13 +67,6 @@ def rethreshold(assets: Path, share: float) -> dict:
     gate_path.write_text(json.dumps(gate, indent=2) + "\n")
     pin(assets)
     return gate["classifier_hospitals"]
-
-
-def rule_text(share: float) -> str:
-    return (
-        f"the lower of the {share:.1%} quantile of the in-scope probability on clean validation films "
-        f"and its {share:.1%} quantile on the shifted validation copy"
-    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,10 +56,23 @@ def hold_out(c: dict, train: list, val: list, batch: str, n_altered: int, seed: 
 def threshold(scores: dict, rule: tuple[float, float]) -> float:
     """A convert rule (shares of clean and shifted validation) on this run's own validation, which
     does not hold the batch."""
+    return rule_threshold(np.asarray(scores["val"])[:, 0], np.asarray(scores["val_shifted"])[:, 0], rule)
+
+
+def rule_threshold(p_val: np.ndarray, p_shift: np.ndarray, rule: tuple[float, float]) -> float:
+    """The convert rule: the lower of the in-scope probability's quantiles at the rule's shares of
+    clean and of shifted validation films."""
     clean, shifted = rule
-    p_val = np.asarray(scores["val"])[:, 0]
-    p_shift = np.asarray(scores["val_shifted"])[:, 0]
     return min(float(np.quantile(p_val, clean)), float(np.quantile(p_shift, shifted)))
+
+
+def rule_text(rule: tuple[float, float]) -> str:
+    """The rule as the gate's configuration (and the model card) states it."""
+    clean, shifted = rule
+    return (
+        f"the lower of the {clean:.1%} quantile of the in-scope probability on clean validation films "
+        f"and its {shifted:.1%} quantile on the shifted validation copy"
+    )
 
 
 def refusals(

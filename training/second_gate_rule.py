@@ -50,10 +50,6 @@ def first_rule(share: float) -> tuple[float, float]:
     return share, share * shifted / clean
 
 
-def rule_threshold(p_val: np.ndarray, p_shift: np.ndarray, q: float) -> float:
-    return min(float(np.quantile(p_val, q)), float(np.quantile(p_shift, q)))
-
-
 def sweep(
     quantiles: list[float],
     batch_runs: tuple[dict, dict],
@@ -76,7 +72,7 @@ def sweep(
         if children is not None:
             t1b, t2b = batch[0]["thresholds"]
             kids = int(((children[0] >= t1b) & (children[1] >= t2b)).sum())
-        t2 = rule_threshold(*shipped, q)
+        t2 = scope_batch.rule_threshold(*shipped, (q, q))
         counts = scope_union_loso.union_counts(classes, *loso, (t1, t2), fixed)
         adults = scope_union_loso.Counts()
         for (cls, _), c in counts.items():
@@ -182,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for share in (float(f) for f in args.first_shares.split(",")):
         rule = first_rule(share)
-        t1 = min(float(np.quantile(first[0], rule[0])), float(np.quantile(first[1], rule[1])))
+        t1 = scope_batch.rule_threshold(*first, rule)
         quantiles = [float(q) for q in args.quantiles.split(",")]
         print(
             f"first gate, rule {rule[0]:.2%}; {rule[1]:.2%}: {t1:.4f} (shipped {gate['classifier']['threshold']:.4f})"
