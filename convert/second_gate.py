@@ -51,10 +51,12 @@ def rethreshold(assets: Path, share: float) -> dict:
     from training.scope_batch import rule_text, rule_threshold
     from training.second_gate_rule import shipped_second_scores
 
-    p_val, p_shift = shipped_second_scores(assets)
-    threshold = rule_threshold(p_val, p_shift, (share, share))
     gate_path = assets / "scope_gate.json"
     gate = json.loads(gate_path.read_text())
+    if "classifier_hospitals" not in gate:
+        raise SystemExit(f"{gate_path} has no second gate to set a threshold for")
+    p_val, p_shift = shipped_second_scores(assets)
+    threshold = rule_threshold(p_val, p_shift, (share, share))
     gate["classifier_hospitals"].update(
         threshold=threshold,
         threshold_rule=rule_text((share, share)),

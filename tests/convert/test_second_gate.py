@@ -51,3 +51,11 @@ def test_the_command_refuses_nothing_to_do_or_a_share_out_of_range(argv, capsys)
     with pytest.raises(SystemExit):
         second_gate.main(argv)
     assert "error" in capsys.readouterr().err
+
+
+def test_assets_without_a_second_gate_get_a_clear_message(assets):
+    gate = json.loads((assets / "scope_gate.json").read_text())
+    del gate["classifier_hospitals"]
+    (assets / "scope_gate.json").write_text(json.dumps(gate))
+    with pytest.raises(SystemExit, match="no second gate"):
+        second_gate.rethreshold(assets, 0.01)
