@@ -16,6 +16,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from training.mixstyle import AFTER_BLOCKS, MixStyle
+
 WIDTHS = (32, 64, 128, 256)
 MID_LAYER = "b2b_relu"  # stride 16
 LAST_LAYER = "b3b_relu"  # stride 32
@@ -51,11 +53,14 @@ def build_model(
     widths=WIDTHS,
     subtype: bool = True,
     hospitals: int = 0,
+    mixstyle: float = 0.0,
 ) -> keras.Model:
     """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}.
 
     ``hospitals`` > 0 adds a "hospital" head behind a gradient reversal (training only:
-    the export reads the pneumonia and subtype heads).
+    the export reads the pneumonia and subtype heads). ``mixstyle`` > 0 mixes the early blocks'
+    feature statistics between films with that chance a batch (``training.mixstyle``; the
+    identity at inference).
     """
     inp = keras.Input((height, width, 1), name="image")
     x = conv_bn_relu(inp, widths[0], stride=2, kernel=5, name="stem")  # 112
@@ -64,6 +69,8 @@ def build_model(
     for i, w in enumerate(widths):
         x = conv_bn_relu(x, w, name=f"b{i}a")
         x = conv_bn_relu(x, w, name=f"b{i}b")
+        if mixstyle > 0 and i in AFTER_BLOCKS:
+            x = MixStyle(p=mixstyle, name=f"b{i}_mixstyle")(x)
         if i == len(widths) - 2:
             mid = x
         if i < len(widths) - 1:

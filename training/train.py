@@ -45,6 +45,7 @@ class TrainConfig:
     group_dro: float = (
         0.0  # >0: (hospital, class) groups weighed up by their loss each epoch (training.group_dro)
     )
+    mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -169,7 +170,13 @@ def run(cfg: TrainConfig) -> Path:
         _no_hospital_target(t_va, w_va)
     from training.sources import HOSPITALS
 
-    model = build_model(spec.height, spec.width, cfg.dropout, hospitals=len(HOSPITALS) if adversary else 0)
+    model = build_model(
+        spec.height,
+        spec.width,
+        cfg.dropout,
+        hospitals=len(HOSPITALS) if adversary else 0,
+        mixstyle=cfg.mixstyle,
+    )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
     loss = {"logit": bce, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)}
