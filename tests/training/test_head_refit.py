@@ -38,43 +38,21 @@ def test_the_balanced_head_leans_on_the_signal_not_the_hospital(seed):
     assert abs(plain[1]) > 2 * abs(coef[1])
 
 
-def _features_dict(seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    hospital, label, child = [], [], []
-    for name, n, kid in (
-        ("guangzhou (validation)", 200, 1),
-        ("guangzhou (training)", 300, 1),
-        ("montgomery", 80, -1),
-        ("shenzhen", 120, 0),
-        ("shenzhen", 30, 1),
-    ):
-        hospital += [name] * n
-        label += list(rng.integers(0, 2, n))
-        child += [kid] * n
-    y = np.array(label)
-    feats = np.c_[y * 2.0 + rng.normal(0, 1, len(y)), rng.normal(0, 1, (len(y), 3))].astype(np.float32)
-    return {
-        "features": feats,
-        "logit": feats[:, 0] - 1.0,
-        "hospital": np.array(hospital),
-        "label": y,
-        "child": np.array(child),
-        "held_out": np.array("shenzhen"),
-    }
-
-
-def test_rows_are_guangzhou_validation_and_the_held_out_hospital_at_the_98_threshold():
-    d = _features_dict()
+def test_rows_are_guangzhou_validation_and_the_held_out_hospital_at_the_98_threshold(features_of_a_run):
+    d = features_of_a_run()
     rows, threshold = scored_rows(d, d["logit"])
     assert {r["hospital"] for r in rows} == {"guangzhou (validation)", "shenzhen (held out)"}
-    assert len(rows) == 200 + 150
+    assert len(rows) == 200 + 270
     val = [r for r in rows if r["hospital"] == "guangzhou (validation)"]
     pos = [r["score"] for r in val if r["label"] == 1]
     assert np.mean(np.array(pos) >= threshold) >= 0.98
 
 
-def test_evaluate_prints_the_trained_head_and_each_refitted_head():
-    text = evaluate(_features_dict(), strengths=(0.01, 1.0))
+def test_evaluate_prints_the_trained_head_and_each_refitted_head(features_of_a_run, monkeypatch):
+    from training import hospital_eval
+
+    monkeypatch.setattr(hospital_eval, "BOOT", 50)  # the intervals are not under test here
+    text = evaluate(features_of_a_run(), strengths=(0.01, 1.0))
     for title in ("trained head", "re-fitted head C=0.01", "re-fitted head C=1.0"):
         assert title in text
     assert "shenzhen (held out), children" in text and "shenzhen (held out), adults" in text
