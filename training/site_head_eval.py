@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-SIZES = (40, 120, 240)
+SIZES = (40, 80, 120, 240)
+MIN_REST = 30  # fewer films left to judge on than this, and a size is not reported
 DRAWS = 10
 
 
@@ -83,7 +84,11 @@ def report(d: dict[str, np.ndarray], sizes=SIZES, draws: int = DRAWS) -> str:
         "| labelled films | AUC adapted | AUC trained | sens adapted | spec adapted | sens trained | spec trained |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    site = int((d["hospital"] == held).sum())
     for n in sizes:
+        if site - n < MIN_REST:
+            out.append(f"| {n} | (the site has {site} films: too few left to judge on) | | | | | |")
+            continue
         r = site_draws(d, n, draws)
         out.append(
             f"| {n} ({len(r['auc'])} draws) | {_cell(r['auc'], False)} | {_cell(r['auc0'], False)} | "

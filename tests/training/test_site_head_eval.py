@@ -27,3 +27,8 @@ def test_the_report_has_a_row_per_size(features_of_a_run):
     text = report(features_of_a_run(3), sizes=(40, 80), draws=2)
     assert "shenzhen as a new site" in text
     assert "| 40 (2 draws) |" in text and "| 80 (2 draws) |" in text
+
+
+def test_a_size_that_leaves_too_few_films_is_not_reported(features_of_a_run):
+    text = report(features_of_a_run(4), sizes=(40, 260), draws=2)  # the site has 270 films
+    assert "| 260 | (the site has 270 films: too few left to judge on)" in text
