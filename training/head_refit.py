@@ -27,6 +27,7 @@ from training.sources import Film, balanced_weights
 
 GZ_TRAIN_SAMPLE = 1200
 STRENGTHS = (0.001, 0.01, 0.1, 1.0)  # inverse L2 strength (scikit-learn's C) on standardised features
+CHILD = {-1: None, 0: False, 1: True}  # the cache's age code -> ``Film.child``
 
 
 def extract(run: Path, data: Path, sample: int = GZ_TRAIN_SAMPLE) -> dict[str, np.ndarray]:
@@ -81,33 +82,36 @@ def refit(features: np.ndarray, films: list[Film], strength: float):
 
 
 def films_of(d: dict[str, np.ndarray]) -> list[Film]:
-    child = {-1: None, 0: False, 1: True}
     return [
-        Film(Path(""), int(y), str(h), child[int(c)])
+        Film(Path(""), int(y), str(h), CHILD[int(c)])
         for h, y, c in zip(d["hospital"], d["label"], d["child"])
     ]
 
 
-def scored_rows(d: dict[str, np.ndarray], scores: np.ndarray) -> tuple[list[dict], float]:
-    """Rows for ``hospital_eval.table``: Guangzhou validation and the held-out hospital, and the
-    Guangzhou-validation threshold for sensitivity 0.98."""
+def guangzhou_rule(d: dict[str, np.ndarray], scores: np.ndarray) -> float:
+    """The threshold for sensitivity 0.98 on Guangzhou's validation films (the shipped default's rule)."""
     from training import metrics as M
     from training.evaluate import SCREENING_TARGET
 
-    held = str(d["held_out"])
     val = d["hospital"] == "guangzhou (validation)"
-    threshold = M.threshold_for_sensitivity(d["label"][val], scores[val], SCREENING_TARGET)
+    return float(M.threshold_for_sensitivity(d["label"][val], scores[val], SCREENING_TARGET))
+
+
+def scored_rows(d: dict[str, np.ndarray], scores: np.ndarray) -> tuple[list[dict], float]:
+    """Rows for ``hospital_eval.table``: Guangzhou validation and the held-out hospital, and the
+    Guangzhou rule's threshold."""
+    held = str(d["held_out"])
     rows = [
         {
             "hospital": h if h != held else f"{h} (held out)",
-            "child": {-1: None, 0: False, 1: True}[int(c)],
+            "child": CHILD[int(c)],
             "label": int(y),
             "score": float(s),
         }
         for h, y, c, s in zip(d["hospital"], d["label"], d["child"], scores)
         if h in ("guangzhou (validation)", held)
     ]
-    return rows, float(threshold)
+    return rows, guangzhou_rule(d, scores)
 
 
 def evaluate(d: dict[str, np.ndarray], strengths=STRENGTHS) -> str:

@@ -36,12 +36,11 @@ def site_draws(d: dict[str, np.ndarray], n: int, draws: int, seed: int = 0) -> d
 
     from pneumoscan.model.adapted_head import AdaptedHead, cross_validate
     from pneumoscan.validation.adaptation import robust_threshold
-    from training import metrics as M
     from training.evaluate import SCREENING_TARGET
+    from training.head_refit import guangzhou_rule
 
     held = str(d["held_out"])
-    val = d["hospital"] == "guangzhou (validation)"
-    rule = M.threshold_for_sensitivity(d["label"][val], d["logit"][val], SCREENING_TARGET)
+    rule = guangzhou_rule(d, d["logit"])
     site = np.flatnonzero(d["hospital"] == held)
     x, y, z = d["features"][site].astype(np.float64), d["label"][site], d["logit"][site]
     rng = np.random.default_rng(seed)
