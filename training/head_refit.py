@@ -35,6 +35,9 @@ def extract(run: Path, data: Path, sample: int = GZ_TRAIN_SAMPLE) -> dict[str, n
     cache = run / "head_features.npz"
     if cache.is_file():
         return dict(np.load(cache))
+    from training.predict_run import require_run
+
+    require_run(run)
     import keras
 
     import training.model  # noqa: F401  (registers the custom layers for loading)

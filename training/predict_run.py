@@ -12,10 +12,15 @@ import argparse
 from pathlib import Path
 
 
-def predict(run_dir: Path) -> list[Path]:
+def require_run(run_dir: Path) -> None:
+    """A clear message, before TensorFlow loads, when ``run_dir`` is not a training run folder."""
     for name in ("best.keras", "config.json"):
         if not (run_dir / name).is_file():
             raise SystemExit(f"{run_dir}: no {name} here; give a training run folder (runs/<time>)")
+
+
+def predict(run_dir: Path) -> list[Path]:
+    require_run(run_dir)
     import keras
 
     from pneumoscan.model.preprocess import InputSpec

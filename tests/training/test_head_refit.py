@@ -60,6 +60,17 @@ def test_evaluate_prints_the_trained_head_and_each_refitted_head(features_of_a_r
     assert text.count("| 0.9") >= 6
 
 
+@pytest.mark.parametrize("present", [[], ["config.json"]])
+def test_a_folder_that_is_not_a_run_is_refused_with_its_name(tmp_path, present):
+    from training.head_refit import main
+
+    for name in present:
+        (tmp_path / name).write_text("{}")
+    with pytest.raises(SystemExit) as err:
+        main([str(tmp_path)])
+    assert str(tmp_path) in str(err.value) and "no best.keras" in str(err.value)
+
+
 @pytest.mark.slow
 def test_extract_reads_a_runs_checkpoint_and_caches_its_features(tmp_path, monkeypatch):
     from tests.shared import data_dir
