@@ -63,17 +63,27 @@ def train_dataset(
     aug: AugParams = TRAIN,
     paired: bool = False,
     groups: tuple | None = None,
+    swap: tuple[np.ndarray, float] | None = None,
 ) -> tf.data.Dataset:
     """Augmented, equalised training batches; ``paired``: two independent looks at each film.
     ``groups``: (each film's group, a function of it) scaling the pneumonia head's weight as the
-    run goes (``training.group_dro``)."""
+    run goes (``training.group_dro``). ``swap``: (each film's lung mask, the chance a film takes
+    another's surroundings) (``training.background_swap``)."""
     ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
+    if groups is not None and swap is not None:
+        raise SystemExit("--background-swap and --group-dro do not go together")
+    if swap is not None:
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(swap[0])))
     if groups is not None:
         ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(groups[0])))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     if groups is not None:  # after the shuffle, so that each epoch reads the weights as they are then
         scale = groups[1]
         ds = ds.map(lambda film, g: (film[0], film[1], {**film[2], "logit": film[2]["logit"] * scale(g)}))
+    if swap is not None:
+        from training.background_swap import swapped
+
+        ds = swapped(ds, swap[1], batch)
 
     def _look(img: tf.Tensor) -> tf.Tensor:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)

@@ -46,6 +46,8 @@ class TrainConfig:
         0.0  # >0: (hospital, class) groups weighed up by their loss each epoch (training.group_dro)
     )
     mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
+    background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
+    swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -198,6 +200,7 @@ def run(cfg: TrainConfig) -> Path:
         metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
         weighted_metrics=weighted,
     )
+    from training import background_swap
     from training.augment import PRESETS
 
     if cfg.group_dro and not films_by_role["train"]:
@@ -211,6 +214,7 @@ def run(cfg: TrainConfig) -> Path:
         PRESETS[cfg.aug],
         paired=cfg.consistency > 0,
         groups=(dro.groups, dro.weights.scale) if cfg.group_dro else None,
+        swap=(background_swap.setup(cfg, xtr), cfg.background_swap) if cfg.background_swap else None,
     ).repeat()
     shifted_ds = (
         dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
@@ -255,17 +259,17 @@ def run(cfg: TrainConfig) -> Path:
     return run_dir
 
 
-def segmenter_for(cfg: TrainConfig) -> Path:
-    """The segmenter for ``--lung-mask``: a file, or a ``training.lungs`` run folder.
+def segmenter_for(cfg: TrainConfig, source: str | None = None) -> Path:
+    """The segmenter for ``--lung-mask`` (or ``source``): a file, or a ``training.lungs`` run folder.
 
     From a folder, a run that holds a hospital out gets the segmenter trained without that
     hospital's masks, so the held-out hospital stays unseen by every part of the pipeline."""
-    path = Path(cfg.lung_mask)
+    path = Path(cfg.lung_mask if source is None else source)
     if path.is_file():
         return path
     name = f"segmenter-without-{cfg.hold_out_hospital}.keras" if cfg.hold_out_hospital else "segmenter.keras"
     if not (path / name).is_file():
-        raise SystemExit(f"--lung-mask {path}: no {name} there (train it with python -m training.lungs)")
+        raise SystemExit(f"{path}: no {name} there (train it with python -m training.lungs)")
     return path / name
 
 
