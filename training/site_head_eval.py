@@ -3,8 +3,9 @@
 A leave-one-hospital-out run's features of its held-out hospital (``training.head_refit``'s cache)
 stand in for a new site. ``n`` of its films, drawn at random, are the films a site's readers
 labelled; on them the core's own code does what ``pneumoscan validate --adapt`` does (the L2
-strength by grouped cross-validation, the robust threshold for sensitivity 0.98 on the
-out-of-fold scores, the head fitted on all ``n``). The head and its threshold are then judged on
+strength by grouped cross-validation, the robust threshold for the target sensitivity on the
+out-of-fold scores (``--target``, as ``validate --target-sensitivity``; 0.98 unless told), the head
+fitted on all ``n``). The head and its threshold are then judged on
 the hospital's other films, the ones the site screens next; beside them the trained head at the
 Guangzhou rule (the shipped default's rule) on the same films. Repeated over ``--draws`` draws:
 medians and 5th-95th percentiles. Features are the Keras model's (the product reads the INT8
@@ -28,7 +29,9 @@ def _rates(y: np.ndarray, s: np.ndarray, t: float) -> tuple[float, float]:
     return float(flagged[y == 1].mean()), float((~flagged[y == 0]).mean())
 
 
-def site_draws(d: dict[str, np.ndarray], n: int, draws: int, seed: int = 0) -> dict[str, np.ndarray]:
+def site_draws(
+    d: dict[str, np.ndarray], n: int, draws: int, seed: int = 0, target: float | None = None
+) -> dict[str, np.ndarray]:
     """Per draw: AUC, sensitivity and specificity on the unlabelled rest, adapted and trained head.
 
     Each film counts as its own patient (one film per patient at the NLM hospitals)."""
@@ -39,6 +42,7 @@ def site_draws(d: dict[str, np.ndarray], n: int, draws: int, seed: int = 0) -> d
     from training.evaluate import SCREENING_TARGET
     from training.head_refit import guangzhou_rule
 
+    target = SCREENING_TARGET if target is None else target
     held = str(d["held_out"])
     rule = guangzhou_rule(d, d["logit"])
     site = np.flatnonzero(d["hospital"] == held)
@@ -51,7 +55,7 @@ def site_draws(d: dict[str, np.ndarray], n: int, draws: int, seed: int = 0) -> d
         if len(set(y[lab])) < 2 or len(set(y[rest])) < 2:
             continue
         penalty, oof = cross_validate(x[lab], y[lab], lab)
-        t = robust_threshold(y[lab], oof, SCREENING_TARGET)
+        t = robust_threshold(y[lab], oof, target)
         p = AdaptedHead.fit(x[lab], y[lab], penalty).predict(x[rest])
         sens, spec = _rates(y[rest], p, t)
         sens0, spec0 = _rates(y[rest], z[rest], rule)
@@ -74,11 +78,11 @@ def _cell(v: np.ndarray, pct: bool) -> str:
     return f"{mid:.1f}% ({lo:.0f}-{hi:.0f})" if pct else f"{mid:.3f} ({lo:.3f}-{hi:.3f})"
 
 
-def report(d: dict[str, np.ndarray], sizes=SIZES, draws: int = DRAWS) -> str:
+def report(d: dict[str, np.ndarray], sizes=SIZES, draws: int = DRAWS, target: float = 0.98) -> str:
     held = str(d["held_out"])
     out = [
-        f"**{held} as a new site**: adapted head on n labelled films vs the trained head at the "
-        "Guangzhou rule, judged on the site's other films (median, 5th-95th percentile over draws)",
+        f"**{held} as a new site**: adapted head on n labelled films (threshold for sensitivity "
+        f"{target:g}) vs the trained head at the Guangzhou rule, judged on the site's other films (median, 5th-95th percentile over draws)",
         "",
         "| labelled films | AUC adapted | AUC trained | sens adapted | spec adapted | sens trained | spec trained |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -88,7 +92,7 @@ def report(d: dict[str, np.ndarray], sizes=SIZES, draws: int = DRAWS) -> str:
         if site - n < MIN_REST:
             out.append(f"| {n} | (the site has {site} films: too few left to judge on) | | | | | |")
             continue
-        r = site_draws(d, n, draws)
+        r = site_draws(d, n, draws, target=target)
         out.append(
             f"| {n} ({len(r['auc'])} draws) | {_cell(r['auc'], False)} | {_cell(r['auc0'], False)} | "
             f"{_cell(r['sens'], True)} | {_cell(r['spec'], True)} | {_cell(r['sens0'], True)} | "
@@ -106,10 +110,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("run", type=Path, nargs="+", help="leave-one-hospital-out run folders (with best.keras)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--draws", type=int, default=DRAWS)
+    ap.add_argument(
+        "--target", default="0.98", help="sensitivity targets for the site threshold, comma-separated"
+    )
     args = ap.parse_args(argv)
+    targets = [float(t) for t in args.target.split(",")]
     for run in args.run:
         print(f"## {run}\n")
-        print(report(extract(run, args.data), draws=args.draws))
+        d = extract(run, args.data)
+        for target in targets:
+            print(report(d, draws=args.draws, target=target))
 
 
 if __name__ == "__main__":

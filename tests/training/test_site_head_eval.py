@@ -32,3 +32,12 @@ def test_the_report_has_a_row_per_size(features_of_a_run):
 def test_a_size_that_leaves_too_few_films_is_not_reported(features_of_a_run):
     text = report(features_of_a_run(4), sizes=(40, 260), draws=2)  # the site has 270 films
     assert "| 260 | (the site has 270 films: too few left to judge on)" in text
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_lower_target_clears_more_normal_films_on_the_same_draws(features_of_a_run, seed):
+    d = features_of_a_run(seed, site_logit_informative=False)
+    strict, loose = (site_draws(d, n=80, draws=3, seed=seed, target=t) for t in (0.98, 0.90))
+    assert np.array_equal(strict["auc"], loose["auc"])  # the same draws, the same heads
+    assert np.all(loose["spec"] >= strict["spec"]) and np.all(loose["sens"] <= strict["sens"])
+    assert "threshold for sensitivity 0.9)" in report(d, sizes=(40,), draws=1, target=0.90)
