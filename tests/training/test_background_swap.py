@@ -83,6 +83,16 @@ def test_film_masks_draws_lungs_and_swaps_nothing_where_it_finds_none():
     assert masks[1].all()  # no lungs found: the film keeps its own surroundings
 
 
+@pytest.mark.parametrize("held", ["montgomery", "shenzhen"])
+def test_the_swap_draws_a_held_out_runs_masks_with_the_segmenter_that_never_saw_that_hospital(tmp_path, held):
+    from training.train import TrainConfig, segmenter_for
+
+    for name in ("segmenter-without-montgomery.keras", "segmenter-without-shenzhen.keras"):
+        (tmp_path / name).write_bytes(b"")
+    cfg = TrainConfig(background_swap=0.5, swap_segmenter=str(tmp_path), hold_out_hospital=held)
+    assert segmenter_for(cfg, cfg.swap_segmenter) == tmp_path / f"segmenter-without-{held}.keras"
+
+
 def test_background_swap_without_a_segmenter_says_what_is_missing():
     from training.background_swap import setup
     from training.train import TrainConfig
