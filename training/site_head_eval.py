@@ -4,9 +4,9 @@ A leave-one-hospital-out run's features of its held-out hospital (``training.hea
 stand in for a new site. ``n`` of its films, drawn at random, are the films a site's readers
 labelled; on them the core's own code does what ``pneumoscan validate --adapt`` does (the L2
 strength by grouped cross-validation, the robust threshold for the target sensitivity on the
-out-of-fold scores (``--target``, as ``validate --target-sensitivity``; 0.98 unless told), the head
-fitted on all ``n``). The head and its threshold are then judged on
-the hospital's other films, the ones the site screens next; beside them the trained head at the
+out-of-fold scores (``--target``, as ``validate --target-sensitivity``; the screening 0.98 unless
+told), the head fitted on all ``n``). The head and its threshold are then judged on the
+hospital's other films, the ones the site screens next; beside them the trained head at the
 Guangzhou rule (the shipped default's rule) on the same films. Repeated over ``--draws`` draws:
 medians and 5th-95th percentiles. Features are the Keras model's (the product reads the INT8
 model's, which match them to the parity the convert step checks).
@@ -29,6 +29,12 @@ def _rates(y: np.ndarray, s: np.ndarray, t: float) -> tuple[float, float]:
     return float(flagged[y == 1].mean()), float((~flagged[y == 0]).mean())
 
 
+def _target(target: float | None) -> float:
+    from training.evaluate import SCREENING_TARGET
+
+    return SCREENING_TARGET if target is None else target
+
+
 def site_draws(
     d: dict[str, np.ndarray], n: int, draws: int, seed: int = 0, target: float | None = None
 ) -> dict[str, np.ndarray]:
@@ -39,10 +45,9 @@ def site_draws(
 
     from pneumoscan.model.adapted_head import AdaptedHead, cross_validate
     from pneumoscan.validation.adaptation import robust_threshold
-    from training.evaluate import SCREENING_TARGET
     from training.head_refit import guangzhou_rule
 
-    target = SCREENING_TARGET if target is None else target
+    target = _target(target)
     held = str(d["held_out"])
     rule = guangzhou_rule(d, d["logit"])
     site = np.flatnonzero(d["hospital"] == held)
@@ -78,8 +83,8 @@ def _cell(v: np.ndarray, pct: bool) -> str:
     return f"{mid:.1f}% ({lo:.0f}-{hi:.0f})" if pct else f"{mid:.3f} ({lo:.3f}-{hi:.3f})"
 
 
-def report(d: dict[str, np.ndarray], sizes=SIZES, draws: int = DRAWS, target: float = 0.98) -> str:
-    held = str(d["held_out"])
+def report(d: dict[str, np.ndarray], sizes=SIZES, draws: int = DRAWS, target: float | None = None) -> str:
+    held, target = str(d["held_out"]), _target(target)
     out = [
         f"**{held} as a new site**: adapted head on n labelled films (threshold for sensitivity "
         f"{target:g}) vs the trained head at the Guangzhou rule, judged on the site's other films (median, 5th-95th percentile over draws)",
@@ -111,10 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--draws", type=int, default=DRAWS)
     ap.add_argument(
-        "--target", default="0.98", help="sensitivity targets for the site threshold, comma-separated"
+        "--target", default=None, help="sensitivity targets for the site threshold, comma-separated"
     )
     args = ap.parse_args(argv)
-    targets = [float(t) for t in args.target.split(",")]
+    targets = [float(t) for t in args.target.split(",")] if args.target else [None]
     for run in args.run:
         print(f"## {run}\n")
         d = extract(run, args.data)
