@@ -15,8 +15,6 @@ are found keeps its own surroundings.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 
@@ -25,23 +23,14 @@ def film_masks(x: np.ndarray, segmenter, batch: int = 64) -> tuple[np.ndarray, i
     lungs found; all ones (nothing swapped) where none were. ``segmenter``: a ``training.lungs``
     Keras file or model. The mask is drawn on the film as the classifier sees it (squashed), with
     the same morphology as ``--lung-mask`` (``training.lungs.lung_mask``)."""
-    import keras
+    from training.lungs import LungCropper, lung_mask
 
-    from pneumoscan.model.preprocess import InputSpec, preprocess
-    from training.lungs import lung_mask
-
-    model = (
-        keras.models.load_model(segmenter, compile=False) if isinstance(segmenter, (str, Path)) else segmenter
-    )
-    size = int(model.input_shape[1])
-    spec = InputSpec(height=size, width=size)
+    seg = LungCropper(segmenter)
     out = np.ones_like(x, dtype=np.uint8)
     found = 0
     for start in range(0, len(x), batch):
         chunk = x[start : start + batch, ..., 0]
-        inp = np.stack([preprocess(film, spec) for film in chunk])
-        prob = 1 / (1 + np.exp(-np.asarray(model.predict(inp, verbose=0))[..., 0]))
-        for i, p in enumerate(prob):
+        for i, p in enumerate(seg.probabilities(list(chunk))):
             m = lung_mask(p, chunk[i].shape)
             if m is not None:
                 out[start + i, ..., 0] = m

@@ -164,19 +164,26 @@ class LungCropper:
     Used by ``training.train --lung-crop runs/lungs-*/segmenter.keras``; a film where no lungs are
     found is kept whole, so the cropper can never blank out a film."""
 
-    def __init__(self, segmenter: str | Path) -> None:
-        import keras
+    def __init__(self, segmenter) -> None:
+        """``segmenter``: a saved segmenter's path, or the loaded Keras model."""
+        if isinstance(segmenter, (str, Path)):
+            import keras
 
-        self.model = keras.models.load_model(segmenter, compile=False)
+            segmenter = keras.models.load_model(segmenter, compile=False)
+        self.model = segmenter
         self.size = int(self.model.input_shape[1])
         self.found = self.kept_whole = 0
 
-    def probability(self, pixels: np.ndarray) -> np.ndarray:
-        """The segmenter's lung probability at its own size, on the core's preprocessing."""
+    def probabilities(self, films: list[np.ndarray]) -> np.ndarray:
+        """The segmenter's lung probability for each film at its own size, on the core's
+        preprocessing; one call for many films (``training.background_swap``)."""
         from pneumoscan.model.preprocess import InputSpec, preprocess
 
-        x = preprocess(pixels, InputSpec(height=self.size, width=self.size))[None]
-        return 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[0, ..., 0]))
+        x = np.stack([preprocess(p, InputSpec(height=self.size, width=self.size)) for p in films])
+        return 1 / (1 + np.exp(-np.asarray(self.model(x, training=False))[..., 0]))
+
+    def probability(self, pixels: np.ndarray) -> np.ndarray:
+        return self.probabilities([pixels])[0]
 
     def box(self, pixels: np.ndarray) -> tuple[float, ...] | None:
         return lung_box(self.probability(pixels))

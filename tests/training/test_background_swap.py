@@ -65,7 +65,7 @@ class _Segmenter:
 
     input_shape = (None, 32, 32, 1)
 
-    def predict(self, x, verbose=0):
+    def __call__(self, x, training=False):
         logits = np.full(x.shape, -8.0, np.float32)
         for i in range(len(x)):
             if x[i].std() > 0.1:  # a film with content: lungs left and right
