@@ -48,6 +48,7 @@ class TrainConfig:
     mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
     background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
+    weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -114,7 +115,7 @@ def run(cfg: TrainConfig) -> Path:
     import tensorflow as tf
 
     from pneumoscan.model.preprocess import InputSpec
-    from training import dataset, split
+    from training import dataset, split, weight_average
     from training.model import build_model
 
     set_seeds(cfg.seed)
@@ -194,7 +195,7 @@ def run(cfg: TrainConfig) -> Path:
 
         trainer = ConsistencyTrainer(model, cfg.consistency)
     trainer.compile(
-        optimizer=keras.optimizers.AdamW(cfg.lr, weight_decay=cfg.weight_decay),
+        optimizer=weight_average.optimizer(cfg.lr, cfg.weight_decay, cfg.weight_average),
         loss=loss,
         loss_weights=loss_weights,
         metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
@@ -227,6 +228,7 @@ def run(cfg: TrainConfig) -> Path:
 
         save_best = SaveBestNet(str(ckpt), monitor)
     callbacks = [
+        *weight_average.callbacks(cfg.weight_average),  # first: every callback sees the averaged weights
         save_best,
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
         keras.callbacks.EarlyStopping(

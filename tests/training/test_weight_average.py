@@ -1,0 +1,89 @@
+"""Weight averaging: the checkpoint holds the running average of the weights, the one validated."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from training import weight_average  # noqa: E402
+
+
+@pytest.mark.parametrize("momentum", [-0.1, 1.0, 1.5])
+def test_a_momentum_outside_zero_to_one_is_refused(momentum):
+    with pytest.raises(ValueError, match="momentum"):
+        weight_average.optimizer(1e-3, 1e-4, momentum)
+
+
+@pytest.mark.parametrize(("momentum", "averaged"), [(0.0, False), (0.9, True)])
+def test_only_a_momentum_turns_the_average_and_the_swap_on(momentum, averaged):
+    opt = weight_average.optimizer(1e-3, 1e-4, momentum)
+    assert bool(opt.use_ema) is averaged
+    assert len(weight_average.callbacks(momentum)) == int(averaged)
+
+
+def _fit(momentum: float, path, seed: int = 0):
+    """A tiny logistic model fitted 3 epochs the way training.train does; the raw weights of every step."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (x[:, 0] + rng.normal(0, 0.5, 64) > 0).astype(np.float32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(
+        optimizer=weight_average.optimizer(0.05, 0.0, momentum),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
+    raw = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs=None: raw.append(model.get_weights()[0].copy())
+    )
+    save = keras.callbacks.ModelCheckpoint(str(path), monitor="val_loss", mode="min", save_best_only=False)
+    history = model.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=3,
+        shuffle=False,
+        validation_data=(x, y),
+        callbacks=[*weight_average.callbacks(momentum), save, record],
+        verbose=0,
+    )
+    return keras.models.load_model(path), raw, history.history["val_loss"][-1], (x, y)
+
+
+def test_the_checkpoint_is_the_running_average_of_the_steps(tmp_path):
+    m = 0.9
+    saved, raw, val_loss, (x, y) = _fit(m, tmp_path / "avg.keras")
+    ema = raw[0]
+    for w in raw[1:]:
+        ema = m * ema + (1 - m) * w
+    kernel = saved.get_weights()[0]
+    assert np.allclose(kernel, ema, atol=1e-5)
+    assert not np.allclose(kernel, raw[-1], atol=1e-3)  # not the last step's weights
+    # the weights validated at the epoch's end are the weights saved
+    assert np.isclose(saved.evaluate(x, y, verbose=0), val_loss, rtol=1e-5)
+
+
+def test_without_a_momentum_the_checkpoint_is_the_last_step(tmp_path):
+    saved, raw, val_loss, (x, y) = _fit(0.0, tmp_path / "raw.keras")
+    assert np.allclose(saved.get_weights()[0], raw[-1], atol=1e-6)
+    assert np.isclose(saved.evaluate(x, y, verbose=0), val_loss, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_weight_averaged_run_trains_and_writes_its_checkpoint(tmp_path):
+    import keras
+
+    from tests.shared import data_dir
+    from training.train import TrainConfig, run
+
+    data = str(data_dir() / "chest_xray" / "train")
+    run_dir = run(TrainConfig(data=data, out=str(tmp_path), epochs=2, steps=2, limit=24, weight_average=0.9))
+    assert json.loads((run_dir / "config.json").read_text())["weight_average"] == 0.9
+    assert keras.models.load_model(run_dir / "best.keras").count_params() > 0
+    assert (run_dir / "val_predictions.csv").exists()
