@@ -9,13 +9,18 @@ inference: the averaged weights are the same network, so tf2onnx, INT8 and the s
 
 Keras does the averaging (``use_ema`` on the optimizer) and the swap (``SwapEMAWeights``): the
 held-out hospital's AUC, the learning-rate schedule, early stopping and the checkpoint all see the
-averaged weights, while the optimiser keeps stepping the raw ones. Issue 18, item 3: kept only if
+averaged weights, while the optimiser keeps stepping the raw ones. BatchNorm's moving statistics
+are not weights that get averaged: they belong to the raw trajectory, and averaged convolutions
+read through them can be silenced (a first try validated a constant output for two epochs). So
+each time the averaged weights are swapped in, the statistics are re-estimated for them on a fixed
+sample of training films, as SWA does (``torch.optim.swa_utils.update_bn``). Issue 18, item 3: kept only if
 leave one hospital out says it pays.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 
 def optimizer(lr: float, weight_decay: float, momentum: float = 0.0) -> keras.optimizers.Optimizer:
@@ -31,10 +36,55 @@ def optimizer(lr: float, weight_decay: float, momentum: float = 0.0) -> keras.op
     return keras.optimizers.AdamW(lr, weight_decay=weight_decay)
 
 
-def callbacks(momentum: float) -> list[keras.callbacks.Callback]:
-    """The swap that puts the averaged weights in the model for validation and every callback after it.
+def refresh_batchnorm(model: keras.Model, x: np.ndarray, batch: int = 32) -> None:
+    """Set every BatchNorm layer's moving statistics to the average over ``x`` of its batch statistics.
 
-    It must come first in the list so that the checkpoint, the learning-rate schedule and early
-    stopping all judge (and the checkpoint saves) the averaged weights.
+    One forward pass in training mode with each layer's momentum set so that batch k weighs 1/(k+1):
+    the cumulative mean, as ``update_bn``. Momenta are put back afterwards.
     """
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if momentum else []
+    layers = [
+        layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    kept = [layer.momentum for layer in layers]
+    try:
+        for k, i in enumerate(range(0, len(x), batch)):
+            for layer in layers:
+                layer.momentum = k / (k + 1)
+            model(x[i : i + batch], training=True)
+    finally:
+        for layer, m in zip(layers, kept):
+            layer.momentum = m
+
+
+class RefreshBatchNorm(keras.callbacks.Callback):
+    """After ``SwapEMAWeights`` puts the averaged weights in for validation, re-estimate BatchNorm.
+
+    The statistics stay in the model through the epoch's end, where the checkpoint saves them with
+    the averaged weights; training itself normalises by batch statistics, so the raw weights'
+    steps are unaffected.
+    """
+
+    def __init__(self, x: np.ndarray):
+        super().__init__()
+        self.x = x
+
+    def on_test_begin(self, logs=None) -> None:
+        refresh_batchnorm(self.model, self.x)
+
+
+def callbacks(
+    momentum: float, films: np.ndarray, seed: int, n: int = 512, prepare=None
+) -> list[keras.callbacks.Callback]:
+    """The swap that puts the averaged weights in the model for validation and every callback after it,
+    and the BatchNorm refresh for them on ``n`` of the training ``films``.
+
+    They must come first in the list so that the checkpoint, the learning-rate schedule and early
+    stopping all judge (and the checkpoint saves) the averaged weights. ``prepare`` turns the films
+    into model input (default: uint8 squashed films through the core's equaliser).
+    """
+    if not momentum:
+        return []
+    if prepare is None:
+        from training.dataset import model_tensors as prepare
+    sample = prepare(films[np.random.default_rng(seed).permutation(len(films))[:n]])
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), RefreshBatchNorm(sample)]
