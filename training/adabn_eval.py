@@ -26,17 +26,13 @@ import numpy as np
 BATCH = 64
 
 
-def bn_layers(model) -> list:
-    import keras
-
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-
-
 def adapt(model, x: np.ndarray) -> None:
     """Set every BatchNorm layer's moving mean and variance to those of its input over ``x``."""
     import keras
 
-    for layer in bn_layers(model):
+    from training.weight_average import batchnorm_layers
+
+    for layer in batchnorm_layers(model):
         probe = keras.Model(model.input, layer.input)
         total = total_sq = 0.0
         count = 0
@@ -86,7 +82,7 @@ def evaluate(run: Path, data: Path, seed: int = 0) -> str:
     films = sources.other_hospitals(data, [held])
     spec = InputSpec()
     xg, yg = dataset.load_arrays(list(val_items), spec)
-    xh, yh = dataset.load_arrays([(f.path, f.label) for f in films], spec)
+    xh, _ = dataset.load_arrays([(f.path, f.label) for f in films], spec)
     xg, xh = dataset.model_tensors(xg), dataset.model_tensors(xh)
     fit_idx, judge_idx = halves(len(films), seed)
     judged = [films[i] for i in judge_idx]

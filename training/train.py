@@ -228,7 +228,7 @@ def run(cfg: TrainConfig) -> Path:
 
         save_best = SaveBestNet(str(ckpt), monitor)
     callbacks = [
-        *weight_average.callbacks(cfg.weight_average, xtr, cfg.seed),  # first
+        *weight_average.callbacks(cfg.weight_average, model, xtr, cfg.seed),  # first
         save_best,
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
         keras.callbacks.EarlyStopping(

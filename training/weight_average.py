@@ -36,15 +36,19 @@ def optimizer(lr: float, weight_decay: float, momentum: float = 0.0) -> keras.op
     return keras.optimizers.AdamW(lr, weight_decay=weight_decay)
 
 
+def batchnorm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
+    """The model's BatchNorm layers in network order (nested models included)."""
+    return [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+
+
 def refresh_batchnorm(model: keras.Model, x: np.ndarray, batch: int = 32) -> None:
     """Set every BatchNorm layer's moving statistics to the average over ``x`` of its batch statistics.
 
     One forward pass in training mode with each layer's momentum set so that batch k weighs 1/(k+1):
-    the cumulative mean, as ``update_bn``. Momenta are put back afterwards.
+    the cumulative mean, as ``update_bn``: cheap enough for every epoch, where the exact estimate
+    (``training.adabn_eval.adapt``) costs a partial forward pass per layer. Momenta are put back.
     """
-    layers = [
-        layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)
-    ]
+    layers = batchnorm_layers(model)
     kept = [layer.momentum for layer in layers]
     try:
         for k, i in enumerate(range(0, len(x), batch)):
@@ -64,19 +68,19 @@ class RefreshBatchNorm(keras.callbacks.Callback):
     steps are unaffected.
     """
 
-    def __init__(self, x: np.ndarray):
+    def __init__(self, net: keras.Model, x: np.ndarray):
         super().__init__()
-        self.x = x
+        self.net, self.x = net, x  # the plain network, also under a wrapping trainer (consistency)
 
     def on_test_begin(self, logs=None) -> None:
-        refresh_batchnorm(self.model, self.x)
+        refresh_batchnorm(self.net, self.x)
 
 
 def callbacks(
-    momentum: float, films: np.ndarray, seed: int, n: int = 512, prepare=None
+    momentum: float, net: keras.Model, films: np.ndarray, seed: int, n: int = 512, prepare=None
 ) -> list[keras.callbacks.Callback]:
     """The swap that puts the averaged weights in the model for validation and every callback after it,
-    and the BatchNorm refresh for them on ``n`` of the training ``films``.
+    and the BatchNorm refresh for them, in the network ``net``, on ``n`` of the training ``films``.
 
     They must come first in the list so that the checkpoint, the learning-rate schedule and early
     stopping all judge (and the checkpoint saves) the averaged weights. ``prepare`` turns the films
@@ -87,4 +91,4 @@ def callbacks(
     if prepare is None:
         from training.dataset import model_tensors as prepare
     sample = prepare(films[np.random.default_rng(seed).permutation(len(films))[:n]])
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), RefreshBatchNorm(sample)]
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), RefreshBatchNorm(net, sample)]

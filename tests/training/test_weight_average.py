@@ -25,7 +25,7 @@ def test_only_a_momentum_turns_the_average_the_swap_and_the_refresh_on(momentum,
     opt = weight_average.optimizer(1e-3, 1e-4, momentum)
     assert bool(opt.use_ema) is averaged
     films = np.zeros((40, 3), np.float32)
-    found = weight_average.callbacks(momentum, films, 0, n=16, prepare=lambda a: a)
+    found = weight_average.callbacks(momentum, keras.Sequential(), films, 0, n=16, prepare=lambda a: a)
     kinds = [keras.callbacks.SwapEMAWeights, weight_average.RefreshBatchNorm] if averaged else []
     assert [type(c) for c in found] == kinds  # the swap first: the refresh reads the averaged weights
     if averaged:
@@ -80,7 +80,11 @@ def _fit(momentum: float, path, seed: int = 0):
         epochs=3,
         shuffle=False,
         validation_data=(x, y),
-        callbacks=[*weight_average.callbacks(momentum, x, seed, n=32, prepare=lambda a: a), save, record],
+        callbacks=[
+            *weight_average.callbacks(momentum, model, x, seed, n=32, prepare=lambda a: a),
+            save,
+            record,
+        ],
         verbose=0,
     )
     return keras.models.load_model(path), raw, history.history["val_loss"][-1], (x, y)
@@ -120,3 +124,15 @@ def test_a_weight_averaged_run_trains_and_writes_its_checkpoint(tmp_path):
     assert json.loads((run_dir / "config.json").read_text())["weight_average"] == 0.9
     assert keras.models.load_model(run_dir / "best.keras").count_params() > 0
     assert (run_dir / "val_predictions.csv").exists()
+
+
+def test_the_refresh_reaches_the_plain_network_whatever_model_fit_drives():
+    import keras
+
+    x = (np.random.default_rng(2).normal(size=(64, 2)) + [3.0, -1.0]).astype(np.float32)
+    bn = keras.layers.BatchNormalization()
+    net = keras.Sequential([keras.Input((2,)), bn])
+    refresh = weight_average.RefreshBatchNorm(net, x)
+    refresh.set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))  # a wrapping trainer
+    refresh.on_test_begin()
+    assert np.allclose(np.asarray(bn.moving_mean), x.mean(axis=0), atol=1e-4)
