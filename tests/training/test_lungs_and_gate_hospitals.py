@@ -165,3 +165,43 @@ def test_lung_kept_counts_true_lung_inside_the_mask():
     kept = _lung_kept(np.concatenate([good, half]), np.concatenate([truth, truth]))
     assert kept[0] == pytest.approx(1.0)
     assert 0.5 < kept[1] < 0.95
+
+
+class _FakeSegmenter:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def predict(self, x, verbose=0):
+        return np.zeros((len(x), *x.shape[1:3], 1), np.float32)
+
+    def save(self, path) -> None:
+        path.write_text(str(self.n))
+
+
+@pytest.mark.parametrize(
+    ("flags", "trained_on", "files"),
+    [
+        (
+            [],
+            [4, 6, 10],
+            ["loho_dice.json", "segmenter-without-montgomery.keras", "segmenter-without-shenzhen.keras"],
+        ),
+        (["--all-only"], [10], []),
+    ],
+)
+def test_lungs_main_trains_the_hold_out_pair_unless_all_only(tmp_path, monkeypatch, flags, trained_on, files):
+    """--all-only skips the hold-out pair (and its Dice report) and keeps the segmenter on every mask."""
+    from training import lungs
+
+    x = np.zeros((10, 8, 8, 1), np.float32)
+    hs = ["montgomery"] * 6 + ["shenzhen"] * 4
+    monkeypatch.setattr(lungs, "load_masks", lambda data: (x, x.copy(), hs))
+    sizes = []
+    monkeypatch.setattr(
+        lungs, "train", lambda xs, ms, epochs: sizes.append(len(xs)) or _FakeSegmenter(len(xs))
+    )
+    lungs.main(["--out", str(tmp_path), *flags])
+    (run,) = tmp_path.iterdir()
+    assert sizes == trained_on
+    assert sorted(p.name for p in run.iterdir()) == sorted([*files, "segmenter.keras"])
+    assert (run / "segmenter.keras").read_text() == "10"
