@@ -44,13 +44,15 @@ def read(run: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--target", type=float, default=TARGET, help="sensitivity the clean threshold keeps")
     args = ap.parse_args(argv)
+    print(f"threshold: sensitivity {args.target} on clean validation")
     print(
         "| run | validation AUC, clean / shifted | specificity clean -> shifted | sensitivity on the shifted copy |"
     )
     print("| --- | --- | --- | --- |")
     for run in args.runs:
-        c = carry(*read(run))
+        c = carry(*read(run), target=args.target)
         print(
             f"| {run} | {c['auc']:.3f} / {c['auc_shifted']:.3f} | {100 * c['spec']:.1f} -> "
             f"{100 * c['spec_shifted']:.1f}% | {100 * c['sens_shifted']:.1f}% |"
