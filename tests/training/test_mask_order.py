@@ -1,0 +1,58 @@
+"""training.mask_order: a masked run's shifted copy, shifted before or after the mask."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from pneumoscan.model.preprocess import InputSpec
+from training import mask_order
+
+
+def _left_half(film: np.ndarray) -> np.ndarray:
+    """A stand-in masker: the film's left half (a crop, as ``training.lungs.masked`` returns)."""
+    return film[:, : film.shape[1] // 2]
+
+
+def test_remask_masks_each_film_and_squashes_it_back():
+    films = np.zeros((2, 224, 224, 1), np.uint8)
+    films[:, :, :112] = 200  # bright left half, dark right half
+    films[1, :, :112, 0] = np.arange(112, dtype=np.uint8)[None, :] + 50
+    out = mask_order.remask(films, _left_half, InputSpec())
+    assert out.shape == films.shape and out.dtype == np.uint8
+    assert out[0].min() == out[0].max()  # only the bright half is left, stretched to the whole film
+    row = out[1, 100, :, 0].astype(int)
+    assert (np.diff(row) >= 0).all() and row[-1] > row[0]  # the ramp now spans the whole width
+
+
+@pytest.mark.parametrize("threshold", [-0.5, 0.5])
+def test_figures_are_sklearns_auc_and_counts_at_the_threshold(threshold):
+    y = np.array([0, 0, 0, 1, 1, 1])
+    z = np.array([-2.0, 0.0, 1.0, -1.0, 1.0, 2.0])
+    f = mask_order.figures(y, threshold, z)
+    assert f["auc"] == pytest.approx(roc_auc_score(y, z))
+    pred = z >= threshold
+    assert f["sensitivity"] == pytest.approx(pred[y == 1].mean())
+    assert f["specificity"] == pytest.approx((~pred[y == 0]).mean())
+
+
+def test_refuses_a_run_that_was_not_masked(tmp_path):
+    (tmp_path / "best.keras").write_bytes(b"")
+    (tmp_path / "config.json").write_text(json.dumps({"lung_mask": ""}))
+    with pytest.raises(SystemExit, match="not a --lung-mask run"):
+        mask_order.orders(tmp_path)
+
+
+def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(tmp_path, monkeypatch, capsys):
+    f = {"auc": 0.9, "sensitivity": 0.97, "specificity": 0.8}
+    res = {"threshold": 0.1, "clean (masked after the squash)": f, "masker": {"found": 9, "kept_whole": 1}}
+    monkeypatch.setattr(mask_order, "orders", lambda run_dir: res)
+    monkeypatch.setattr("pneumoscan.offline.ensure_offline", lambda: None)
+    mask_order.main([str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "| clean (masked after the squash) | 0.900 | 97.0% | 80.0% |" in out
+    assert "films masked 9, kept whole 1" in out
+    assert json.loads((tmp_path / "mask_order.json").read_text()) == res

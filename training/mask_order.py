@@ -1,0 +1,113 @@
+"""``python -m training.mask_order RUN...``: a masked run's shifted copy, masked the way a product would.
+
+Why: every run trained on films masked to the lungs (``--lung-mask``) kept fewer of the shifted
+validation copy's pneumonia films at its clean threshold than the unmasked runs. But that copy is
+made *after* masking (``dataset.shifted_copy`` of the masked films): its blur, noise, exposure and
+geometry fall on the black background and the mask's edge too, which no masked product would ever
+show the classifier. A product masks the film it is given: the shift happens first (another
+machine), the segmenter second. This scores both orders on the same validation films:
+
+- ``clean``: the squashed film, masked, squashed again (the same two resizes as ``shifted``);
+- ``mask, then shift``: the run's own copy (as in ``val_predictions.csv``);
+- ``shift, then mask``: the unmasked runs' shifted copy (same seed), then the run's segmenter.
+
+For each, sensitivity and specificity at the 0.98-sensitivity threshold of the run's own clean
+validation scores (``training.shifted_threshold``'s rule), and the AUC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from training import metrics as M
+from training.shifted_threshold import TARGET, read
+
+
+def remask(films: np.ndarray, masker, spec) -> np.ndarray:
+    """Each squashed uint8 film masked by ``masker`` and squashed back to ``spec``'s size."""
+    from pneumoscan.model.preprocess import resize_to_input
+
+    out = np.empty_like(films)
+    for i, film in enumerate(films):
+        unit = resize_to_input(masker(film[..., 0]), spec)
+        out[i, ..., 0] = np.clip(np.floor(unit * 255.0 + 0.5), 0, 255).astype(np.uint8)
+    return out
+
+
+def figures(y: np.ndarray, threshold: float, z: np.ndarray) -> dict:
+    """AUC, and sensitivity and specificity at ``threshold``, of logits ``z``."""
+    at = M.at_threshold(y, z, threshold)
+    return {"auc": M.roc_auc(y, z), "sensitivity": at["sensitivity"], "specificity": at["specificity"]}
+
+
+def orders(run_dir: Path) -> dict:
+    """Figures for the three copies of ``run_dir``'s validation films (see the module text)."""
+    from training.predict_run import require_run
+    from training.train import load_config
+
+    require_run(run_dir)
+    cfg = load_config(run_dir)
+    if not cfg.lung_mask:
+        raise SystemExit(f"{run_dir}: not a --lung-mask run; its shifted copy has no masking order")
+    import keras
+
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset
+    from training.lungs import LungMasker
+    from training.train import segmenter_for, split_for
+
+    spec = InputSpec()
+    _, val_items, _ = split_for(cfg)
+    dataset.CROP = None
+    raw, y = dataset.load_arrays(val_items, spec)
+    masker = LungMasker(segmenter_for(cfg), dilate=0.04)
+    copies = {
+        "clean": remask(raw, masker, spec),
+        "shift, then mask": remask(dataset.shifted_copy(raw, cfg.seed), masker, spec),
+    }
+    model = keras.models.load_model(run_dir / "best.keras")
+    logits = {k: model.predict(dataset.eval_dataset(v), verbose=0)["logit"][:, 0] for k, v in copies.items()}
+    y_run, z_run, zs_run = read(run_dir)
+    if len(y_run) != len(y) or not np.array_equal(y_run, y.astype(int)):
+        raise SystemExit(f"{run_dir}: val_predictions.csv does not list this config's validation films")
+    t = M.threshold_for_sensitivity(y_run, z_run, TARGET)
+    return {
+        "threshold": float(t),
+        "run's clean (masked at full size)": figures(y_run, t, z_run),
+        "clean (masked after the squash)": figures(y_run, t, logits["clean"]),
+        "mask, then shift (the run's copy)": figures(y_run, t, zs_run),
+        "shift, then mask (as a product would)": figures(y_run, t, logits["shift, then mask"]),
+        "masker": {"found": masker.found, "kept_whole": masker.kept_whole},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", type=Path, nargs="+")
+    args = ap.parse_args(argv)
+    print("| run | copy | AUC | sensitivity | specificity |")
+    print("| --- | --- | --- | --- | --- |")
+    for run_dir in args.runs:
+        res = orders(run_dir)
+        (run_dir / "mask_order.json").write_text(json.dumps(res, indent=2))
+        for name, f in res.items():
+            if isinstance(f, dict) and "auc" in f:
+                print(
+                    f"| {run_dir} | {name} | {f['auc']:.3f} | {100 * f['sensitivity']:.1f}% "
+                    f"| {100 * f['specificity']:.1f}% |"
+                )
+        print(
+            f"| {run_dir} | masker | films masked {res['masker']['found']}, kept whole "
+            f"{res['masker']['kept_whole']} | | |"
+        )
+
+
+if __name__ == "__main__":
+    main()
