@@ -11,6 +11,9 @@ machine), the segmenter second. This scores both orders on the same validation f
 - ``mask, then shift``: the run's own copy (as in ``val_predictions.csv``);
 - ``shift, then mask``: the unmasked runs' shifted copy (same seed), then the run's segmenter.
 
+``--segmenter`` masks the last two with another segmenter than the run's (the classifier is the
+run's: does a segmenter robust to other machines give it back its figures?).
+
 For each, sensitivity and specificity at the 0.98-sensitivity threshold of the run's own clean
 validation scores (``training.shifted_threshold``'s rule), and the AUC.
 """
@@ -44,7 +47,7 @@ def figures(y: np.ndarray, threshold: float, z: np.ndarray) -> dict:
     return {"auc": M.roc_auc(y, z), "sensitivity": at["sensitivity"], "specificity": at["specificity"]}
 
 
-def orders(run_dir: Path) -> dict:
+def orders(run_dir: Path, segmenter: Path | None = None) -> dict:
     """Figures for the three copies of ``run_dir``'s validation films (see the module text)."""
     from training.predict_run import require_run
     from training.train import load_config
@@ -64,7 +67,7 @@ def orders(run_dir: Path) -> dict:
     _, val_items, _ = split_for(cfg)
     dataset.CROP = None
     raw, y = dataset.load_arrays(val_items, spec)
-    masker = LungMasker(segmenter_for(cfg), dilate=0.04)
+    masker = LungMasker(segmenter or segmenter_for(cfg), dilate=0.04)
     copies = {
         "clean": remask(raw, masker, spec),
         "shift, then mask": remask(dataset.shifted_copy(raw, cfg.seed), masker, spec),
@@ -77,6 +80,7 @@ def orders(run_dir: Path) -> dict:
     t = M.threshold_for_sensitivity(y_run, z_run, TARGET)
     return {
         "threshold": float(t),
+        "segmenter": str(segmenter or segmenter_for(cfg)),
         "run's clean (masked at full size)": figures(y_run, t, z_run),
         "clean (masked after the squash)": figures(y_run, t, logits["clean"]),
         "mask, then shift (the run's copy)": figures(y_run, t, zs_run),
@@ -91,12 +95,14 @@ def main(argv: list[str] | None = None) -> None:
     ensure_offline()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", type=Path, nargs="+")
+    ap.add_argument("--segmenter", type=Path, help="mask with this segmenter instead of the run's own")
     args = ap.parse_args(argv)
     print("| run | copy | AUC | sensitivity | specificity |")
     print("| --- | --- | --- | --- | --- |")
     for run_dir in args.runs:
-        res = orders(run_dir)
-        (run_dir / "mask_order.json").write_text(json.dumps(res, indent=2))
+        res = orders(run_dir, args.segmenter)
+        name = f"mask_order-{args.segmenter.parent.name}.json" if args.segmenter else "mask_order.json"
+        (run_dir / name).write_text(json.dumps(res, indent=2))
         for name, f in res.items():
             if isinstance(f, dict) and "auc" in f:
                 print(

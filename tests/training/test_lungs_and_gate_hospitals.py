@@ -198,10 +198,27 @@ def test_lungs_main_trains_the_hold_out_pair_unless_all_only(tmp_path, monkeypat
     monkeypatch.setattr(lungs, "load_masks", lambda data: (x, x.copy(), hs))
     sizes = []
     monkeypatch.setattr(
-        lungs, "train", lambda xs, ms, epochs: sizes.append(len(xs)) or _FakeSegmenter(len(xs))
+        lungs, "train", lambda xs, ms, epochs, **kw: sizes.append(len(xs)) or _FakeSegmenter(len(xs))
     )
     lungs.main(["--out", str(tmp_path), *flags])
     (run,) = tmp_path.iterdir()
     assert sizes == trained_on
     assert sorted(p.name for p in run.iterdir()) == sorted([*files, "segmenter.keras"])
     assert (run / "segmenter.keras").read_text() == "10"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shift_aug_moves_the_mask_with_the_film(seed):
+    """--shift-aug: the film and its mask share one geometry, the mask stays binary and the film
+    comes out equalised; a film that is its own mask (bright lungs on black) must still match it."""
+    import tensorflow as tf
+
+    from training.lungs import _augment_shifted
+
+    m = (_two_lungs() > 0.5).astype(np.float32)[..., None]
+    x = np.where(m > 0, 0.8, -0.8).astype(np.float32)
+    film, mask = (t.numpy() for t in _augment_shifted(tf.constant(x), tf.constant(m), tf.constant([seed, 3])))
+    assert film.shape == mask.shape == m.shape
+    assert set(np.unique(mask)) <= {0.0, 1.0} and 0.05 < mask.mean() < 0.95  # zoomed, never lost
+    assert film.min() >= -1 and film.max() <= 1
+    assert film[mask > 0].mean() > film[mask == 0].mean() + 0.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,13 +47,21 @@ def test_refuses_a_run_that_was_not_masked(tmp_path):
         mask_order.orders(tmp_path)
 
 
-def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("flags", "kept_as"),
+    [([], "mask_order.json"), (["--segmenter", "runs/lungs-x/segmenter.keras"], "mask_order-lungs-x.json")],
+)
+def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(
+    tmp_path, monkeypatch, capsys, flags, kept_as
+):
     f = {"auc": 0.9, "sensitivity": 0.97, "specificity": 0.8}
     res = {"threshold": 0.1, "clean (masked after the squash)": f, "masker": {"found": 9, "kept_whole": 1}}
-    monkeypatch.setattr(mask_order, "orders", lambda run_dir: res)
+    asked = []
+    monkeypatch.setattr(mask_order, "orders", lambda run_dir, segmenter: asked.append(segmenter) or res)
     monkeypatch.setattr("pneumoscan.offline.ensure_offline", lambda: None)
-    mask_order.main([str(tmp_path)])
+    mask_order.main([str(tmp_path), *flags])
+    assert asked == [Path(flags[1]) if flags else None]
     out = capsys.readouterr().out
     assert "| clean (masked after the squash) | 0.900 | 97.0% | 80.0% |" in out
     assert "films masked 9, kept whole 1" in out
-    assert json.loads((tmp_path / "mask_order.json").read_text()) == res
+    assert json.loads((tmp_path / kept_as).read_text()) == res
