@@ -251,9 +251,11 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
 
     Stronger than the crop: markers, the mediastinum, shoulders and the body outline go, so a
     hospital's signature there cannot reach the classifier. The segmenter's mask loses its specks,
-    is united with its mirror image (a lung the segmenter lost to a dense consolidation comes back
-    from the other side: pneumonia must never be masked away), closed, its holes filled and dilated
-    by ``dilate`` of the side.
+    is united with its mirror image about the patient's midline (a lung the segmenter lost to a
+    dense consolidation comes back from the other side: pneumonia must never be masked away),
+    closed, its holes filled and dilated by ``dilate`` of the side. The midline is halfway between
+    the two lungs where both are found: mirrored about the image's centre instead, a film shifted or
+    rotated on its detector got the mediastinum and a shoulder back as lung (``training.mask_order``).
     """
     from PIL import Image
     from scipy import ndimage
@@ -263,10 +265,11 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
         return None
     labels, n = ndimage.label(on)
     sizes = ndimage.sum(on, labels, range(1, n + 1))
-    on = np.isin(labels, 1 + np.flatnonzero(sizes >= 0.015 * on.size))
+    kept = 1 + np.flatnonzero(sizes >= 0.015 * on.size)
+    on = np.isin(labels, kept)
     if on.mean() < 0.08:  # only specks: no lungs either
         return None
-    on |= on[:, ::-1]
+    on |= mirrored(on, midline(labels, kept[np.argsort(sizes[kept - 1])[::-1][:2]]))
     r = max(1, round(dilate * on.shape[0]))
     disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
     on = ndimage.binary_closing(on, structure=disk)
@@ -275,6 +278,25 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
     h, w = shape
     big = Image.fromarray(on.astype(np.uint8) * 255).resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(big) > 127
+
+
+def midline(labels: np.ndarray, lungs: np.ndarray) -> float:
+    """The column halfway between the two largest components' centres (``lungs``, their labels),
+    or the image's centre where only one is found (the other lost, or both joined in one)."""
+    if len(lungs) < 2:
+        return (labels.shape[1] - 1) / 2
+    cols = np.arange(labels.shape[1])
+    centres = [(cols * (labels == k).sum(axis=0)).sum() / (labels == k).sum() for k in lungs]
+    return float(np.mean(centres))
+
+
+def mirrored(on: np.ndarray, centre: float) -> np.ndarray:
+    """``on`` reflected about column ``centre``; what falls outside the image is dropped."""
+    src = np.round(2 * centre - np.arange(on.shape[1])).astype(int)
+    ok = (src >= 0) & (src < on.shape[1])
+    out = np.zeros_like(on)
+    out[:, ok] = on[:, src[ok]]
+    return out
 
 
 def masked(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -46,6 +46,16 @@ def test_mask_brings_back_a_lung_lost_to_consolidation():
     assert not m[:10].any() and not m[:, :5].any()  # outside the lungs stays out
 
 
+@pytest.mark.parametrize("shift", [-12, 0, 9])
+def test_mirror_is_about_the_patients_midline_not_the_images(shift):
+    """A film shifted on its detector: the mirror must not bring the mediastinum back as lung."""
+    prob = np.roll(_two_lungs(), shift, axis=1)
+    prob[20:60, 73 + shift : 113 + shift] = 0.1  # the upper right lung lost to consolidation
+    m = lung_mask(prob, (128, 128), dilate=0.0)
+    assert m[25:105, 20 + shift : 50 + shift].all() and m[25:105, 78 + shift : 108 + shift].all()
+    assert not m[:, 58 + shift : 70 + shift].any()  # the gap between the lungs stays out
+
+
 @pytest.mark.parametrize(("shape", "speck"), [((128, 128), True), ((512, 400), False)])
 def test_mask_has_the_films_size_and_drops_specks(shape, speck):
     prob = _two_lungs()
