@@ -283,11 +283,12 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
 def midline(labels: np.ndarray, lungs: np.ndarray) -> float:
     """The column halfway between the two largest components' centres (``lungs``, their labels),
     or the image's centre where only one is found (the other lost, or both joined in one)."""
+    from scipy import ndimage
+
     if len(lungs) < 2:
         return (labels.shape[1] - 1) / 2
-    cols = np.arange(labels.shape[1])
-    centres = [(cols * (labels == k).sum(axis=0)).sum() / (labels == k).sum() for k in lungs]
-    return float(np.mean(centres))
+    centres = ndimage.center_of_mass(labels > 0, labels, lungs)
+    return float(np.mean([c[1] for c in centres]))
 
 
 def mirrored(on: np.ndarray, centre: float) -> np.ndarray:
@@ -322,7 +323,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--shift-aug",
         action="store_true",
-        help="train on the shifted copy's kinds of change (training.mask_order: robust to other machines)",
+        help="train on the shifted copy's kinds of change (measured with training.mask_order: no better)",
     )
     args = ap.parse_args(argv)
     t0 = time.time()

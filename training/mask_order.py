@@ -53,6 +53,8 @@ def orders(run_dir: Path, segmenter: Path | None = None) -> dict:
     from training.train import load_config
 
     require_run(run_dir)
+    if not (run_dir / "val_predictions.csv").is_file():
+        raise SystemExit(f"{run_dir}: no val_predictions.csv (write it with python -m training.predict_run)")
     cfg = load_config(run_dir)
     if not cfg.lung_mask:
         raise SystemExit(f"{run_dir}: not a --lung-mask run; its shifted copy has no masking order")

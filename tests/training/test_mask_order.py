@@ -40,10 +40,16 @@ def test_figures_are_sklearns_auc_and_counts_at_the_threshold(threshold):
     assert f["specificity"] == pytest.approx((~pred[y == 0]).mean())
 
 
-def test_refuses_a_run_that_was_not_masked(tmp_path):
+@pytest.mark.parametrize(
+    ("mask", "predictions", "reason"),
+    [("", True, "not a --lung-mask run"), ("seg.keras", False, "no val_predictions.csv")],
+)
+def test_refuses_a_run_it_cannot_score_before_loading_anything(tmp_path, mask, predictions, reason):
     (tmp_path / "best.keras").write_bytes(b"")
-    (tmp_path / "config.json").write_text(json.dumps({"lung_mask": ""}))
-    with pytest.raises(SystemExit, match="not a --lung-mask run"):
+    (tmp_path / "config.json").write_text(json.dumps({"lung_mask": mask}))
+    if predictions:
+        (tmp_path / "val_predictions.csv").write_text("path,label,logit,logit_shifted\n")
+    with pytest.raises(SystemExit, match=reason):
         mask_order.orders(tmp_path)
 
 
