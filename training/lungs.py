@@ -233,12 +233,12 @@ class LungMasker(LungCropper):
     Used by ``training.train --lung-mask runs/lungs-<time>`` (or one segmenter file); a film where no lungs are
     found is kept whole."""
 
-    def __init__(self, segmenter: str | Path, dilate: float = 0.04) -> None:
+    def __init__(self, segmenter: str | Path, dilate: float = 0.04, mirror: str = "midline") -> None:
         super().__init__(segmenter)
-        self.dilate = dilate
+        self.dilate, self.mirror = dilate, mirror
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        m = lung_mask(self.probability(pixels), pixels.shape[:2], self.dilate)
+        m = lung_mask(self.probability(pixels), pixels.shape[:2], self.dilate, self.mirror)
         if m is None:
             self.kept_whole += 1
             return pixels
@@ -246,7 +246,13 @@ class LungMasker(LungCropper):
         return masked(pixels, m)
 
 
-def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) -> np.ndarray | None:
+MIRRORS = ("midline", "lost", "none")
+LOST = 0.6  # "lost": the smaller lung under this share of the larger (1% of NLM's normal masks)
+
+
+def lung_mask(
+    prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04, mirror: str = "midline"
+) -> np.ndarray | None:
     """The lung fields at a film's own ``shape`` (bool), or None when no lungs are found.
 
     Stronger than the crop: markers, the mediastinum, shoulders and the body outline go, so a
@@ -256,7 +262,12 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
     closed, its holes filled and dilated by ``dilate`` of the side. The midline is halfway between
     the two lungs where both are found: mirrored about the image's centre instead, a film shifted or
     rotated on its detector got the mediastinum and a shoulder back as lung (``training.mask_order``).
+    On a rotated film even the midline's mirror misses the other lung, so ``mirror="lost"`` mirrors
+    only where a lung looks lost (one found, or the smaller under ``LOST`` of the larger's area);
+    ``"none"`` never does (``mask_order --mirror``).
     """
+    if mirror not in MIRRORS:
+        raise ValueError(f"mirror must be one of {MIRRORS}, not {mirror!r}")
     from PIL import Image
     from scipy import ndimage
 
@@ -269,7 +280,9 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
     on = np.isin(labels, kept)
     if on.mean() < 0.08:  # only specks: no lungs either
         return None
-    on |= mirrored(on, midline(labels, kept[np.argsort(sizes[kept - 1])[::-1][:2]]))
+    lungs = kept[np.argsort(sizes[kept - 1])[::-1][:2]]
+    if mirror == "midline" or (mirror == "lost" and lost(sizes[lungs - 1])):
+        on |= mirrored(on, midline(labels, lungs))
     r = max(1, round(dilate * on.shape[0]))
     disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
     on = ndimage.binary_closing(on, structure=disk)
@@ -278,6 +291,11 @@ def lung_mask(prob: np.ndarray, shape: tuple[int, int], dilate: float = 0.04) ->
     h, w = shape
     big = Image.fromarray(on.astype(np.uint8) * 255).resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(big) > 127
+
+
+def lost(areas: np.ndarray) -> bool:
+    """Whether a lung looks lost, from the two largest components' ``areas`` (largest first)."""
+    return len(areas) < 2 or areas[1] < LOST * areas[0]
 
 
 def midline(labels: np.ndarray, lungs: np.ndarray) -> float:

@@ -12,7 +12,8 @@ machine), the segmenter second. This scores both orders on the same validation f
 - ``shift, then mask``: the unmasked runs' shifted copy (same seed), then the run's segmenter.
 
 ``--segmenter`` masks the last two with another segmenter than the run's (the classifier is the
-run's: does a segmenter robust to other machines give it back its figures?).
+run's: does a segmenter robust to other machines give it back its figures?). ``--mirror`` masks
+them with another rule for bringing back a lost lung (``training.lungs.lung_mask``).
 
 For each, sensitivity and specificity at the 0.98-sensitivity threshold of the run's own clean
 validation scores (``training.shifted_threshold``'s rule), and the AUC.
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from training import metrics as M
+from training.lungs import MIRRORS
 from training.shifted_threshold import TARGET, read
 
 
@@ -47,7 +49,7 @@ def figures(y: np.ndarray, threshold: float, z: np.ndarray) -> dict:
     return {"auc": M.roc_auc(y, z), "sensitivity": at["sensitivity"], "specificity": at["specificity"]}
 
 
-def orders(run_dir: Path, segmenter: Path | None = None) -> dict:
+def orders(run_dir: Path, segmenter: Path | None = None, mirror: str = "midline") -> dict:
     """Figures for the three copies of ``run_dir``'s validation films (see the module text)."""
     from training.predict_run import require_run
     from training.train import load_config
@@ -69,7 +71,7 @@ def orders(run_dir: Path, segmenter: Path | None = None) -> dict:
     _, val_items, _ = split_for(cfg)
     dataset.CROP = None
     raw, y = dataset.load_arrays(val_items, spec)
-    masker = LungMasker(segmenter or segmenter_for(cfg), dilate=0.04)
+    masker = LungMasker(segmenter or segmenter_for(cfg), dilate=0.04, mirror=mirror)
     copies = {
         "clean": remask(raw, masker, spec),
         "shift, then mask": remask(dataset.shifted_copy(raw, cfg.seed), masker, spec),
@@ -83,6 +85,7 @@ def orders(run_dir: Path, segmenter: Path | None = None) -> dict:
     return {
         "threshold": float(t),
         "segmenter": str(segmenter or segmenter_for(cfg)),
+        "mirror": mirror,
         "run's clean (masked at full size)": figures(y_run, t, z_run),
         "clean (masked after the squash)": figures(y_run, t, logits["clean"]),
         "mask, then shift (the run's copy)": figures(y_run, t, zs_run),
@@ -98,13 +101,15 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", type=Path, nargs="+")
     ap.add_argument("--segmenter", type=Path, help="mask with this segmenter instead of the run's own")
+    ap.add_argument("--mirror", choices=MIRRORS, default="midline", help="how a lost lung is brought back")
     args = ap.parse_args(argv)
     print("| run | copy | AUC | sensitivity | specificity |")
     print("| --- | --- | --- | --- | --- |")
     for run_dir in args.runs:
-        res = orders(run_dir, args.segmenter)
-        name = f"mask_order-{args.segmenter.parent.name}.json" if args.segmenter else "mask_order.json"
-        (run_dir / name).write_text(json.dumps(res, indent=2))
+        res = orders(run_dir, args.segmenter, args.mirror)
+        name = "mask_order" + (f"-{args.segmenter.parent.name}" if args.segmenter else "")
+        name += "" if args.mirror == "midline" else f"-{args.mirror}"
+        (run_dir / f"{name}.json").write_text(json.dumps(res, indent=2))
         for name, f in res.items():
             if isinstance(f, dict) and "auc" in f:
                 print(

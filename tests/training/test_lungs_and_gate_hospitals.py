@@ -46,14 +46,47 @@ def test_mask_brings_back_a_lung_lost_to_consolidation():
     assert not m[:10].any() and not m[:, :5].any()  # outside the lungs stays out
 
 
+@pytest.mark.parametrize("mirror", ["midline", "lost"])
 @pytest.mark.parametrize("shift", [-12, 0, 9])
-def test_mirror_is_about_the_patients_midline_not_the_images(shift):
+def test_mirror_is_about_the_patients_midline_not_the_images(shift, mirror):
     """A film shifted on its detector: the mirror must not bring the mediastinum back as lung."""
     prob = np.roll(_two_lungs(), shift, axis=1)
     prob[20:60, 73 + shift : 113 + shift] = 0.1  # the upper right lung lost to consolidation
-    m = lung_mask(prob, (128, 128), dilate=0.0)
+    m = lung_mask(prob, (128, 128), dilate=0.0, mirror=mirror)
     assert m[25:105, 20 + shift : 50 + shift].all() and m[25:105, 78 + shift : 108 + shift].all()
     assert not m[:, 58 + shift : 70 + shift].any()  # the gap between the lungs stays out
+
+
+def _tilted_lungs(size: int = 128, slope: float = 0.25) -> np.ndarray:
+    """Two whole lungs of a patient rotated on the detector: each column band leans with the rows."""
+    rows, cols = np.mgrid[:size, :size]
+    lean = cols - slope * (rows - size / 2)
+    return np.where(((lean >= 15) & (lean < 55)) | ((lean >= 73) & (lean < 113)), 0.9, 0.0) * (
+        (rows >= 20) & (rows < 110)
+    )
+
+
+@pytest.mark.parametrize(("mirror", "widened"), [("midline", True), ("lost", False), ("none", False)])
+def test_a_rotated_films_whole_lungs_are_mirrored_only_by_the_midline_rule(mirror, widened):
+    """Mirrored about a vertical line, a tilted lung lands beside its partner: the mask widens into
+    the mediastinum. With both lungs found whole nothing is lost, so only ``midline`` mirrors."""
+    prob = _tilted_lungs()
+    m = lung_mask(prob, (128, 128), dilate=0.0, mirror=mirror)
+    assert m[64, 58:70].all() if widened else not m[64, 58:70].any()  # the gap between the lungs
+    assert m.sum() > 1.3 * (prob > 0.5).sum() if widened else m.sum() < 1.1 * (prob > 0.5).sum()
+
+
+@pytest.mark.parametrize(("mirror", "brought_back"), [("midline", True), ("lost", True), ("none", False)])
+def test_a_lung_lost_to_consolidation_comes_back_unless_the_mirror_is_off(mirror, brought_back):
+    prob = _two_lungs()
+    prob[20:110, 73:113] = 0.1  # the whole right side of the image lost
+    m = lung_mask(prob, (128, 128), dilate=0.0, mirror=mirror)
+    assert m[30:100, 80:105].all() == brought_back and m[30:100, 20:50].all()
+
+
+def test_an_unknown_mirror_rule_is_refused():
+    with pytest.raises(ValueError, match="mirror must be one of"):
+        lung_mask(_two_lungs(), (128, 128), mirror="tilted")
 
 
 @pytest.mark.parametrize(("shape", "speck"), [((128, 128), True), ((512, 400), False)])

@@ -55,7 +55,12 @@ def test_refuses_a_run_it_cannot_score_before_loading_anything(tmp_path, mask, p
 
 @pytest.mark.parametrize(
     ("flags", "kept_as"),
-    [([], "mask_order.json"), (["--segmenter", "runs/lungs-x/segmenter.keras"], "mask_order-lungs-x.json")],
+    [
+        ([], "mask_order.json"),
+        (["--segmenter", "runs/lungs-x/segmenter.keras"], "mask_order-lungs-x.json"),
+        (["--mirror", "lost"], "mask_order-lost.json"),
+        (["--segmenter", "runs/lungs-x/segmenter.keras", "--mirror", "none"], "mask_order-lungs-x-none.json"),
+    ],
 )
 def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(
     tmp_path, monkeypatch, capsys, flags, kept_as
@@ -63,10 +68,13 @@ def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(
     f = {"auc": 0.9, "sensitivity": 0.97, "specificity": 0.8}
     res = {"threshold": 0.1, "clean (masked after the squash)": f, "masker": {"found": 9, "kept_whole": 1}}
     asked = []
-    monkeypatch.setattr(mask_order, "orders", lambda run_dir, segmenter: asked.append(segmenter) or res)
+    monkeypatch.setattr(
+        mask_order, "orders", lambda run_dir, segmenter, mirror: asked.append((segmenter, mirror)) or res
+    )
     monkeypatch.setattr("pneumoscan.offline.ensure_offline", lambda: None)
     mask_order.main([str(tmp_path), *flags])
-    assert asked == [Path(flags[1]) if flags else None]
+    segmenter = Path(flags[1]) if flags[:1] == ["--segmenter"] else None
+    assert asked == [(segmenter, flags[-1] if "--mirror" in flags else "midline")]
     out = capsys.readouterr().out
     assert "| clean (masked after the squash) | 0.900 | 97.0% | 80.0% |" in out
     assert "films masked 9, kept whole 1" in out
