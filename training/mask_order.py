@@ -49,7 +49,7 @@ def figures(y: np.ndarray, threshold: float, z: np.ndarray) -> dict:
     return {"auc": M.roc_auc(y, z), "sensitivity": at["sensitivity"], "specificity": at["specificity"]}
 
 
-def orders(run_dir: Path, segmenter: Path | None = None, mirror: str = "midline") -> dict:
+def orders(run_dir: Path, segmenter: Path | None = None, mirror: str | None = None) -> dict:
     """Figures for the three copies of ``run_dir``'s validation films (see the module text)."""
     from training.predict_run import require_run
     from training.train import load_config
@@ -71,6 +71,7 @@ def orders(run_dir: Path, segmenter: Path | None = None, mirror: str = "midline"
     _, val_items, _ = split_for(cfg)
     dataset.CROP = None
     raw, y = dataset.load_arrays(val_items, spec)
+    mirror = mirror or cfg.lung_mirror
     masker = LungMasker(segmenter or segmenter_for(cfg), dilate=0.04, mirror=mirror)
     copies = {
         "clean": remask(raw, masker, spec),
@@ -101,14 +102,16 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", type=Path, nargs="+")
     ap.add_argument("--segmenter", type=Path, help="mask with this segmenter instead of the run's own")
-    ap.add_argument("--mirror", choices=MIRRORS, default="midline", help="how a lost lung is brought back")
+    ap.add_argument(
+        "--mirror", choices=MIRRORS, help="bring back a lost lung so (default: as the run trained)"
+    )
     args = ap.parse_args(argv)
     print("| run | copy | AUC | sensitivity | specificity |")
     print("| --- | --- | --- | --- | --- |")
     for run_dir in args.runs:
         res = orders(run_dir, args.segmenter, args.mirror)
         name = "mask_order" + (f"-{args.segmenter.parent.name}" if args.segmenter else "")
-        name += "" if args.mirror == "midline" else f"-{args.mirror}"
+        name += f"-{args.mirror}" if args.mirror else ""
         (run_dir / f"{name}.json").write_text(json.dumps(res, indent=2))
         for name, f in res.items():
             if isinstance(f, dict) and "auc" in f:

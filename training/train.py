@@ -41,6 +41,7 @@ class TrainConfig:
     adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
+    lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
     group_dro: float = (
         0.0  # >0: (hospital, class) groups weighed up by their loss each epoch (training.group_dro)
@@ -88,7 +89,7 @@ def set_crop(cfg: TrainConfig) -> None:
     if cfg.lung_mask:
         from training.lungs import LungMasker
 
-        dataset.CROP = LungMasker(segmenter_for(cfg))
+        dataset.CROP = LungMasker(segmenter_for(cfg), mirror=cfg.lung_mirror)
 
 
 def split_for(cfg: TrainConfig) -> tuple[list, list, list]:

@@ -265,3 +265,16 @@ def test_shift_aug_moves_the_mask_with_the_film(seed):
     assert set(np.unique(mask)) <= {0.0, 1.0} and 0.05 < mask.mean() < 0.95  # zoomed, never lost
     assert film.min() >= -1 and film.max() <= 1
     assert film[mask > 0].mean() > film[mask == 0].mean() + 0.5
+
+
+@pytest.mark.parametrize("mirror", ["midline", "lost"])
+def test_a_masked_run_masks_with_its_own_mirror_rule(tmp_path, monkeypatch, mirror):
+    from training import dataset, lungs
+    from training.train import TrainConfig, set_crop
+
+    (tmp_path / "segmenter.keras").write_bytes(b"")
+    made = []
+    monkeypatch.setattr(lungs, "LungMasker", lambda seg, mirror: made.append((seg, mirror)) or "masker")
+    monkeypatch.setattr(dataset, "CROP", None)
+    set_crop(TrainConfig(lung_mask=str(tmp_path), lung_mirror=mirror))
+    assert made == [(tmp_path / "segmenter.keras", mirror)] and dataset.CROP == "masker"

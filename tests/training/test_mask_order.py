@@ -74,7 +74,7 @@ def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(
     monkeypatch.setattr("pneumoscan.offline.ensure_offline", lambda: None)
     mask_order.main([str(tmp_path), *flags])
     segmenter = Path(flags[1]) if flags[:1] == ["--segmenter"] else None
-    assert asked == [(segmenter, flags[-1] if "--mirror" in flags else "midline")]
+    assert asked == [(segmenter, flags[-1] if "--mirror" in flags else None)]
     out = capsys.readouterr().out
     assert "| clean (masked after the squash) | 0.900 | 97.0% | 80.0% |" in out
     assert "films masked 9, kept whole 1" in out
