@@ -271,6 +271,27 @@ def lung_mask(
     from PIL import Image
     from scipy import ndimage
 
+    pieces = lung_pieces(prob)
+    if pieces is None:
+        return None
+    on, labels, lungs, areas = pieces
+    if mirror == "midline" or (mirror == "lost" and lost(areas)):
+        on = on | mirrored(on, midline(labels, lungs))
+    r = max(1, round(dilate * on.shape[0]))
+    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
+    on = ndimage.binary_closing(on, structure=disk)
+    on = ndimage.binary_fill_holes(on)
+    on = ndimage.binary_dilation(on, structure=disk)
+    h, w = shape
+    big = Image.fromarray(on.astype(np.uint8) * 255).resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(big) > 127
+
+
+def lung_pieces(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The segmenter's lungs without specks, or None when none are found: the pieces (bool), their
+    labels, and the two largest pieces' labels and areas (largest first), for the mirror rules."""
+    from scipy import ndimage
+
     on = prob > 0.5
     if on.mean() < 0.08:
         return None
@@ -281,16 +302,7 @@ def lung_mask(
     if on.mean() < 0.08:  # only specks: no lungs either
         return None
     lungs = kept[np.argsort(sizes[kept - 1])[::-1][:2]]
-    if mirror == "midline" or (mirror == "lost" and lost(sizes[lungs - 1])):
-        on |= mirrored(on, midline(labels, lungs))
-    r = max(1, round(dilate * on.shape[0]))
-    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
-    on = ndimage.binary_closing(on, structure=disk)
-    on = ndimage.binary_fill_holes(on)
-    on = ndimage.binary_dilation(on, structure=disk)
-    h, w = shape
-    big = Image.fromarray(on.astype(np.uint8) * 255).resize((w, h), Image.Resampling.BILINEAR)
-    return np.asarray(big) > 127
+    return on, labels, lungs, sizes[lungs - 1]
 
 
 def lost(areas: np.ndarray) -> bool:
