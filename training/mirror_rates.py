@@ -38,14 +38,14 @@ def hand_drawn(data: Path) -> dict[str, float]:
     }
 
 
-def validation(segmenter: Path, seed: int = 42) -> dict[str, float]:
+def validation(segmenter: Path, data: Path, seed: int = 42) -> dict[str, float]:
     """``lost_share`` of the segmenter's maps on the validation films, clean and shifted, by class."""
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset
     from training.lungs import LungCropper
     from training.train import TrainConfig, split_for
 
-    _, val_items, _ = split_for(TrainConfig())
+    _, val_items, _ = split_for(TrainConfig(data=str(data / "chest_xray" / "train")))
     dataset.CROP = None
     raw, y = dataset.load_arrays(val_items, InputSpec())
     seg = LungCropper(segmenter)
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     rates = {f"NLM hand-drawn, {k}": v for k, v in hand_drawn(args.data).items()}
     if args.segmenter:
-        rates |= {f"Guangzhou validation, {k}": v for k, v in validation(args.segmenter).items()}
+        rates |= {f"Guangzhou validation, {k}": v for k, v in validation(args.segmenter, args.data).items()}
     print("| films | mirrored by the lost rule |\n| --- | --- |")
     for name, share in rates.items():
         print(f"| {name} | {100 * share:.1f}% |")
