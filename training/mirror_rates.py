@@ -29,7 +29,10 @@ def hand_drawn(data: Path) -> dict[str, float]:
     from PIL import Image
 
     folder = data / "other_hospitals"
-    rows = [r for r in csv.DictReader(open(folder / "manifest.csv")) if r["mask"]]
+    if not (folder / "manifest.csv").is_file():
+        raise SystemExit(f"{folder}: no manifest.csv (the NLM hospitals' films and masks are not here)")
+    with open(folder / "manifest.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["mask"]]
     return {
         label: lost_share(
             np.asarray(Image.open(folder / r["mask"]), np.float32) / 255 for r in rows if r["label"] == label

@@ -46,3 +46,8 @@ def test_main_prints_a_row_per_group(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(mirror_rates, "hand_drawn", lambda data: {"normal": 0.011})
     mirror_rates.main(["--data", str(tmp_path)])
     assert "| NLM hand-drawn, normal | 1.1% |" in capsys.readouterr().out
+
+
+def test_missing_masks_say_so_instead_of_a_traceback(tmp_path):
+    with pytest.raises(SystemExit, match="no manifest.csv"):
+        mirror_rates.hand_drawn(tmp_path)
