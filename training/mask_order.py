@@ -22,6 +22,7 @@ validation scores (``training.shifted_threshold``'s rule), and the AUC.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
@@ -49,8 +50,21 @@ def figures(y: np.ndarray, threshold: float, z: np.ndarray) -> dict:
     return {"auc": M.roc_auc(y, z), "sensitivity": at["sensitivity"], "specificity": at["specificity"]}
 
 
-def orders(run_dir: Path, segmenter: Path | None = None, mirror: str | None = None) -> dict:
-    """Figures for the three copies of ``run_dir``'s validation films (see the module text)."""
+def keep_logits(path: Path, items, y: np.ndarray, logits: dict[str, np.ndarray]) -> None:
+    """One row per validation film and copy, so that ``training.blend_eval`` can pair this run's
+    films with another run's without scoring them again."""
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", *(f"logit_{k.replace(', ', '_').replace(' ', '_')}" for k in logits)])
+        for i, (p, _) in enumerate(items):
+            w.writerow([str(p), int(y[i]), *(f"{z[i]:.6f}" for z in logits.values())])
+
+
+def orders(
+    run_dir: Path, segmenter: Path | None = None, mirror: str | None = None, keep: Path | None = None
+) -> dict:
+    """Figures for the three copies of ``run_dir``'s validation films (see the module text);
+    with ``keep``, each film's logits are written there too (``keep_logits``)."""
     from training.predict_run import require_run
     from training.train import load_config
 
@@ -83,6 +97,8 @@ def orders(run_dir: Path, segmenter: Path | None = None, mirror: str | None = No
     if len(y_run) != len(y) or not np.array_equal(y_run, y.astype(int)):
         raise SystemExit(f"{run_dir}: val_predictions.csv does not list this config's validation films")
     t = M.threshold_for_sensitivity(y_run, z_run, TARGET)
+    if keep is not None:
+        keep_logits(keep, val_items, y_run, logits)
     return {
         "threshold": float(t),
         "segmenter": str(segmenter or segmenter_for(cfg)),
@@ -109,9 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     print("| run | copy | AUC | sensitivity | specificity |")
     print("| --- | --- | --- | --- | --- |")
     for run_dir in args.runs:
-        res = orders(run_dir, args.segmenter, args.mirror)
         name = "mask_order" + (f"-{args.segmenter.parent.name}" if args.segmenter else "")
         name += f"-{args.mirror}" if args.mirror else ""
+        res = orders(run_dir, args.segmenter, args.mirror, keep=run_dir / f"{name}_predictions.csv")
         (run_dir / f"{name}.json").write_text(json.dumps(res, indent=2))
         for name, f in res.items():
             if isinstance(f, dict) and "auc" in f:

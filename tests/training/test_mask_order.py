@@ -69,13 +69,25 @@ def test_main_prints_every_copy_and_keeps_the_figures_beside_the_run(
     res = {"threshold": 0.1, "clean (masked after the squash)": f, "masker": {"found": 9, "kept_whole": 1}}
     asked = []
     monkeypatch.setattr(
-        mask_order, "orders", lambda run_dir, segmenter, mirror: asked.append((segmenter, mirror)) or res
+        mask_order,
+        "orders",
+        lambda run_dir, segmenter, mirror, keep: asked.append((segmenter, mirror, keep)) or res,
     )
     monkeypatch.setattr("pneumoscan.offline.ensure_offline", lambda: None)
     mask_order.main([str(tmp_path), *flags])
     segmenter = Path(flags[1]) if flags[:1] == ["--segmenter"] else None
-    assert asked == [(segmenter, flags[-1] if "--mirror" in flags else None)]
+    keep = tmp_path / kept_as.replace(".json", "_predictions.csv")
+    assert asked == [(segmenter, flags[-1] if "--mirror" in flags else None, keep)]
     out = capsys.readouterr().out
     assert "| clean (masked after the squash) | 0.900 | 97.0% | 80.0% |" in out
     assert "films masked 9, kept whole 1" in out
     assert json.loads((tmp_path / kept_as).read_text()) == res
+
+
+def test_keep_logits_writes_one_row_per_film_and_copy(tmp_path):
+    items = [(Path("a/NORMAL/x.jpeg"), 0), (Path("a/PNEUMONIA/y.jpeg"), 1)]
+    logits = {"clean": np.array([-1.0, 2.0]), "shift, then mask": np.array([-0.5, 1.25])}
+    mask_order.keep_logits(tmp_path / "k.csv", items, np.array([0, 1]), logits)
+    lines = (tmp_path / "k.csv").read_text().splitlines()
+    assert lines[0] == "path,label,logit_clean,logit_shift_then_mask"
+    assert lines[1:] == ["a/NORMAL/x.jpeg,0,-1.000000,-0.500000", "a/PNEUMONIA/y.jpeg,1,2.000000,1.250000"]
