@@ -1,20 +1,22 @@
-"""``python -m training.blend_eval --masked RUN --unmasked RUN``: a masked and an unmasked model, averaged.
+"""``python -m training.blend_eval RUN_A RUN_B``: two runs' models averaged (a masked and an unmasked one).
 
 Why: the classifier trained on films masked to the lungs ranks a hospital it never saw better
 (fifteenth recipe: Shenzhen's adults 0.71-0.75 against 0.50-0.59), while the unmasked one keeps
 more of Guangzhou's normal films on another machine's copy of them (77-81% cleared against
 60-68%). Each may be right where the other is wrong; an average of their logits,
 ``w * masked + (1 - w) * unmasked``, is the cheapest way to find out whether one product can have
-both. Both runs must hold out the same hospital and split Guangzhou the same way (same seed).
+both. Two unmasked runs of different seeds are the control: an average of any two models ranks
+better than either, and that part of a gain is not the mask's. Both runs must hold out the same
+hospital and validate on the same Guangzhou films.
 
-For each weight ``w``: the threshold keeping 0.98 sensitivity on the blended clean validation
+For each weight ``w`` of the first run: the threshold keeping 0.98 sensitivity on the blended clean validation
 logits (the shipped default's rule), then AUC with a 95% stratified bootstrap interval,
 sensitivity and specificity (exact intervals) at it on
 
 - Guangzhou's validation films, clean;
-- their shifted copy in a product's order: the unmasked run's shifted copy, and the masked run's
-  scores for the same shifted films masked afterwards (``mask_order_predictions.csv``, written
-  by ``python -m training.mask_order RUN``);
+- their shifted copy in a product's order: an unmasked run's shifted copy, and for a masked run
+  the same shifted films masked afterwards (``mask_order_predictions.csv``, written by
+  ``python -m training.mask_order RUN``);
 - the held-out hospital, children and adults apart.
 
 Reads only the runs' prediction files: nothing is scored again.
@@ -56,44 +58,49 @@ def _paired(a: dict[str, dict], b: dict[str, dict], what: str) -> list[str]:
     return paths
 
 
-def load(masked: Path, unmasked: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Per group: labels ``y`` and the two runs' logits ``m`` (masked) and ``u`` (unmasked)."""
+def shifted(run: Path) -> dict[str, float]:
+    """Each validation film's logit on the shifted copy, in a product's order (see the module text)."""
+    cfg = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
+    if cfg.get("lung_mask"):
+        return {
+            p: float(r["logit_shift_then_mask"]) for p, r in _rows(run / "mask_order_predictions.csv").items()
+        }
+    return {p: float(r["logit_shifted"]) for p, r in _rows(run / "val_predictions.csv").items()}
+
+
+def load(a: Path, b: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Per group: labels ``y`` and the two runs' logits ``a`` and ``b``."""
     groups: dict[str, dict[str, np.ndarray]] = {}
-    vm, vu = _rows(masked / "val_predictions.csv"), _rows(unmasked / "val_predictions.csv")
-    sm = _rows(masked / "mask_order_predictions.csv")
-    paths = _paired(vm, vu, "validation")
-    _paired(vm, sm, "validation (mask_order_predictions.csv)")
-    y = np.array([int(vm[p]["label"]) for p in paths])
+    va, vb = _rows(a / "val_predictions.csv"), _rows(b / "val_predictions.csv")
+    paths = _paired(va, vb, "validation")
+    sa, sb = shifted(a), shifted(b)
+    if not set(paths) == set(sa) == set(sb):
+        raise SystemExit("validation: the shifted copy's scores do not list the validation films")
+    y = np.array([int(va[p]["label"]) for p in paths])
     groups["Guangzhou validation, clean"] = {
         "y": y,
-        "m": np.array([float(vm[p]["logit"]) for p in paths]),
-        "u": np.array([float(vu[p]["logit"]) for p in paths]),
+        "a": np.array([float(va[p]["logit"]) for p in paths]),
+        "b": np.array([float(vb[p]["logit"]) for p in paths]),
     }
-    groups[SHIFTED] = {
-        "y": y,
-        "m": np.array([float(sm[p]["logit_shift_then_mask"]) for p in paths]),
-        "u": np.array([float(vu[p]["logit_shifted"]) for p in paths]),
-    }
-    hm = _rows(masked / "heldout_hospital_predictions.csv")
-    hu = _rows(unmasked / "heldout_hospital_predictions.csv")
-    held = _paired(hm, hu, "held-out hospital")
+    groups[SHIFTED] = {"y": y, "a": np.array([sa[p] for p in paths]), "b": np.array([sb[p] for p in paths])}
+    ha = _rows(a / "heldout_hospital_predictions.csv")
+    hb = _rows(b / "heldout_hospital_predictions.csv")
     by: dict[str, list[str]] = {}
-    for p in held:
-        r = hm[p]
-        age = {"1": "children", "0": "adults"}.get(r["child"], "age not given")
-        by.setdefault(f"{r['hospital']} (held out), {age}", []).append(p)
+    for p in _paired(ha, hb, "held-out hospital"):
+        age = {"1": "children", "0": "adults"}.get(ha[p]["child"], "age not given")
+        by.setdefault(f"{ha[p]['hospital']} (held out), {age}", []).append(p)
     for name, ps in sorted(by.items()):
         groups[name] = {
-            "y": np.array([int(hm[p]["label"]) for p in ps]),
-            "m": np.array([float(hm[p]["logit"]) for p in ps]),
-            "u": np.array([float(hu[p]["logit"]) for p in ps]),
+            "y": np.array([int(ha[p]["label"]) for p in ps]),
+            "a": np.array([float(ha[p]["logit"]) for p in ps]),
+            "b": np.array([float(hb[p]["logit"]) for p in ps]),
         }
     return groups
 
 
 def blend(groups: dict[str, dict[str, np.ndarray]], w: float) -> dict[str, dict]:
-    """Figures for ``w * masked + (1 - w) * unmasked`` in every group, at the clean 0.98 rule."""
-    z = {k: w * g["m"] + (1 - w) * g["u"] for k, g in groups.items()}
+    """Figures for ``w * a + (1 - w) * b`` in every group, at the clean 0.98 rule."""
+    z = {k: w * g["a"] + (1 - w) * g["b"] for k, g in groups.items()}
     clean = "Guangzhou validation, clean"
     t = M.threshold_for_sensitivity(groups[clean]["y"], z[clean], TARGET)
     out = {}
@@ -112,18 +119,15 @@ def blend(groups: dict[str, dict[str, np.ndarray]], w: float) -> dict[str, dict]
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--masked", type=Path, required=True, help="a --lung-mask run (after mask_order)")
-    ap.add_argument(
-        "--unmasked", type=Path, required=True, help="the unmasked run holding out the same hospital"
-    )
-    ap.add_argument(
-        "--weights", type=float, nargs="+", default=list(WEIGHTS), help="the masked run's weights"
-    )
+    ap.add_argument("run_a", type=Path, help="a run (a --lung-mask one after python -m training.mask_order)")
+    ap.add_argument("run_b", type=Path, help="another run holding out the same hospital")
+    ap.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS), help="the first run's weights")
     ap.add_argument("--out", type=Path, help="also write the figures here (JSON)")
     args = ap.parse_args(argv)
-    groups = load(args.masked, args.unmasked)
+    groups = load(args.run_a, args.run_b)
     res = {str(w): blend(groups, w) for w in args.weights}
-    print("| masked weight | group | AUC (95% CI) | sensitivity | specificity |")
+    print(f"w: w * {args.run_a} + (1 - w) * {args.run_b}")
+    print("| w | group | AUC (95% CI) | sensitivity | specificity |")
     print("| --- | --- | --- | --- | --- |")
     for w, figs in res.items():
         for name, f in figs.items():

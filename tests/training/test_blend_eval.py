@@ -31,6 +31,7 @@ def _write(path: Path, header: list[str], rows: list[list]) -> None:
 def _run(root: Path, name: str, masked: bool) -> tuple[Path, dict[str, np.ndarray]]:
     run = root / name
     run.mkdir()
+    (run / "config.json").write_text(json.dumps({"lung_mask": "seg.keras" if masked else ""}))
     z = {
         k: RNG.normal(size=n) + 1.5 * y for k, n, y in [("v", 40, VAL_Y), ("s", 40, VAL_Y), ("h", 24, HELD_Y)]
     }
@@ -83,12 +84,18 @@ def test_each_group_is_the_weighted_logits_at_the_clean_rule(runs, w):
 
 def test_main_prints_every_weight_and_group_and_keeps_them(runs, tmp_path, capsys):
     m, _, u, _ = runs
-    blend_eval.main(
-        ["--masked", str(m), "--unmasked", str(u), "--weights", "0", "1", "--out", str(tmp_path / "b.json")]
-    )
+    blend_eval.main([str(m), str(u), "--weights", "0", "1", "--out", str(tmp_path / "b.json")])
     out = capsys.readouterr().out
     assert out.count("| 0.0 |") == 4 and out.count("| 1.0 |") == 4
     assert set(json.loads((tmp_path / "b.json").read_text())) == {"0.0", "1.0"}
+
+
+def test_two_unmasked_runs_blend_their_own_shifted_copies(tmp_path, monkeypatch):
+    monkeypatch.setattr("training.hospital_eval.BOOT", 20)
+    a, za = _run(tmp_path, "a", False)
+    b, zb = _run(tmp_path, "b", False)
+    res = blend_eval.blend(blend_eval.load(a, b), 0.5)
+    assert res[blend_eval.SHIFTED]["auc"] == pytest.approx(roc_auc_score(VAL_Y, (za["s"] + zb["s"]) / 2))
 
 
 def test_refuses_runs_that_do_not_list_the_same_films(runs):
