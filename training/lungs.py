@@ -355,9 +355,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="train on the shifted copy's kinds of change (measured with training.mask_order: no better)",
     )
+    ap.add_argument(
+        "--size", type=int, default=SIZE, help="input side (64: about a quarter of the time per film)"
+    )
     args = ap.parse_args(argv)
     t0 = time.time()
-    x, m, hs = load_masks(Path(args.data))
+    x, m, hs = load_masks(Path(args.data), args.size)
     hs = np.array(hs)
     print(f"{len(x)} films with masks loaded in {time.time() - t0:.0f}s", flush=True)
     out = Path(args.out) / time.strftime("lungs-%Y%m%d-%H%M%S")

@@ -230,15 +230,18 @@ class _FakeSegmenter:
             ["loho_dice.json", "segmenter-without-montgomery.keras", "segmenter-without-shenzhen.keras"],
         ),
         (["--all-only"], [10], []),
+        (["--all-only", "--size", "64"], [10], []),
     ],
 )
 def test_lungs_main_trains_the_hold_out_pair_unless_all_only(tmp_path, monkeypatch, flags, trained_on, files):
-    """--all-only skips the hold-out pair (and its Dice report) and keeps the segmenter on every mask."""
+    """--all-only skips the hold-out pair (and its Dice report) and keeps the segmenter on every mask;
+    --size loads the masks at another side."""
     from training import lungs
 
     x = np.zeros((10, 8, 8, 1), np.float32)
     hs = ["montgomery"] * 6 + ["shenzhen"] * 4
-    monkeypatch.setattr(lungs, "load_masks", lambda data: (x, x.copy(), hs))
+    loaded = []
+    monkeypatch.setattr(lungs, "load_masks", lambda data, size: loaded.append(size) or (x, x.copy(), hs))
     sizes = []
     monkeypatch.setattr(
         lungs, "train", lambda xs, ms, epochs, **kw: sizes.append(len(xs)) or _FakeSegmenter(len(xs))
@@ -246,6 +249,7 @@ def test_lungs_main_trains_the_hold_out_pair_unless_all_only(tmp_path, monkeypat
     lungs.main(["--out", str(tmp_path), *flags])
     (run,) = tmp_path.iterdir()
     assert sizes == trained_on
+    assert loaded == [64 if "64" in flags else lungs.SIZE]
     assert sorted(p.name for p in run.iterdir()) == sorted([*files, "segmenter.keras"])
     assert (run / "segmenter.keras").read_text() == "10"
 

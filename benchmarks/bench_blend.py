@@ -1,0 +1,94 @@
+"""What averaging a masked and an unmasked classifier would cost per film (prints figures; not a test).
+
+    python -m benchmarks.bench_blend runs/masked/lungs-<time>/segmenter.keras [--model assets/model.onnx]
+
+``training.blend_eval`` measures what the average of a masked and an unmasked model gains; a
+product would run, per film, the classifier twice (the film, then its lungs), the lung segmenter
+once and the mask's morphology (``training.lungs.lung_mask``). Issue 18 allows the model time 20%
+more than today's. This times each part in one process, interleaved so machine noise hits them
+alike: the shipped INT8 classifier, the segmenter exported to FP32 ONNX (tf2onnx, into a
+temporary folder; it is not quantized, an upper bound) and the morphology on a two-lung map,
+its mask made at the classifier's 224 x 224 (masking the squashed film instead of the full-size
+one changed no figure in ``training.mask_order``'s clean rows).
+Needs the ``train`` extra (TensorFlow for the export, SciPy for the morphology).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from convert.speed import images_per_second
+
+BATCH, THREADS = 16, 2
+
+
+def export_segmenter(keras_path: Path, out: Path) -> int:
+    """The segmenter as FP32 ONNX at ``out``; returns its input side."""
+    import keras
+    import tensorflow as tf
+    import tf2onnx
+
+    model = keras.models.load_model(keras_path, compile=False)
+    size = int(model.input_shape[1])
+    spec = (tf.TensorSpec((None, size, size, 1), tf.float32, name="image"),)
+    onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=17)
+    out.write_bytes(onnx_model.SerializeToString())
+    return size
+
+
+def two_lungs(size: int) -> np.ndarray:
+    """A lung probability map with two lung-shaped pieces, the smaller half the larger (mirrored)."""
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    right = ((xx - 0.3) / 0.14) ** 2 + ((yy - 0.5) / 0.3) ** 2 < 1
+    left = ((xx - 0.7) / 0.1) ** 2 + ((yy - 0.55) / 0.2) ** 2 < 1
+    return np.where(right | left, 0.95, 0.02)
+
+
+def morphology_per_second(size: int, seconds: float = 3.0, film: tuple[int, int] = (224, 224)) -> float:
+    from training.lungs import lung_mask
+
+    prob = two_lungs(size)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        lung_mask(prob, film, mirror="lost")
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("segmenter", type=Path, help="a training.lungs segmenter.keras")
+    ap.add_argument("--model", type=Path, default=Path("assets/model.onnx"), help="the INT8 classifier")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        seg = Path(tmp) / "segmenter.onnx"
+        size = export_segmenter(args.segmenter, seg)
+        rows = {
+            "classifier (INT8, 224)": [],
+            f"segmenter (FP32, {size})": [],
+            "mask morphology (224)": [],
+        }
+        for _ in range(args.rounds):
+            rows["classifier (INT8, 224)"].append(images_per_second(args.model, BATCH, THREADS))
+            rows[f"segmenter (FP32, {size})"].append(images_per_second(seg, BATCH, THREADS, size=size))
+            rows["mask morphology (224)"].append(morphology_per_second(size))
+    ms = {k: 1000 / max(v) for k, v in rows.items()}  # best round: the least disturbed
+    one = ms["classifier (INT8, 224)"]
+    print(f"batch {BATCH}, {THREADS} threads, best of {args.rounds} rounds of 3 s each")
+    print("| part | ms per film |")
+    print("| --- | --- |")
+    for k, v in ms.items():
+        print(f"| {k} | {v:.2f} |")
+    blend = 2 * one + sum(v for k, v in ms.items() if not k.startswith("classifier"))
+    print(f"| blend: classifier twice, segmenter, morphology | {blend:.2f} |")
+    print(f"blend / classifier alone: {blend / one:.2f}x (issue 18 allows 1.20x)")
+
+
+if __name__ == "__main__":
+    main()
