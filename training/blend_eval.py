@@ -9,8 +9,8 @@ both. Two unmasked runs of different seeds are the control: an average of any tw
 better than either, and that part of a gain is not the mask's. Both runs must hold out the same
 hospital and validate on the same Guangzhou films.
 
-For each weight ``w`` of the first run: the threshold keeping 0.98 sensitivity on the blended clean validation
-logits (the shipped default's rule), then AUC with a 95% stratified bootstrap interval,
+For each weight ``w`` of the first run: the threshold keeping 0.98 sensitivity on the blended
+clean validation logits (the shipped default's rule), then AUC with a 95% stratified bootstrap interval,
 sensitivity and specificity (exact intervals) at it on
 
 - Guangzhou's validation films, clean;
@@ -36,7 +36,7 @@ from training.hospital_eval import auc_ci, rate
 from training.shifted_threshold import TARGET
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-SHIFTED = "Guangzhou validation, shifted copy (shift, then mask)"
+SHIFTED = "Guangzhou validation, shifted copy (shift, then any mask)"
 
 
 def _rows(path: Path) -> dict[str, dict]:

@@ -16,7 +16,8 @@ run's: does a segmenter robust to other machines give it back its figures?). ``-
 them with another rule for bringing back a lost lung (``training.lungs.lung_mask``).
 
 For each, sensitivity and specificity at the 0.98-sensitivity threshold of the run's own clean
-validation scores (``training.shifted_threshold``'s rule), and the AUC.
+validation scores (``training.shifted_threshold``'s rule), and the AUC. Each film's logits are kept beside
+the run (``mask_order[...]_predictions.csv``) for ``training.blend_eval``.
 """
 
 from __future__ import annotations
