@@ -54,6 +54,8 @@ def resegmented(run_dir: Path, segmenter: Path, out: Path) -> Path:
         raise SystemExit(f"{run_dir}: not a --lung-mask run; it has no segmenter to replace")
     if not segmenter.is_file():
         raise SystemExit(f"{segmenter}: no such segmenter")
+    if out.resolve() == run_dir.resolve():
+        raise SystemExit(f"{out}: the copy needs a folder of its own (this is the run being copied)")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(run_dir / "best.keras", out / "best.keras")
     cfg["lung_mask"] = str(segmenter)

@@ -54,6 +54,17 @@ def test_resegmented_refuses_what_it_cannot_copy(tmp_path, lung_mask, segmenter_
     assert not (tmp_path / "copy").exists()
 
 
+def test_resegmented_never_writes_over_the_run_it_copies(tmp_path):
+    from training.predict_run import resegmented
+
+    run = _run(tmp_path, "runs/lungs-x/segmenter.keras")
+    seg = tmp_path / "seg64.keras"
+    seg.write_bytes(b"")
+    with pytest.raises(SystemExit, match="a folder of its own"):
+        resegmented(run, seg, tmp_path / "run" / ".." / "run")
+    assert "lungs-x" in (run / "config.json").read_text()
+
+
 @pytest.mark.parametrize("flags", [["--lung-mask", "seg.keras"], ["--out", "copy"]])
 def test_lung_mask_and_out_go_together(tmp_path, flags):
     with pytest.raises(SystemExit):
