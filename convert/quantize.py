@@ -25,12 +25,14 @@ class ImageReader:
         self.pos = 0
 
 
-def preprocess_files(paths: list[Path]) -> np.ndarray:
-    """The exact serving path: ``load_image`` then ``preprocess``."""
-    from pneumoscan.model.preprocess import preprocess
+def preprocess_files(paths: list[Path], spec=None) -> np.ndarray:
+    """The exact serving path: ``load_image`` then ``preprocess`` (at ``spec``'s size if given:
+    the lung segmenter's input is smaller than the classifier's)."""
+    from pneumoscan.model.preprocess import InputSpec, preprocess
     from pneumoscan.reading.loader import load_image
 
-    return np.stack([preprocess(load_image(p).pixels) for p in paths]).astype(np.float32)
+    spec = spec or InputSpec()
+    return np.stack([preprocess(load_image(p).pixels, spec) for p in paths]).astype(np.float32)
 
 
 def quantize(
