@@ -135,12 +135,12 @@ def _augment_shifted(x, m, seed):
     return equalize_tf(film), tf.round(both[..., 1:])
 
 
-def train(x, m, epochs: int, seed: int = 0, val=None, shift_aug: bool = False):
+def train(x, m, epochs: int, seed: int = 0, val=None, shift_aug: bool = False, widths=(16, 32, 64, 128)):
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    model = build_unet(x.shape[1])
+    model = build_unet(x.shape[1], widths)
 
     def dice_loss(y, logits):
         p = tf.sigmoid(logits)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from training import lung_graph  # noqa: F401  (registers its layer for load_model)
 from training.mixstyle import AFTER_BLOCKS, MixStyle
 
 WIDTHS = (32, 64, 128, 256)
@@ -54,16 +55,23 @@ def build_model(
     subtype: bool = True,
     hospitals: int = 0,
     mixstyle: float = 0.0,
+    lung_segmenter: str | None = None,
 ) -> keras.Model:
     """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}.
 
     ``hospitals`` > 0 adds a "hospital" head behind a gradient reversal (training only:
     the export reads the pneumonia and subtype heads). ``mixstyle`` > 0 mixes the early blocks'
     feature statistics between films with that chance a batch (``training.mixstyle``; the
-    identity at inference).
+    identity at inference). ``lung_segmenter``: a ``training.lung_graph`` segmenter, frozen, that
+    masks the input to the lungs inside the graph (the export and the ONNX model keep it).
     """
     inp = keras.Input((height, width, 1), name="image")
-    x = conv_bn_relu(inp, widths[0], stride=2, kernel=5, name="stem")  # 112
+    x = inp
+    if lung_segmenter:
+        from training.lung_graph import masked_input
+
+        x = masked_input(inp, keras.models.load_model(lung_segmenter, compile=False))
+    x = conv_bn_relu(x, widths[0], stride=2, kernel=5, name="stem")  # 112
     x = layers.MaxPooling2D(2, name="stem_pool")(x)  # 56
     mid = None
     for i, w in enumerate(widths):

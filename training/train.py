@@ -41,6 +41,7 @@ class TrainConfig:
     adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
+    lung_graph: str = ""  # training.lung_graph segmenter or run folder: the lung mask inside the model
     lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
     group_dro: float = (
@@ -82,6 +83,8 @@ def set_crop(cfg: TrainConfig) -> None:
     """Crop or mask every film to its lungs, where the run asks for it (experiments only)."""
     from training import dataset
 
+    if cfg.lung_graph and (cfg.lung_crop or cfg.lung_mask):
+        raise SystemExit("--lung-graph masks inside the model: not with --lung-crop or --lung-mask")
     if cfg.lung_crop:
         from training.lungs import LungCropper
 
@@ -180,6 +183,7 @@ def run(cfg: TrainConfig) -> Path:
         cfg.dropout,
         hospitals=len(HOSPITALS) if adversary else 0,
         mixstyle=cfg.mixstyle,
+        lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)

@@ -1,0 +1,81 @@
+"""What the in-graph lung mask costs per film (prints figures; not a test).
+
+    python -m benchmarks.bench_lung_graph runs/graph/lungs-<time>/segmenter.keras [--run RUN]
+
+``training.lung_graph`` puts a 32x32 segmenter and its morphology inside the classifier's graph;
+issue 18 allows the model time 20% more than today's. This builds the classifier twice, without
+and with the mask (random weights, or ``--run``: a trained ``--lung-graph`` run's checkpoint for
+the masked one; the cost of a graph does not depend on its weights), exports both with the
+convert path (tf2onnx, then INT8 calibrated on N Guangzhou training films) and times them
+interleaved in one process with the shipped INT8 model, so machine noise hits them alike.
+Needs the ``train`` extra (TensorFlow for the export).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from convert.speed import images_per_second
+
+BATCH, THREADS = 16, 2
+
+
+def build(out: Path, segmenter: Path, run: Path | None) -> dict[str, Path]:
+    """The plain and the masked classifier as Keras files in ``out``."""
+    from training.model import build_model
+
+    plain, masked = out / "plain.keras", out / "masked.keras"
+    build_model().save(plain)
+    if run:
+        masked.write_bytes((run / "best.keras").read_bytes())
+    else:
+        build_model(lung_segmenter=str(segmenter)).save(masked)
+    return {"plain": plain, "masked": masked}
+
+
+def main(argv: list[str] | None = None) -> None:
+    import numpy as np
+
+    from convert.export import export_onnx
+    from convert.quantize import preprocess_files, quantize
+    from training.split import list_images
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("segmenter", type=Path, help="a training.lung_graph segmenter.keras")
+    ap.add_argument("--run", type=Path, help="a trained --lung-graph run (its best.keras)")
+    ap.add_argument("--model", type=Path, default=Path("assets/model.onnx"), help="the shipped INT8 model")
+    ap.add_argument("--calib", type=int, default=100, help="Guangzhou training films that calibrate INT8")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args(argv)
+    items = list_images(args.data / "chest_xray" / "train")
+    calibration = preprocess_files([p for p, _ in items[:: max(1, len(items) // args.calib)][: args.calib]])
+    with tempfile.TemporaryDirectory() as tmp:
+        models = {"shipped (INT8)": args.model}
+        for name, keras_path in build(Path(tmp), args.segmenter, args.run).items():
+            fp32 = Path(tmp) / f"{name}.onnx"
+            export_onnx([keras_path], fp32)
+            int8 = Path(tmp) / f"{name}_int8.onnx"
+            quantize(fp32, int8, calibration)
+            models[f"{name} (FP32)"], models[f"{name} (INT8)"] = fp32, int8
+        rows: dict[str, list[float]] = {k: [] for k in models}
+        for _ in range(args.rounds):
+            for k, path in models.items():
+                rows[k].append(images_per_second(path, BATCH, THREADS))
+    ms = {k: 1000 / max(v) for k, v in rows.items()}  # best round: the least disturbed
+    print(f"batch {BATCH}, {THREADS} threads, best of {args.rounds} rounds of 3 s each")
+    print("| model | ms per film |")
+    print("| --- | --- |")
+    for k, v in ms.items():
+        print(f"| {k} | {v:.2f} |")
+    for kind in ("FP32", "INT8"):
+        print(f"masked / plain, {kind}: {ms[f'masked ({kind})'] / ms[f'plain ({kind})']:.2f}x")
+    ratio = ms["masked (INT8)"] / ms["shipped (INT8)"]
+    print(f"masked INT8 / shipped INT8: {ratio:.2f}x (issue 18 allows 1.20x)")
+    print(f"(calibrated on {len(calibration)} films; {np.round(ms['plain (INT8)'], 2)} ms plain INT8)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The lung mask inside the classifier's graph (training.lung_graph)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from training.lung_graph import POOL, LungMaskOps, pooled  # noqa: E402
+
+OUT, IN = -4.0, 4.0  # segmenter logits: no lung, lung
+
+
+def _two_lungs() -> np.ndarray:
+    lg = np.full((1, 32, 32, 1), OUT, np.float32)
+    lg[0, 6:26, 4:13] = IN
+    lg[0, 6:26, 19:28] = IN
+    return lg
+
+
+def _mask(lg: np.ndarray) -> np.ndarray:
+    return np.asarray(LungMaskOps().soft(lg, (224, 224)))[0, ..., 0] > 0.5
+
+
+def _cell(m: np.ndarray, row: int, col: int) -> bool:
+    """The mask at the centre of a 32x32 map cell."""
+    return bool(m[row * POOL + POOL // 2, col * POOL + POOL // 2])
+
+
+@pytest.mark.parametrize(
+    ("hole", "cell"),
+    [((slice(12, 18), slice(6, 11)), (15, 8)), ((slice(10, 13), slice(21, 26)), (11, 23))],
+)
+def test_a_consolidation_inside_a_lung_is_kept(hole, cell):
+    """What the segmenter misses inside a lung (lung on all four sides) is never masked away."""
+    lg = _two_lungs()
+    lg[0, hole[0], hole[1]] = OUT
+    m = _mask(lg)
+    assert _cell(m, *cell)
+    assert not _cell(m, 15, 16)  # the mediastinum between the lungs stays out
+    assert not _cell(m, 1, 1) and not _cell(m, 30, 16)  # corners and below the lungs stay out
+
+
+def test_a_lost_lung_comes_back_mirrored():
+    lg = _two_lungs()
+    lg[0, :, 19:28] = OUT  # the segmenter lost the whole right side of the image
+    m = _mask(lg)
+    assert _cell(m, 15, 23) and _cell(m, 8, 20)
+    assert not _cell(m, 15, 16)
+
+
+def test_two_found_lungs_are_not_mirrored():
+    lg = _two_lungs()
+    lg[0, 6:12, 19:28] = OUT  # the right lung found smaller, but over LOST of the left
+    assert not _cell(_mask(lg), 8, 23)
+
+
+@pytest.mark.parametrize("speck", [(0, 0), (30, 30), (2, 16)])
+def test_specks_go_and_only_specks_keeps_the_film_whole(speck):
+    lg = _two_lungs()
+    lg[0, speck[0], speck[1]] = IN
+    assert not _cell(_mask(lg), *speck)
+    only = np.full_like(lg, OUT)
+    only[0, speck[0], speck[1]] = IN
+    assert _mask(only).all()  # no lungs found: the film stays whole
+
+
+def test_the_layer_blanks_outside_and_keeps_inside():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-1, 1, (1, 224, 224, 1)).astype(np.float32)
+    lg = _two_lungs()
+    out = np.asarray(LungMaskOps()([image, lg]))[0, ..., 0]
+    soft = np.asarray(LungMaskOps().soft(lg, (224, 224)))[0, ..., 0]
+    inside, outside = soft == 1.0, soft == 0.0
+    assert inside.any() and outside.any()
+    assert np.allclose(out[inside], image[0, ..., 0][inside], atol=1e-6)
+    assert np.allclose(out[outside], -1.0, atol=1e-6)
+    edge = ~inside & ~outside  # a ramp: between the film and black
+    assert np.allclose(out[edge], (image[0, ..., 0][edge] + 1) * soft[edge] - 1, atol=1e-5)
+
+
+def test_pooled_is_the_average_of_each_block():
+    x = np.arange(2 * 14 * 14, dtype=np.float32).reshape(2, 14, 14, 1)
+    p = pooled(x)
+    assert p.shape == (2, 2, 2, 1)
+    assert p[1, 1, 0, 0] == pytest.approx(x[1, 7:14, 0:7, 0].mean())
+
+
+@pytest.fixture(scope="module")
+def masked_model(tmp_path_factory):
+    """A classifier (random weights) with a small untrained 32 segmenter built in, saved and loaded."""
+    import keras
+
+    from training.lungs import build_unet
+    from training.model import build_model
+
+    d = tmp_path_factory.mktemp("graph")
+    build_unet(32, widths=(4, 8)).save(d / "segmenter.keras")
+    build_model(widths=(8, 8, 8, 8), lung_segmenter=str(d / "segmenter.keras")).save(d / "best.keras")
+    return d, keras.models.load_model(d / "best.keras")
+
+
+def test_the_segmenter_is_frozen_and_survives_save_and_load(masked_model):
+    _, model = masked_model
+    assert model.get_layer("lung_mask").__class__ is LungMaskOps
+    assert not model.get_layer("lung_unet").trainable
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 224, 224, 1)).astype(np.float32)
+    assert np.isfinite(np.asarray(model(x, training=False)["logit"])).all()
+
+
+@pytest.mark.slow
+def test_the_masked_model_exports_to_onnx_with_parity(masked_model, tmp_path):
+    from convert.export import export_onnx
+    from convert.verify import onnx_outputs
+
+    d, _ = masked_model
+    exported = export_onnx([d / "best.keras"], tmp_path / "model.onnx")
+    x = np.random.default_rng(2).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
+    want = [np.asarray(o) for o in exported(x, training=False)]
+    got = onnx_outputs(tmp_path / "model.onnx", x)
+    for w, g in zip(want, got.values()):
+        assert np.abs(w - g).max() < 1e-4
+
+
+def test_lung_graph_is_not_stacked_on_the_other_masks(tmp_path):
+    from training.train import TrainConfig, set_crop
+
+    with pytest.raises(SystemExit, match="--lung-graph"):
+        set_crop(TrainConfig(lung_graph="seg.keras", lung_mask="seg.keras"))

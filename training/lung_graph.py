@@ -1,0 +1,203 @@
+"""``python -m training.lung_graph``: the lung mask inside the classifier's graph (issue 18, items 3, 6).
+
+Why: the masked classifier (``training.lungs.LungMasker``) takes hospital signatures away, but in a
+product its mask costs 3.5-15 times the classifier (a segmenter at 64-128 on each film, SciPy's
+morphology, a second preprocessing; ``benchmarks/bench_blend.py``); the issue allows +20%. Here
+the segmenter reads the classifier's own input averaged in 7x7 blocks (224 -> 32), and the
+morphology is pooling and cumulative sums on that 32x32 map, all layers of the one Keras model:
+it exports with tf2onnx and quantizes with the classifier, and training sees the film in the
+order a product does (core preprocessing, then the mask), so there is no mask-order gap.
+
+Kept from ``lungs.lung_mask``: no lungs found (under 8% of the map) keeps the film whole; a lung
+that looks lost (one half of the map under ``LOST`` of the other's lung) comes back mirrored about
+the image's centre, so that a consolidation the segmenter missed is never masked away; holes
+(lung on all four sides) filled; closed and dilated by a cell (3% of the side). Not kept: the crop
+to the lungs' box, connected components (a lung cell with under ``SPECK`` of its 5x5 neighbours in
+the lungs is a speck instead), the midline from the
+lungs' centres. This module trains the 32 segmenter (leave-one-hospital-out Dice and the share of
+true lung the mask keeps, like ``training.lungs``); ``training.train --lung-graph`` builds it in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from training.lungs import LOST
+
+POOL = 7  # 224 / 7 = 32 cells a side
+SPECK = 0.2  # a lung cell with fewer of its 5x5 neighbours in the lungs is a speck
+FOUND = 0.08  # under this share of the map the segmenter found no lungs: the film stays whole
+
+
+@keras.saving.register_keras_serializable(package="pneumoscan")
+class LungMaskOps(layers.Layer):
+    """[image (B, H, W, 1) in [-1, 1], lung logits (B, h, w, 1)] -> the image at -1 outside its lungs."""
+
+    def __init__(self, lost: float = LOST, found: float = FOUND, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lost, self.found = lost, found
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "lost": self.lost, "found": self.found}
+
+    def mask(self, logits):
+        """The mask on the segmenter's map, 1 in the lungs."""
+        import tensorflow as tf
+
+        def grow(t):
+            return tf.nn.max_pool2d(t, 3, 1, "SAME")
+
+        def shrink(t):  # (closing is grow, then shrink)
+            return -tf.nn.max_pool2d(-t, 3, 1, "SAME")
+
+        on = tf.cast(logits > 0, tf.float32)
+        crowd = tf.nn.avg_pool2d(on, 5, 1, "SAME")  # lung's share of each cell's 5x5 neighbours
+        on = on * tf.cast(crowd >= SPECK, tf.float32)  # specks of a cell or two go; thin rims stay
+        sides = [tf.math.cumsum(on, axis=a, reverse=r) > 0 for a in (1, 2) for r in (False, True)]
+        on = tf.maximum(on, tf.cast(tf.reduce_all(tf.stack(sides), axis=0), tf.float32))  # holes
+        half = tf.shape(on)[2] // 2  # shapes are unknown while tracing the training step
+        left = tf.reduce_sum(on[:, :, :half], axis=[1, 2, 3])
+        right = tf.reduce_sum(on[:, :, -half:], axis=[1, 2, 3])
+        lost = tf.cast(tf.minimum(left, right) < self.lost * tf.maximum(left, right), tf.float32)
+        on = tf.maximum(on, on[:, :, ::-1] * lost[:, None, None, None])
+        on = grow(shrink(grow(on)))  # closed, then dilated
+        none = tf.cast(tf.reduce_mean(on, axis=[1, 2, 3]) < self.found, tf.float32)
+        on = tf.maximum(on, none[:, None, None, None])
+        return on
+
+    def soft(self, logits, shape):
+        """The mask at the film's ``shape`` (H, W): 1 in the lungs, 0 outside, a ramp between."""
+        import tensorflow as tf
+
+        return tf.image.resize(self.mask(logits), shape, method="bilinear")
+
+    def call(self, inputs):
+        """The film times the mask, -1 outside; the mask's edge a 7-pixel ramp (bilinear).
+
+        Written so that nothing at the film's size is a tensor-and-scalar operation: ONNX Runtime
+        1.32 took 17 ms per 16 films for ``image + 1``, against 0.4 for the sum of two
+        tensors of the same shape. ``resize(on - 1) == resize(on) - 1`` (bilinear weights sum to 1).
+        """
+        import tensorflow as tf
+
+        image, logits = inputs
+        on = self.mask(logits)
+        shape = tf.shape(image)[1:3]
+        soft = tf.image.resize(on, shape, method="bilinear")
+        return image * soft + tf.image.resize(on - 1.0, shape, method="bilinear")
+
+
+def masked_input(image, segmenter: keras.Model):
+    """The classifier's input tensor, masked to the lungs by the frozen ``segmenter``."""
+    segmenter.trainable = False
+    small = layers.AveragePooling2D(POOL, name="lung_pool")(image)
+    return LungMaskOps(name="lung_mask")([image, segmenter(small)])
+
+
+def pooled(x: np.ndarray) -> np.ndarray:
+    """(N, H, W, 1) -> (N, H/POOL, W/POOL, 1): the segmenter's view of the classifier's input."""
+    n, h, w, c = x.shape
+    return x.reshape(n, h // POOL, POOL, w // POOL, POOL, c).mean(axis=(2, 4))
+
+
+def mask_report(segmenter: keras.Model, x: np.ndarray, m: np.ndarray) -> dict:
+    """Dice at 32, and what the in-graph mask does at 224 against the true lungs (``m`` at 224)."""
+    from training.lungs import _dice
+
+    small = pooled(x)
+    logits = np.asarray(segmenter.predict(small, verbose=0))
+    dice = _dice(1 / (1 + np.exp(-logits)), pooled(m) > 0.5)
+    ops = LungMaskOps()
+    mask = np.concatenate(
+        [np.asarray(ops.soft(logits[i : i + 64], x.shape[1:3])) for i in range(0, len(x), 64)]
+    )
+    truth = m > 0.5
+    kept = ((mask > 0.5) * truth).sum(axis=(1, 2, 3)) / np.maximum(truth.sum(axis=(1, 2, 3)), 1)
+    share = mask.mean(axis=(1, 2, 3))
+    return {
+        "films": len(x),
+        "dice_mean": float(dice.mean()),
+        "dice_p05": float(np.percentile(dice, 5)),
+        "mask_keeps_lung_mean": float(kept.mean()),
+        "mask_keeps_lung_p05": float(np.percentile(kept, 5)),
+        "mask_keeps_below_0.95": int((kept < 0.95).sum()),
+        "film_share_kept_mean": float(share.mean()),
+        "kept_whole": int((share > 0.999).sum()),
+    }
+
+
+def guangzhou_report(segmenter: keras.Model, data: Path, n: int = 400) -> dict:
+    """How the mask treats Guangzhou's children (no masks there): films kept whole, share kept."""
+    from convert.quantize import preprocess_files
+    from training.split import list_images
+
+    items = list_images(data / "chest_xray" / "train")
+    x = preprocess_files([p for p, _ in items[:: max(1, len(items) // n)][:n]])
+    logits = np.asarray(segmenter.predict(pooled(x), verbose=0))
+    share = np.asarray(LungMaskOps().soft(logits, x.shape[1:3])).mean(axis=(1, 2, 3))
+    return {
+        "films": len(x),
+        "film_share_kept_mean": float(share.mean()),
+        "kept_whole": int((share > 0.999).sum()),
+    }
+
+
+def report(out: Path, data: Path, x: np.ndarray, m: np.ndarray, hs: np.ndarray) -> dict:
+    """The mask's figures for the segmenters in ``out``: each held-out hospital by the segmenter
+    trained without it, Guangzhou by the one trained on all masks."""
+    rows = {}
+    for held in ("montgomery", "shenzhen"):
+        seg = keras.models.load_model(out / f"segmenter-without-{held}.keras", compile=False)
+        rows[held] = mask_report(seg, x[hs == held], m[hs == held])
+        print(f"held out {held}: {rows[held]}", flush=True)
+    seg = keras.models.load_model(out / "segmenter.keras", compile=False)
+    rows["guangzhou (all masks)"] = guangzhou_report(seg, data)
+    print(f"guangzhou: {rows['guangzhou (all masks)']}", flush=True)
+    (out / "loho_dice.json").write_text(json.dumps(rows, indent=2))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pneumoscan.offline import ensure_offline
+    from training.lungs import load_masks, train
+
+    ensure_offline()
+    ap = argparse.ArgumentParser(
+        description="Train the 32x32 segmenter of the in-graph lung mask (LOHO, then on all masks)."
+    )
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--out", default="runs")
+    ap.add_argument("--widths", default="16,32,64,128", help="the U-Net's channels a level")
+    ap.add_argument("--report", type=Path, help="only measure the segmenters of this folder again")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    x, m, hs = load_masks(Path(args.data), POOL * 32)
+    hs = np.array(hs)
+    print(f"{len(x)} films with masks loaded in {time.time() - t0:.0f}s", flush=True)
+    if args.report:
+        report(args.report, Path(args.data), x, m, hs)
+        return
+    small, small_m = pooled(x), (pooled(m) > 0.5).astype(np.float32)
+    widths = tuple(int(w) for w in args.widths.split(","))
+    out = Path(args.out) / time.strftime("lungs-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    for held in ("montgomery", "shenzhen"):
+        tr = hs != held
+        train(small[tr], small_m[tr], args.epochs, widths=widths).save(
+            out / f"segmenter-without-{held}.keras"
+        )
+    train(small, small_m, args.epochs, widths=widths).save(out / "segmenter.keras")
+    report(out, Path(args.data), x, m, hs)
+    print(f"done in {time.time() - t0:.0f}s; {out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
