@@ -56,6 +56,7 @@ def build_model(
     hospitals: int = 0,
     mixstyle: float = 0.0,
     lung_segmenter: str | None = None,
+    lung_intensity: str = "film",
 ) -> keras.Model:
     """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}.
 
@@ -63,14 +64,15 @@ def build_model(
     the export reads the pneumonia and subtype heads). ``mixstyle`` > 0 mixes the early blocks'
     feature statistics between films with that chance a batch (``training.mixstyle``; the
     identity at inference). ``lung_segmenter``: a ``training.lung_graph`` segmenter, frozen, that
-    masks the input to the lungs inside the graph (the export and the ONNX model keep it).
+    masks the input to the lungs inside the graph (the export and the ONNX model keep it);
+    ``lung_intensity``: ``training.lung_graph.INTENSITIES``.
     """
     inp = keras.Input((height, width, 1), name="image")
     x = inp
     if lung_segmenter:
         from training.lung_graph import masked_input
 
-        x = masked_input(inp, keras.models.load_model(lung_segmenter, compile=False))
+        x = masked_input(inp, keras.models.load_model(lung_segmenter, compile=False), lung_intensity)
     x = conv_bn_relu(x, widths[0], stride=2, kernel=5, name="stem")  # 112
     x = layers.MaxPooling2D(2, name="stem_pool")(x)  # 56
     mid = None

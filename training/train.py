@@ -42,6 +42,7 @@ class TrainConfig:
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
     lung_graph: str = ""  # training.lung_graph segmenter or run folder: the lung mask inside the model
+    lung_graph_intensity: str = "film"  # "lungs": standardised within the lungs (lung_graph.INTENSITIES)
     lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
     group_dro: float = (
@@ -184,6 +185,7 @@ def run(cfg: TrainConfig) -> Path:
         hospitals=len(HOSPITALS) if adversary else 0,
         mixstyle=cfg.mixstyle,
         lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
+        lung_intensity=cfg.lung_graph_intensity,
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)

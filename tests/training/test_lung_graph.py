@@ -128,3 +128,23 @@ def test_lung_graph_is_not_stacked_on_the_other_masks(tmp_path):
 
     with pytest.raises(SystemExit, match="--lung-graph"):
         set_crop(TrainConfig(lung_graph="seg.keras", lung_mask="seg.keras"))
+
+
+def test_lungs_standardised_do_not_see_how_bright_the_film_came_out():
+    """``intensity="lungs"``: a film whose lungs came out brighter and flatter (another hospital's
+    surroundings changed the equalisation) gives the classifier the same lungs."""
+    rng = np.random.default_rng(3)
+    image = rng.uniform(-1, 1, (1, 224, 224, 1)).astype(np.float32)
+    lg = _two_lungs()
+    ops = LungMaskOps(intensity="lungs")
+    a = np.asarray(ops([image, lg]))[0, ..., 0]
+    b = np.asarray(ops([0.5 * image + 0.3, lg]))[0, ..., 0]
+    inside = np.asarray(ops.soft(lg, (224, 224)))[0, ..., 0] == 1.0
+    assert np.allclose(a[inside], b[inside], atol=1e-2)
+    assert abs(a[inside].mean()) < 0.05 and abs(a[inside].std() - 0.5) < 0.05
+    assert np.allclose(a[~inside & (np.asarray(ops.soft(lg, (224, 224)))[0, ..., 0] == 0)], -1.0)
+
+
+def test_an_unknown_intensity_is_refused():
+    with pytest.raises(ValueError, match="intensity"):
+        LungMaskOps(intensity="equalised")
