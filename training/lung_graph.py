@@ -60,20 +60,19 @@ class LungMaskOps(layers.Layer):
         def shrink(t):  # (closing is grow, then shrink)
             return -tf.nn.max_pool2d(-t, 3, 1, "SAME")
 
-        on = tf.cast(logits > 0, tf.float32)
+        on = tf.cast(logits > _const(0.0), tf.float32)
         crowd = tf.nn.avg_pool2d(on, 5, 1, "SAME")  # lung's share of each cell's 5x5 neighbours
-        on = on * tf.cast(crowd >= SPECK, tf.float32)  # specks of a cell or two go; thin rims stay
-        sides = [tf.math.cumsum(on, axis=a, reverse=r) > 0 for a in (1, 2) for r in (False, True)]
+        on = on * tf.cast(crowd >= _const(SPECK), tf.float32)  # specks of a cell or two go; thin rims stay
+        sides = [tf.math.cumsum(on, axis=a, reverse=r) > _const(0.0) for a in (1, 2) for r in (False, True)]
         on = tf.maximum(on, tf.cast(tf.reduce_all(tf.stack(sides), axis=0), tf.float32))  # holes
-        half = tf.shape(on)[2] // 2  # shapes are unknown while tracing the training step
+        half = _side(on, 2) // 2
         left = tf.reduce_sum(on[:, :, :half], axis=[1, 2, 3])
         right = tf.reduce_sum(on[:, :, -half:], axis=[1, 2, 3])
         lost = tf.cast(tf.minimum(left, right) < self.lost * tf.maximum(left, right), tf.float32)
         on = tf.maximum(on, on[:, :, ::-1] * lost[:, None, None, None])
         on = grow(shrink(grow(on)))  # closed, then dilated
         none = tf.cast(tf.reduce_mean(on, axis=[1, 2, 3]) < self.found, tf.float32)
-        on = tf.maximum(on, none[:, None, None, None])
-        return on
+        return tf.maximum(on, none[:, None, None, None])
 
     def soft(self, logits, shape):
         """The mask at the film's ``shape`` (H, W): 1 in the lungs, 0 outside, a ramp between."""
@@ -88,18 +87,12 @@ class LungMaskOps(layers.Layer):
         standard deviations to 1). Why: the core equalises the whole film, so what lies outside
         the lungs (a hospital's borders, collimation, the body's size) still sets how bright the
         lungs come out; the masked recipes of ``training.lungs`` equalised after the mask.
-        Nothing at the film's size is an operation with a rank-0 or rank-1 constant: ONNX Runtime
-        1.32 took 17-22 ms per 16 films for ``image + 1`` (shape (1,)), 0.3-0.4 ms with a
-        (1, 1, 1, 1) or (16, 1, 1, 1) one. ``resize(on - 1) == resize(on) - 1`` (bilinear weights
-        sum to 1).
         """
         import tensorflow as tf
 
         image, logits = inputs
-        on = self.mask(logits)
-        shape = tf.shape(image)[1:3]
-        soft = tf.image.resize(on, shape, method="bilinear")
-        below = tf.image.resize(on - 1.0, shape, method="bilinear")  # 0 in the lungs, -1 outside
+        soft = self.soft(logits, (_side(image, 1), _side(image, 2)))
+        below = soft - _const(1.0)  # 0 in the lungs, -1 outside
         if self.intensity == "film":
             return image * soft + below
         n = tf.reduce_sum(soft, axis=[1, 2, 3], keepdims=True) + 1.0
@@ -108,6 +101,23 @@ class LungMaskOps(layers.Layer):
         var = tf.reduce_sum(inside * image, axis=[1, 2, 3], keepdims=True) / n - mean * mean
         scale = 0.5 * tf.math.rsqrt(tf.maximum(var, 1e-4))
         return (image - mean) * scale * soft + below
+
+
+def _const(value: float):
+    """A (1, 1, 1, 1) constant. Why: ONNX Runtime 1.32 runs an elementwise operation between a
+    (N, H, W, 1) tensor and a rank-0 or shape-(1,) constant one element at a time (``image + 1``:
+    17-22 ms per 16 films at 224), with a (1, 1, 1, 1) one in 0.3-0.4 ms."""
+    import tensorflow as tf
+
+    return tf.constant(value, tf.float32, shape=(1, 1, 1, 1))
+
+
+def _side(t, axis: int):
+    """A static side where the graph knows it (export), else the dynamic one (training's trace):
+    dynamic shapes cost a chain of Shape/Slice/Cast nodes in the ONNX graph."""
+    import tensorflow as tf
+
+    return t.shape[axis] if t.shape[axis] is not None else tf.shape(t)[axis]
 
 
 def masked_input(image, segmenter: keras.Model, intensity: str = "film"):
