@@ -87,8 +87,8 @@ def test_pooled_is_the_average_of_each_block():
     assert p[1, 1, 0, 0] == pytest.approx(x[1, 7:14, 0:7, 0].mean())
 
 
-@pytest.fixture(scope="module")
-def masked_model(tmp_path_factory):
+@pytest.fixture(scope="module", params=["film", "lungs"])
+def masked_model(tmp_path_factory, request):
     """A classifier (random weights) with a small untrained 32 segmenter built in, saved and loaded."""
     import keras
 
@@ -97,13 +97,16 @@ def masked_model(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("graph")
     build_unet(32, widths=(4, 8)).save(d / "segmenter.keras")
-    build_model(widths=(8, 8, 8, 8), lung_segmenter=str(d / "segmenter.keras")).save(d / "best.keras")
+    build_model(
+        widths=(8, 8, 8, 8), lung_segmenter=str(d / "segmenter.keras"), lung_intensity=request.param
+    ).save(d / "best.keras")
     return d, keras.models.load_model(d / "best.keras")
 
 
 def test_the_segmenter_is_frozen_and_survives_save_and_load(masked_model):
     _, model = masked_model
     assert model.get_layer("lung_mask").__class__ is LungMaskOps
+    assert model.get_layer("lung_mask").intensity in ("film", "lungs")  # kept through save and load
     assert not model.get_layer("lung_unet").trainable
     x = np.random.default_rng(1).uniform(-1, 1, (2, 224, 224, 1)).astype(np.float32)
     assert np.isfinite(np.asarray(model(x, training=False)["logit"])).all()
