@@ -161,11 +161,14 @@ def mask_report(segmenter: keras.Model, x: np.ndarray, m: np.ndarray) -> dict:
 
 def guangzhou_report(segmenter: keras.Model, data: Path, n: int = 400) -> dict:
     """How the mask treats Guangzhou's children (no masks there): films kept whole, share kept."""
-    from convert.quantize import preprocess_files
+    from pneumoscan.model.preprocess import InputSpec, preprocess
+    from pneumoscan.reading.loader import load_image
     from training.split import list_images
 
     items = list_images(data / "chest_xray" / "train")
-    x = preprocess_files([p for p, _ in items[:: max(1, len(items) // n)][:n]])
+    x = np.stack(
+        [preprocess(load_image(p).pixels, InputSpec()) for p, _ in items[:: max(1, len(items) // n)][:n]]
+    )
     logits = np.asarray(segmenter.predict(pooled(x), verbose=0))
     share = np.asarray(LungMaskOps().soft(logits, x.shape[1:3])).mean(axis=(1, 2, 3))
     return {
