@@ -13,9 +13,11 @@ that looks lost (one half of the map under ``LOST`` of the other's lung) comes b
 the image's centre, so that a consolidation the segmenter missed is never masked away; holes
 (lung on all four sides) filled; closed and dilated by a cell (3% of the side). Not kept: the crop
 to the lungs' box, connected components (a lung cell with under ``SPECK`` of its 5x5 neighbours in
-the lungs is a speck instead), the midline from the
-lungs' centres. This module trains the 32 segmenter (leave-one-hospital-out Dice and the share of
-true lung the mask keeps, like ``training.lungs``); ``training.train --lung-graph`` builds it in.
+the lungs is a speck instead), the midline from the lungs' centres. This module trains the 32
+segmenter (leave-one-hospital-out Dice and the share of true lung the mask keeps, like
+``training.lungs``); ``training.train --lung-graph`` builds it in (``--lung-graph-intensity lungs``:
+the lungs' pixels standardised as well, ``LungMaskOps.call``). Measured: ``docs/hospitals.md``,
+seventeenth.
 """
 
 from __future__ import annotations
