@@ -16,7 +16,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from training import lung_graph  # noqa: F401  (registers its layer for load_model)
+from training import lung_graph  # also registers its layer for load_model
 from training.mixstyle import AFTER_BLOCKS, MixStyle
 
 WIDTHS = (32, 64, 128, 256)
@@ -70,9 +70,9 @@ def build_model(
     inp = keras.Input((height, width, 1), name="image")
     x = inp
     if lung_segmenter:
-        from training.lung_graph import masked_input
-
-        x = masked_input(inp, keras.models.load_model(lung_segmenter, compile=False), lung_intensity)
+        x = lung_graph.masked_input(
+            inp, keras.models.load_model(lung_segmenter, compile=False), lung_intensity
+        )
     x = conv_bn_relu(x, widths[0], stride=2, kernel=5, name="stem")  # 112
     x = layers.MaxPooling2D(2, name="stem_pool")(x)  # 56
     mid = None

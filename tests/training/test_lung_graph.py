@@ -126,7 +126,7 @@ def test_the_masked_model_exports_to_onnx_with_parity(masked_model, tmp_path):
         assert np.abs(w - g).max() < 1e-4
 
 
-def test_lung_graph_is_not_stacked_on_the_other_masks(tmp_path):
+def test_lung_graph_is_not_stacked_on_the_other_masks():
     from training.train import TrainConfig, set_crop
 
     with pytest.raises(SystemExit, match="--lung-graph"):
