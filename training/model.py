@@ -57,6 +57,7 @@ def build_model(
     mixstyle: float = 0.0,
     lung_segmenter: str | None = None,
     lung_intensity: str = "film",
+    lung_crop: bool = False,
 ) -> keras.Model:
     """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}.
 
@@ -65,13 +66,13 @@ def build_model(
     feature statistics between films with that chance a batch (``training.mixstyle``; the
     identity at inference). ``lung_segmenter``: a ``training.lung_graph`` segmenter, frozen, that
     masks the input to the lungs inside the graph (the export and the ONNX model keep it);
-    ``lung_intensity``: ``training.lung_graph.INTENSITIES``.
+    ``lung_intensity``: ``training.lung_graph.INTENSITIES``; ``lung_crop``: cropped to the lungs' box.
     """
     inp = keras.Input((height, width, 1), name="image")
     x = inp
     if lung_segmenter:
         x = lung_graph.masked_input(
-            inp, keras.models.load_model(lung_segmenter, compile=False), lung_intensity
+            inp, keras.models.load_model(lung_segmenter, compile=False), lung_intensity, lung_crop
         )
     x = conv_bn_relu(x, widths[0], stride=2, kernel=5, name="stem")  # 112
     x = layers.MaxPooling2D(2, name="stem_pool")(x)  # 56

@@ -33,9 +33,7 @@ class TrainConfig:
     aug: str = "round2"  # augmentation preset in training.augment.PRESETS
     subtype_weight: float = 0.5  # share of the loss for the bacterial-vs-viral head
     hold_out_batch: str = ""  # e.g. "NORMAL2": never train or select on that batch; predict it at the end
-    hospitals: str = (
-        ""  # other hospitals to train on too (training.sources), e.g. "shenzhen,montgomery,hannover"
-    )
+    hospitals: str = ""  # other hospitals to train on too (training.sources), e.g. "shenzhen,hannover"
     hold_out_hospital: str = ""  # never trained on; the checkpoint is chosen on it (leave-one-hospital-out)
     hospital_power: float = 0.5  # each hospital's loss share grows with (films) ** this
     adversarial: float = 0.0  # >0: a hospital head behind gradient reversal, reversed gradient ramped to this
@@ -43,11 +41,10 @@ class TrainConfig:
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
     lung_graph: str = ""  # training.lung_graph segmenter or run folder: the lung mask inside the model
     lung_graph_intensity: str = "film"  # "lungs": standardised within the lungs (lung_graph.INTENSITIES)
+    lung_graph_crop: bool = False  # the in-graph mask also crops to the lungs' box (lung_graph.cropped)
     lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
-    group_dro: float = (
-        0.0  # >0: (hospital, class) groups weighed up by their loss each epoch (training.group_dro)
-    )
+    group_dro: float = 0.0  # >0: (hospital, class) groups weighed up by their loss (training.group_dro)
     mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
     background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
@@ -186,6 +183,7 @@ def run(cfg: TrainConfig) -> Path:
         mixstyle=cfg.mixstyle,
         lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
         lung_intensity=cfg.lung_graph_intensity,
+        lung_crop=cfg.lung_graph_crop,
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -386,7 +384,12 @@ def main(argv: list[str] | None = None) -> None:
     ensure_offline()
     ap = argparse.ArgumentParser(description="Train the PneumoScan CNN.")
     for name, default in asdict(TrainConfig()).items():
-        ap.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+        kind = (
+            {"action": argparse.BooleanOptionalAction}
+            if isinstance(default, bool)
+            else {"type": type(default)}
+        )
+        ap.add_argument(f"--{name.replace('_', '-')}", default=default, **kind)
     ap.add_argument("--no-eval", action="store_true")
     args = vars(ap.parse_args(argv))
     no_eval = args.pop("no_eval")

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from training.lung_graph import POOL, LungMaskOps, pooled  # noqa: E402
+from training.lung_graph import POOL, LungMaskOps, cropped, pooled  # noqa: E402
 
 OUT, IN = -4.0, 4.0  # segmenter logits: no lung, lung
 
@@ -87,9 +87,10 @@ def test_pooled_is_the_average_of_each_block():
     assert p[1, 1, 0, 0] == pytest.approx(x[1, 7:14, 0:7, 0].mean())
 
 
-@pytest.fixture(scope="module", params=["film", "lungs"])
+@pytest.fixture(scope="module", params=[("film", False), ("lungs", False), ("lungs", True)])
 def masked_model(tmp_path_factory, request):
-    """A classifier (random weights) with a small untrained 32 segmenter built in, saved and loaded."""
+    """A classifier (random weights) with a small untrained 32 segmenter built in, saved and loaded:
+    (intensity, crop)."""
     import keras
 
     from training.lungs import build_unet
@@ -97,16 +98,21 @@ def masked_model(tmp_path_factory, request):
 
     d = tmp_path_factory.mktemp("graph")
     build_unet(32, widths=(4, 8)).save(d / "segmenter.keras")
+    intensity, crop = request.param
     build_model(
-        widths=(8, 8, 8, 8), lung_segmenter=str(d / "segmenter.keras"), lung_intensity=request.param
+        widths=(8, 8, 8, 8),
+        lung_segmenter=str(d / "segmenter.keras"),
+        lung_intensity=intensity,
+        lung_crop=crop,
     ).save(d / "best.keras")
-    return d, keras.models.load_model(d / "best.keras")
+    return d, keras.models.load_model(d / "best.keras"), request.param
 
 
 def test_the_segmenter_is_frozen_and_survives_save_and_load(masked_model):
-    _, model = masked_model
+    _, model, (intensity, crop) = masked_model
     assert model.get_layer("lung_mask").__class__ is LungMaskOps
-    assert model.get_layer("lung_mask").intensity in ("film", "lungs")  # kept through save and load
+    assert model.get_layer("lung_mask").intensity == intensity  # kept through save and load
+    assert model.get_layer("lung_mask").crop is crop
     assert not model.get_layer("lung_unet").trainable
     x = np.random.default_rng(1).uniform(-1, 1, (2, 224, 224, 1)).astype(np.float32)
     assert np.isfinite(np.asarray(model(x, training=False)["logit"])).all()
@@ -117,7 +123,7 @@ def test_the_masked_model_exports_to_onnx_with_parity(masked_model, tmp_path):
     from convert.export import export_onnx
     from convert.verify import onnx_outputs
 
-    d, _ = masked_model
+    d, _, _ = masked_model
     exported = export_onnx([d / "best.keras"], tmp_path / "model.onnx")
     x = np.random.default_rng(2).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
     want = [np.asarray(o) for o in exported(x, training=False)]
@@ -151,3 +157,43 @@ def test_lungs_standardised_do_not_see_how_bright_the_film_came_out():
 def test_an_unknown_intensity_is_refused():
     with pytest.raises(ValueError, match="intensity"):
         LungMaskOps(intensity="equalised")
+
+
+def _ramp() -> np.ndarray:
+    """A film whose value is its column (or, transposed, its row)."""
+    return np.tile(np.arange(224, dtype=np.float32)[None, :], (224, 1))[None, ..., None]
+
+
+@pytest.mark.parametrize("axis", [1, 2])
+def test_the_crop_stretches_the_lungs_box_over_the_film(axis):
+    """A mask over cells 8-23 (pixels 56-167) crops there: the first output pixel samples
+    near 56, the last near 167, evenly between."""
+    import tensorflow as tf
+
+    ramp = _ramp() if axis == 2 else np.swapaxes(_ramp(), 1, 2)
+    on = np.zeros((1, 32, 32, 1), np.float32)
+    on[0, 8:24, 8:24] = 1
+    out = np.asarray(cropped(tf.constant(ramp), tf.constant(on), (224, 224, 32, 32)))[0, ..., 0]
+    line = out[0] if axis == 2 else out[:, 0]
+    assert line[0] == pytest.approx(55.75) and line[-1] == pytest.approx(167.25)
+    assert np.allclose(np.diff(line), 0.5)  # 112 pixels over 224: a half-pixel step
+
+
+def test_the_crop_keeps_a_film_without_lungs_whole_and_fills_it_with_lungs():
+    rng = np.random.default_rng(4)
+    image = rng.uniform(-1, 1, (2, 224, 224, 1)).astype(np.float32)
+    lg = np.concatenate([_two_lungs(), np.full((1, 32, 32, 1), OUT, np.float32)])
+    out = np.asarray(LungMaskOps(crop=True)([image, lg]))
+    assert np.allclose(out[1], image[1], atol=1e-5)  # no lungs found: unchanged
+    black = lambda a: (a[0, ..., 0] <= -0.999).mean()  # noqa: E731
+    assert black(out) < 0.5 * black(np.asarray(LungMaskOps()([image, lg])))
+
+
+def test_lung_graph_crop_is_a_switch_on_the_command_line(monkeypatch):
+    from training import train
+
+    seen = []
+    monkeypatch.setattr(train, "run", lambda cfg: seen.append(cfg) or "run")
+    train.main(["--lung-graph-crop", "--no-eval"])
+    train.main(["--no-eval"])
+    assert [c.lung_graph_crop for c in seen] == [True, False]
