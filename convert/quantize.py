@@ -43,8 +43,14 @@ def quantize(
     activation: str = "QUInt8",
     exclude_first_conv: bool = False,
     method: str = "Percentile",
+    fp32_upstream_of: str = "",
 ) -> dict:
-    """Run ``quant_pre_process`` then ``quantize_static``; return the settings used."""
+    """Run ``quant_pre_process`` then ``quantize_static``; return the settings used.
+
+    ``fp32_upstream_of``: a layer name (``"lung_mask"``); that layer and everything it reads stay
+    FP32. Why: the in-graph lung mask thresholds its segmenter's logits, so INT8 rounding near
+    the threshold flips a cell of the mask and moves the film's score (``training.lung_graph``).
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -56,6 +62,10 @@ def quantize(
 
         model = onnx.load(str(prep))
         exclude = [next(n.name for n in model.graph.node if n.op_type == "Conv")]
+    if fp32_upstream_of:
+        import onnx
+
+        exclude += upstream(onnx.load(str(prep)).graph, fp32_upstream_of)
     quantize_static(
         str(prep),
         str(out_path),
@@ -77,3 +87,18 @@ def quantize(
         "calibration": f"{method} on {len(calibration)} training images",
         "excluded_nodes": exclude,
     }
+
+
+def upstream(graph, layer: str) -> list[str]:
+    """The names of the nodes of ``layer`` (tf2onnx names them ``.../layer_1/...``) and of every
+    node they read from, in graph order."""
+    made_by = {out: n for n in graph.node for out in n.output}
+    todo = [n for n in graph.node if f"/{layer}" in n.name]
+    seen: set[str] = set()
+    while todo:
+        n = todo.pop()
+        if n.name in seen:
+            continue
+        seen.add(n.name)
+        todo += [made_by[i] for i in n.input if i in made_by]
+    return [n.name for n in graph.node if n.name in seen]

@@ -1,0 +1,60 @@
+"""convert.quantize: a layer and all it reads kept FP32 (``fp32_upstream_of``), the rest INT8."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from convert.quantize import quantize, upstream
+
+
+def _graph() -> onnx.ModelProto:
+    """image -> seg conv -> lung_mask Mul (with the image) -> stem conv -> out; an Add beside."""
+    rng = np.random.default_rng(0)
+    w = [numpy_helper.from_array(rng.normal(size=(1, 1, 3, 3)).astype(np.float32), f"w{i}") for i in (0, 1)]
+    nodes = [
+        helper.make_node("Conv", ["image", "w0"], ["seg"], name="model/lung_unet_1/conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Mul", ["image", "seg"], ["masked"], name="model/lung_mask_1/mul"),
+        helper.make_node("Conv", ["masked", "w1"], ["stem"], name="model/stem_1/conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["stem", "image"], ["out"], name="model/head_1/add"),
+    ]
+    shape = [1, 1, 16, 16]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, shape)],
+        initializer=w,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize(
+    ("layer", "want"), [("lung_mask", ["model/lung_unet_1/conv", "model/lung_mask_1/mul"]), ("absent", [])]
+)
+def test_upstream_is_the_layer_and_what_it_reads(layer, want):
+    assert upstream(_graph().graph, layer) == want
+
+
+def _quantized_weights(model: onnx.ModelProto) -> set[str]:
+    """The Conv nodes whose weights come through a DequantizeLinear."""
+    made_by = {o: n for n in model.graph.node for o in n.output}
+    return {
+        n.name
+        for n in model.graph.node
+        if n.op_type == "Conv" and n.input[1] in made_by and made_by[n.input[1]].op_type == "DequantizeLinear"
+    }
+
+
+@pytest.mark.parametrize(
+    ("keep", "int8"),
+    [("", {"model/lung_unet_1/conv", "model/stem_1/conv"}), ("lung_mask", {"model/stem_1/conv"})],
+)
+def test_the_kept_layer_stays_fp32_and_the_rest_is_int8(tmp_path, keep, int8):
+    onnx.save(_graph(), tmp_path / "fp32.onnx")
+    calibration = np.random.default_rng(1).uniform(-1, 1, (8, 1, 16, 16)).astype(np.float32)
+    settings = quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, fp32_upstream_of=keep)
+    assert _quantized_weights(onnx.load(str(tmp_path / "int8.onnx"))) == int8
+    assert settings["excluded_nodes"] == (upstream(_graph().graph, keep) if keep else [])
