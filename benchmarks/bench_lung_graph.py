@@ -25,7 +25,7 @@ BATCH, THREADS = 16, 2
 
 
 def build(out: Path, segmenter: Path, run: Path | None) -> dict[str, Path]:
-    """The plain classifier and the masked ones (each intensity, the lungs' one cropped as well;
+    """The plain classifier and the masked ones (each intensity; standardised and equalised cropped;
     or the run's) as Keras files."""
     from training.lung_graph import INTENSITIES
     from training.model import build_model
@@ -35,7 +35,7 @@ def build(out: Path, segmenter: Path, run: Path | None) -> dict[str, Path]:
     if run:
         built["masked, the run"] = run / "best.keras"
         return built
-    for intensity, crop in [(i, False) for i in INTENSITIES] + [("lungs", True)]:
+    for intensity, crop in [(i, False) for i in INTENSITIES] + [("lungs", True), ("equalised", True)]:
         name = f"masked, {intensity}" + (" cropped" if crop else "")
         built[name] = out / f"{name.replace(', ', '_').replace(' ', '_')}.keras"
         build_model(lung_segmenter=str(segmenter), lung_intensity=intensity, lung_crop=crop).save(built[name])

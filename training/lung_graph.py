@@ -35,7 +35,8 @@ from training.lungs import LOST
 
 POOL = 7  # 224 / 7 = 32 cells a side
 SPECK = 0.2  # a lung cell with fewer of its 5x5 neighbours in the lungs is a speck
-INTENSITIES = ("film", "lungs")  # the film as the core equalised it; the lungs standardised
+INTENSITIES = ("film", "lungs", "equalised")  # as the core equalised the film; lungs standardised; equalised
+BINS = 64  # the lungs' histogram (on every 16th pixel)
 FOUND = 0.08  # under this share of the map the segmenter found no lungs: the film stays whole
 
 
@@ -102,6 +103,7 @@ class LungMaskOps(layers.Layer):
         standard deviations to 1). Why: the core equalises the whole film, so what lies outside
         the lungs (a hospital's borders, collimation, the body's size) still sets how bright the
         lungs come out; the masked recipes of ``training.lungs`` equalised after the mask.
+        ``intensity="equalised"``: the lungs' histogram equalised (``equalised``), as those did.
         """
         import tensorflow as tf
 
@@ -111,6 +113,8 @@ class LungMaskOps(layers.Layer):
         below = soft - _const(1.0)  # 0 in the lungs, -1 outside
         if self.intensity == "film":
             out = image * soft + below
+        elif self.intensity == "equalised":
+            out = equalised(image, soft, self.sides[:2]) * soft + below
         else:
             n = tf.reduce_sum(soft, axis=[1, 2, 3], keepdims=True) + 1.0
             inside = image * soft
@@ -125,6 +129,29 @@ class LungMaskOps(layers.Layer):
         image, logits = input_shape
         self.sides = (int(image[1]), int(image[2]), int(logits[1]), int(logits[2]))
         super().build(input_shape)
+
+
+def equalised(image, soft, sides: tuple[int, int], bins: int = BINS):
+    """``image`` (B, H, W, 1) in [-1, 1] through the cumulative histogram of its pixels under
+    ``soft`` (the mask at the film's size): the lungs' levels spread evenly over [-1, 1].
+
+    The histogram is counted on every 16th pixel (``bins`` + 1 edges over [-1, 1]), and each
+    pixel's level read off it by linear interpolation between the edges (a gather): counting
+    at 224 against 65 edges would cost more than the classifier.
+    """
+    import tensorflow as tf
+
+    small, weight = image[:, 2::4, 2::4], soft[:, 2::4, 2::4]  # every 16th pixel: a sample of levels
+    edges = tf.constant(np.linspace(-1, 1, bins + 1, dtype=np.float32)[None, None, None])
+    under = tf.cast(small <= edges + _const(1e-6), tf.float32) * weight  # (B, h, w, bins + 1)
+    cdf = tf.reduce_sum(under, axis=[1, 2]) / (tf.reduce_sum(weight, axis=[1, 2]) + 1e-6)  # (B, bins + 1)
+    t = tf.reshape((image + _const(1.0)) * _const(bins / 2), (-1, sides[0] * sides[1]))
+    t = tf.minimum(tf.maximum(t, _const(0.0, 2)), _const(bins - 1e-3, 2))
+    i = tf.floor(t)
+    f = t - i
+    i = tf.cast(i, tf.int32)
+    level = tf.gather(cdf, i, batch_dims=1) * (_const(1.0, 2) - f) + tf.gather(cdf, i + 1, batch_dims=1) * f
+    return tf.reshape(level * _const(2.0, 2) - _const(1.0, 2), (-1, sides[0], sides[1], 1))
 
 
 def box(on, h: int, w: int):

@@ -87,7 +87,9 @@ def test_pooled_is_the_average_of_each_block():
     assert p[1, 1, 0, 0] == pytest.approx(x[1, 7:14, 0:7, 0].mean())
 
 
-@pytest.fixture(scope="module", params=[("film", False), ("lungs", False), ("lungs", True)])
+@pytest.fixture(
+    scope="module", params=[("film", False), ("lungs", False), ("lungs", True), ("equalised", True)]
+)
 def masked_model(tmp_path_factory, request):
     """A classifier (random weights) with a small untrained 32 segmenter built in, saved and loaded:
     (intensity, crop)."""
@@ -156,7 +158,7 @@ def test_lungs_standardised_do_not_see_how_bright_the_film_came_out():
 
 def test_an_unknown_intensity_is_refused():
     with pytest.raises(ValueError, match="intensity"):
-        LungMaskOps(intensity="equalised")
+        LungMaskOps(intensity="normalised")
 
 
 def _ramp() -> np.ndarray:
@@ -197,3 +199,20 @@ def test_lung_graph_crop_is_a_switch_on_the_command_line(monkeypatch):
     train.main(["--lung-graph-crop", "--no-eval"])
     train.main(["--no-eval"])
     assert [c.lung_graph_crop for c in seen] == [True, False]
+
+
+def test_equalised_lungs_spread_evenly_whatever_curve_the_film_came_through():
+    """``intensity="equalised"``: the lungs' levels uniform over [-1, 1], and the same after any
+    brightening curve (standardising only undoes a straight line)."""
+    rng = np.random.default_rng(5)
+    image = np.tanh(rng.normal(0.3, 0.3, (1, 224, 224, 1))).astype(np.float32)
+    lg = _two_lungs()
+    ops = LungMaskOps(intensity="equalised")
+    a = np.asarray(ops([image, lg]))[0, ..., 0]
+    curved = ((image + 1) / 2) ** 0.5 * 2 - 1  # a gamma: brighter, flatter
+    b = np.asarray(ops([curved.astype(np.float32), lg]))[0, ..., 0]
+    soft = np.asarray(ops.soft(lg, (224, 224)))[0, ..., 0]
+    inside = soft == 1.0
+    assert np.allclose(np.percentile(a[inside], [10, 50, 90]), [-0.8, 0.0, 0.8], atol=0.05)
+    assert np.abs(a - b)[inside].mean() < 0.02
+    assert np.allclose(a[soft == 0], -1.0)
