@@ -12,12 +12,13 @@ Kept from ``lungs.lung_mask``: no lungs found (under 8% of the map) keeps the fi
 that looks lost (one half of the map under ``LOST`` of the other's lung) comes back mirrored about
 the image's centre, so that a consolidation the segmenter missed is never masked away; holes
 (lung on all four sides) filled; closed and dilated by a cell (3% of the side); with ``crop``, the
-crop to the lungs' box (stretched back to 224, ``cropped``). Not kept: connected components (a lung cell with under ``SPECK`` of its 5x5 neighbours in
-the lungs is a speck instead), the midline from the lungs' centres. This module trains the 32
-segmenter (leave-one-hospital-out Dice and the share of true lung the mask keeps, like
-``training.lungs``); ``training.train --lung-graph`` builds it in (``--lung-graph-intensity lungs``:
-the lungs' pixels standardised as well, ``LungMaskOps.call``; ``--lung-graph-crop``: the crop). Measured: ``docs/hospitals.md``,
-seventeenth.
+crop to the lungs' box (stretched back to 224, ``cropped``). Not kept: connected components (a
+lung cell with under ``SPECK`` of its 5x5 neighbours in the lungs is a speck instead), the midline
+from the lungs' centres. This module trains the 32 segmenter (leave-one-hospital-out Dice and the
+share of true lung the mask keeps, like ``training.lungs``); ``training.train --lung-graph``
+builds it in (``--lung-graph-intensity lungs`` or ``equalised``: the lungs' pixels standardised or
+equalised as well, ``LungMaskOps.call``; ``--lung-graph-crop``: the crop). Measured:
+``docs/hospitals.md``, seventeenth and eighteenth.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from training.lungs import LOST
 
 POOL = 7  # 224 / 7 = 32 cells a side
 SPECK = 0.2  # a lung cell with fewer of its 5x5 neighbours in the lungs is a speck
-INTENSITIES = ("film", "lungs", "equalised")  # as the core equalised the film; lungs standardised; equalised
+INTENSITIES = ("film", "lungs", "equalised")  # the core's film; lungs standardised; lungs equalised
 BINS = 64  # the lungs' histogram (on every 16th pixel)
 FOUND = 0.08  # under this share of the map the segmenter found no lungs: the film stays whole
 
@@ -200,9 +201,9 @@ def cropped(image, on, sides: tuple[int, int, int, int]):
 
 
 def _const(value: float, rank: int = 4):
-    """A (1, 1, 1, 1) constant (``rank`` ones). Why: ONNX Runtime 1.32 runs an elementwise operation
-    between a (N, H, W, 1) tensor and a rank-0 or shape-(1,) constant one element at a time (``image + 1``:
-    17-22 ms per 16 films at 224), with a (1, 1, 1, 1) one in 0.3-0.4 ms."""
+    """A (1, 1, 1, 1) constant (``rank`` ones). Why: ONNX Runtime 1.32 runs an elementwise
+    operation between a (N, H, W, 1) tensor and a rank-0 or shape-(1,) constant one element at a
+    time (``image + 1``: 17-22 ms per 16 films at 224), with a (1, 1, 1, 1) one in 0.3-0.4 ms."""
     import tensorflow as tf
 
     return tf.constant(value, tf.float32, shape=(1,) * rank)
