@@ -40,7 +40,7 @@ class TrainConfig:
     lung_crop: str = ""  # a segmenter from training.lungs: crop every film to its lungs (experiment)
     lung_mask: str = ""  # training.lungs segmenter or run folder: blank films outside the lungs (experiment)
     lung_graph: str = ""  # training.lung_graph segmenter or run folder: the lung mask inside the model
-    lung_graph_intensity: str = "film"  # "lungs": standardised within the lungs (lung_graph.INTENSITIES)
+    lung_graph_intensity: str = "film"  # "lungs" standardised, "equalised" (lung_graph.INTENSITIES)
     lung_graph_crop: bool = False  # the in-graph mask also crops to the lungs' box (lung_graph.cropped)
     lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
