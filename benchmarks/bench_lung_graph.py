@@ -1,11 +1,13 @@
 """What the in-graph lung mask costs per film (prints figures; not a test).
 
     python -m benchmarks.bench_lung_graph runs/graph/lungs-<time>/segmenter.keras [--run RUN]
+        [--variants "plain; masked, lungs cropped"]
 
 ``training.lung_graph`` puts a 32x32 segmenter and its morphology inside the classifier's graph;
-issue 18 allows the model time 20% more than today's. This builds the classifier twice, without
-and with the mask (random weights, or ``--run``: a trained ``--lung-graph`` run's checkpoint for
-the masked one; the cost of a graph does not depend on its weights), exports both with the
+issue 18 allows the model time 20% more than today's. This builds the classifier without and
+with the mask (``VARIANTS``: each intensity, cropped or not, the conv or the patch stem; random
+weights), and ``--run``: a trained run's checkpoint (the cost of a graph does not depend on its
+weights), exports each with the
 convert path (tf2onnx, then INT8 calibrated on N Guangzhou training films, and again with the
 mask and its segmenter kept FP32 (``convert.quantize``'s ``fp32_upstream_of``); the masked
 models' INT8 logits are compared with their FP32 ones on N others) and times them
@@ -24,21 +26,34 @@ from convert.speed import images_per_second
 BATCH, THREADS = 16, 2
 
 
-def build(out: Path, segmenter: Path, run: Path | None) -> dict[str, Path]:
-    """The plain classifier and the masked ones (each intensity; standardised and equalised cropped;
-    or the run's) as Keras files."""
-    from training.lung_graph import INTENSITIES
+VARIANTS = {  # name: build_model's arguments (the segmenter added where "masked")
+    "plain": {},
+    "plain, patch stem": {"stem": "patch"},
+    "masked, film": {"lung_intensity": "film"},
+    "masked, lungs": {"lung_intensity": "lungs"},
+    "masked, equalised": {"lung_intensity": "equalised"},
+    "masked, lungs cropped": {"lung_intensity": "lungs", "lung_crop": True},
+    "masked, equalised cropped": {"lung_intensity": "equalised", "lung_crop": True},
+    "masked, lungs cropped, patch stem": {"lung_intensity": "lungs", "lung_crop": True, "stem": "patch"},
+    "masked, equalised cropped, patch stem": {
+        "lung_intensity": "equalised",
+        "lung_crop": True,
+        "stem": "patch",
+    },
+}
+
+
+def build(out: Path, segmenter: Path, run: Path | None, names: list[str]) -> dict[str, Path]:
+    """The classifiers of ``VARIANTS`` named (random weights), and the run's, as Keras files."""
     from training.model import build_model
 
-    built = {"plain": out / "plain.keras"}
-    build_model().save(built["plain"])
+    built = {}
+    for name in names:
+        built[name] = out / f"{name.replace(', ', '_').replace(' ', '_')}.keras"
+        extra = {"lung_segmenter": str(segmenter)} if name.startswith("masked") else {}
+        build_model(**VARIANTS[name], **extra).save(built[name])
     if run:
         built["masked, the run"] = run / "best.keras"
-        return built
-    for intensity, crop in [(i, False) for i in INTENSITIES] + [("lungs", True), ("equalised", True)]:
-        name = f"masked, {intensity}" + (" cropped" if crop else "")
-        built[name] = out / f"{name.replace(', ', '_').replace(' ', '_')}.keras"
-        build_model(lung_segmenter=str(segmenter), lung_intensity=intensity, lung_crop=crop).save(built[name])
     return built
 
 
@@ -61,6 +76,10 @@ def main(argv: list[str] | None = None) -> None:
         help="Guangzhou training films that calibrate INT8 (as many check it)",
     )
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--variants",
+        help=f"separated by semicolons, of: {'; '.join(VARIANTS)} (default: all; with --run, plain)",
+    )
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = ap.parse_args(argv)
     items = list_images(args.data / "chest_xray" / "train")
@@ -69,7 +88,14 @@ def main(argv: list[str] | None = None) -> None:
     calibration, check = films[: args.calib], films[args.calib :]  # calibrate on one half, check the other
     with tempfile.TemporaryDirectory() as tmp:
         models = {"shipped (INT8)": args.model}
-        for name, keras_path in build(Path(tmp), args.segmenter, args.run).items():
+        names = (
+            [v.strip() for v in args.variants.split(";")]
+            if args.variants
+            else ["plain"]
+            if args.run
+            else list(VARIANTS)
+        )
+        for name, keras_path in build(Path(tmp), args.segmenter, args.run, names).items():
             fp32 = Path(tmp) / f"{name.replace(', ', '_')}.onnx"
             export_onnx([keras_path], fp32)
             int8 = fp32.with_name(fp32.stem + "_int8.onnx")
@@ -97,10 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     print("| --- | --- |")
     for k, v in ms.items():
         print(f"| {k} | {v:.2f} |")
-    for name in [k[: -len(" (INT8)")] for k in ms if k.startswith("masked") and k.endswith("(INT8)")]:
+    for name in [k[: -len(" (INT8)")] for k in ms if k.endswith("(INT8)") and not k.startswith("shipped")]:
         for kind in ("FP32", "INT8"):
-            print(f"{name} / plain, {kind}: {ms[f'{name} ({kind})'] / ms[f'plain ({kind})']:.2f}x")
-        for kind in ("INT8", "INT8, mask FP32"):
+            if name.startswith("masked") and "plain (FP32)" in ms:
+                print(f"{name} / plain, {kind}: {ms[f'{name} ({kind})'] / ms[f'plain ({kind})']:.2f}x")
+        for kind in [k for k in ("INT8", "INT8, mask FP32") if f"{name} ({k})" in ms]:
             ratio = ms[f"{name} ({kind})"] / ms["shipped (INT8)"]
             print(f"{name}, {kind} / shipped INT8: {ratio:.2f}x (issue 18 allows 1.20x)")
     print(f"(calibrated on {len(calibration)} films)")

@@ -42,6 +42,7 @@ class TrainConfig:
     lung_graph: str = ""  # training.lung_graph segmenter or run folder: the lung mask inside the model
     lung_graph_intensity: str = "film"  # "lungs" standardised, "equalised" (lung_graph.INTENSITIES)
     lung_graph_crop: bool = False  # the in-graph mask also crops to the lungs' box (lung_graph.cropped)
+    stem: str = "conv"  # the CNN's first layer: "conv" or "patch" (model.STEMS; patch is cheaper)
     lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
     group_dro: float = 0.0  # >0: (hospital, class) groups weighed up by their loss (training.group_dro)
@@ -184,6 +185,7 @@ def run(cfg: TrainConfig) -> Path:
         lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
         lung_intensity=cfg.lung_graph_intensity,
         lung_crop=cfg.lung_graph_crop,
+        stem=cfg.stem,
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)

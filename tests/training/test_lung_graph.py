@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from training.lung_graph import POOL, LungMaskOps, cropped, pooled  # noqa: E402
+from training.lung_graph import POOL, STATS_STEP, LungMaskOps, cropped, pooled  # noqa: E402
 
 OUT, IN = -4.0, 4.0  # segmenter logits: no lung, lung
 
@@ -88,11 +88,18 @@ def test_pooled_is_the_average_of_each_block():
 
 
 @pytest.fixture(
-    scope="module", params=[("film", False), ("lungs", False), ("lungs", True), ("equalised", True)]
+    scope="module",
+    params=[
+        ("film", False, "conv"),
+        ("lungs", False, "conv"),
+        ("lungs", True, "conv"),
+        ("equalised", True, "conv"),
+        ("lungs", True, "patch"),
+    ],
 )
 def masked_model(tmp_path_factory, request):
     """A classifier (random weights) with a small untrained 32 segmenter built in, saved and loaded:
-    (intensity, crop)."""
+    (intensity, crop, stem)."""
     import keras
 
     from training.lungs import build_unet
@@ -100,21 +107,23 @@ def masked_model(tmp_path_factory, request):
 
     d = tmp_path_factory.mktemp("graph")
     build_unet(32, widths=(4, 8)).save(d / "segmenter.keras")
-    intensity, crop = request.param
+    intensity, crop, stem = request.param
     build_model(
         widths=(8, 8, 8, 8),
         lung_segmenter=str(d / "segmenter.keras"),
         lung_intensity=intensity,
         lung_crop=crop,
+        stem=stem,
     ).save(d / "best.keras")
     return d, keras.models.load_model(d / "best.keras"), request.param
 
 
 def test_the_segmenter_is_frozen_and_survives_save_and_load(masked_model):
-    _, model, (intensity, crop) = masked_model
+    _, model, (intensity, crop, _) = masked_model
     assert model.get_layer("lung_mask").__class__ is LungMaskOps
     assert model.get_layer("lung_mask").intensity == intensity  # kept through save and load
     assert model.get_layer("lung_mask").crop is crop
+    assert model.get_layer("lung_mask").stats_step == STATS_STEP
     assert not model.get_layer("lung_unet").trainable
     x = np.random.default_rng(1).uniform(-1, 1, (2, 224, 224, 1)).astype(np.float32)
     assert np.isfinite(np.asarray(model(x, training=False)["logit"])).all()
@@ -141,19 +150,28 @@ def test_lung_graph_is_not_stacked_on_the_other_masks():
         set_crop(TrainConfig(lung_graph="seg.keras", lung_mask="seg.keras"))
 
 
-def test_lungs_standardised_do_not_see_how_bright_the_film_came_out():
+@pytest.mark.parametrize("step", [1, STATS_STEP])
+def test_lungs_standardised_do_not_see_how_bright_the_film_came_out(step):
     """``intensity="lungs"``: a film whose lungs came out brighter and flatter (another hospital's
-    surroundings changed the equalisation) gives the classifier the same lungs."""
+    surroundings changed the equalisation) gives the classifier the same lungs, whether their
+    mean and spread are read on every pixel or on a sample."""
     rng = np.random.default_rng(3)
     image = rng.uniform(-1, 1, (1, 224, 224, 1)).astype(np.float32)
     lg = _two_lungs()
-    ops = LungMaskOps(intensity="lungs")
+    ops = LungMaskOps(intensity="lungs", stats_step=step)
     a = np.asarray(ops([image, lg]))[0, ..., 0]
     b = np.asarray(ops([0.5 * image + 0.3, lg]))[0, ..., 0]
     inside = np.asarray(ops.soft(lg, (224, 224)))[0, ..., 0] == 1.0
     assert np.allclose(a[inside], b[inside], atol=1e-2)
     assert abs(a[inside].mean()) < 0.05 and abs(a[inside].std() - 0.5) < 0.05
     assert np.allclose(a[~inside & (np.asarray(ops.soft(lg, (224, 224)))[0, ..., 0] == 0)], -1.0)
+
+
+def test_a_layer_saved_before_the_sampled_statistics_reads_every_pixel():
+    """Runs of stop 41 and before saved no ``stats_step``: they load as they were trained."""
+    config = LungMaskOps(intensity="lungs").get_config()
+    del config["stats_step"]
+    assert LungMaskOps.from_config(config).stats_step == 1
 
 
 def test_an_unknown_intensity_is_refused():
@@ -179,6 +197,26 @@ def test_the_crop_stretches_the_lungs_box_over_the_film(axis):
     line = out[0] if axis == 2 else out[:, 0]
     assert line[0] == pytest.approx(55.75) and line[-1] == pytest.approx(167.25)
     assert np.allclose(np.diff(line), 0.5)  # 112 pixels over 224: a half-pixel step
+
+
+def test_the_crop_matches_tensorflows_resize_of_each_films_own_box():
+    """Films of one batch with different boxes: each is its own box resized by
+    ``tf.image.resize`` (bilinear, half-pixel), but for the outermost output pixels (two at the
+    narrowest box's 4.6x stretch), which read one pixel beyond the box where ``tf.image.resize``
+    clamps to it."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    image = rng.uniform(-1, 1, (3, 224, 224, 1)).astype(np.float32)
+    boxes = [(8, 24, 4, 30), (0, 32, 0, 32), (3, 19, 10, 17)]  # cells: top, bottom, left, right
+    on = np.zeros((3, 32, 32, 1), np.float32)
+    for k, (t, b, lf, r) in enumerate(boxes):
+        on[k, t:b, lf:r] = 1
+    out = np.asarray(cropped(tf.constant(image), tf.constant(on), (224, 224, 32, 32)))
+    for k, (t, b, lf, r) in enumerate(boxes):
+        box = image[k : k + 1, POOL * t : POOL * b, POOL * lf : POOL * r]
+        want = np.asarray(tf.image.resize(box, (224, 224), method="bilinear"))[0]
+        assert np.allclose(out[k, 2:-2, 2:-2], want[2:-2, 2:-2], atol=1e-5), boxes[k]
 
 
 def test_the_crop_keeps_a_film_without_lungs_whole_and_fills_it_with_lungs():

@@ -10,9 +10,9 @@ pytest.importorskip("tensorflow")
 from training.model import build_model, ensemble_export, export_model  # noqa: E402
 
 
-@pytest.mark.parametrize("members", [1, 2])
-def test_cam_is_14x14_and_exact(members):
-    models = [build_model() for _ in range(members)]
+@pytest.mark.parametrize(("members", "stem"), [(1, "conv"), (2, "conv"), (1, "patch")])
+def test_cam_is_14x14_and_exact(members, stem):
+    models = [build_model(stem=stem) for _ in range(members)]
     exported = export_model(models[0]) if members == 1 else ensemble_export(models)
     x = np.random.default_rng(0).uniform(-1, 1, (3, 224, 224, 1)).astype(np.float32)
     logit, cam, features, subtype = (np.asarray(o) for o in exported(x, training=False))
@@ -23,6 +23,18 @@ def test_cam_is_14x14_and_exact(members):
     if members == 1:
         assert np.allclose(np.asarray(trained["logit"]), logit, atol=1e-5)
         assert np.allclose(np.asarray(trained["subtype"]), subtype, atol=1e-5)
+
+
+def test_the_patch_stem_reads_4x4_patches_straight_to_56():
+    model = build_model(stem="patch")
+    assert model.get_layer("stem_conv").kernel_size == (4, 4) and model.get_layer("stem_conv").strides == (
+        4,
+        4,
+    )
+    assert model.get_layer("stem_relu").output.shape[1:3] == (56, 56)
+    assert "stem_pool" not in [layer.name for layer in model.layers]
+    with pytest.raises(ValueError, match="stem"):
+        build_model(stem="s2d")
 
 
 @pytest.mark.parametrize("scale", [0.0, 0.5, 1.0])
