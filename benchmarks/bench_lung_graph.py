@@ -8,8 +8,8 @@ issue 18 allows the model time 20% more than today's. This builds the classifier
 with the mask (``VARIANTS``: each intensity, cropped or not, the conv or the patch stem; random
 weights), and ``--run``: a trained run's checkpoint (the cost of a graph does not depend on its
 weights), exports each with the convert path (tf2onnx, then INT8 calibrated on N Guangzhou
-training films; the masked ones again with ``KEPT_FP32``'s layers and all they read kept FP32,
-``convert.quantize``'s ``fp32_upstream_of``: the mask and its segmenter, or the segmenter alone),
+training films; the masked ones again with parts kept FP32, ``KEPT_FP32``: the mask and its
+segmenter, the segmenter alone, or the mask's small tensors alone, ``training.lung_graph.SMALL``),
 compares the masked models' INT8 logits with their FP32 ones on N other films, and times them
 interleaved in one process with the shipped INT8 model, so machine noise hits them alike.
 Needs the ``train`` extra (TensorFlow for the export).
@@ -22,11 +22,16 @@ import tempfile
 from pathlib import Path
 
 from convert.speed import images_per_second
+from training.lung_graph import SMALL
 
 BATCH, THREADS = 16, 2
 
 
-KEPT_FP32 = {"mask FP32": "lung_mask", "segmenter FP32": "lung_unet"}  # the layer and what it reads
+KEPT_FP32 = {  # convert.quantize's arguments: a layer and all it reads, or name scopes alone, kept FP32
+    "mask FP32": {"fp32_upstream_of": "lung_mask"},
+    "segmenter FP32": {"fp32_upstream_of": "lung_unet"},
+    "small tensors FP32": {"fp32_named": SMALL},
+}
 VARIANTS = {  # name: build_model's arguments (the segmenter added where "masked")
     "plain": {},
     "plain, patch stem": {"stem": "patch"},
@@ -103,9 +108,9 @@ def main(argv: list[str] | None = None) -> None:
             quantize(fp32, int8, calibration)
             models[f"{name} (FP32)"], models[f"{name} (INT8)"] = fp32, int8
             if name.startswith("masked"):  # a layer and what it reads kept FP32, the rest INT8
-                for kept, layer in KEPT_FP32.items():
-                    mixed = fp32.with_name(f"{fp32.stem}_{layer}_fp32.onnx")
-                    quantize(fp32, mixed, calibration, fp32_upstream_of=layer)
+                for kept, how in KEPT_FP32.items():
+                    mixed = fp32.with_name(f"{fp32.stem}_{kept.replace(' ', '_')}.onnx")
+                    quantize(fp32, mixed, calibration, **how)
                     models[f"{name} (INT8, {kept})"] = mixed
         for name in [k[: -len(" (FP32)")] for k in models if k.startswith("masked") and k.endswith("(FP32)")]:
             a = onnx_logits(models[f"{name} (FP32)"], check)[0]

@@ -44,12 +44,15 @@ def quantize(
     exclude_first_conv: bool = False,
     method: str = "Percentile",
     fp32_upstream_of: str = "",
+    fp32_named: tuple[str, ...] = (),
 ) -> dict:
     """Run ``quant_pre_process`` then ``quantize_static``; return the settings used.
 
     ``fp32_upstream_of``: a layer name (``"lung_mask"``); that layer and everything it reads stay
     FP32. Why: the in-graph lung mask thresholds its segmenter's logits, so INT8 rounding near
     the threshold flips a cell of the mask and moves the film's score (``training.lung_graph``).
+    ``fp32_named``: name scopes (``training.lung_graph.SMALL``) whose nodes alone stay FP32, what
+    they read staying INT8: the mask's small tensors, without its passes over the whole film.
     """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -66,6 +69,11 @@ def quantize(
         import onnx
 
         exclude += upstream(onnx.load(str(prep)).graph, fp32_upstream_of)
+    if fp32_named:
+        import onnx
+
+        nodes = onnx.load(str(prep)).graph.node
+        exclude += [n.name for n in nodes if any(f"/{scope}" in n.name for scope in fp32_named)]
     quantize_static(
         str(prep),
         str(out_path),

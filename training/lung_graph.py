@@ -39,6 +39,10 @@ SPECK = 0.2  # a lung cell with fewer of its 5x5 neighbours in the lungs is a sp
 INTENSITIES = ("film", "lungs", "equalised")  # the core's film; lungs standardised; lungs equalised
 BINS = 64  # the lungs' histogram (on every 16th pixel)
 STATS_STEP = 4  # new models read the lungs' mean and spread on every 4th pixel each way
+# The name scopes of the mask's small tensors (its cells at 32, the lungs' statistics, the crop's
+# box and sources): thresholds and a variance as a difference of squares, which INT8 rounding
+# upsets, so ``convert.quantize(fp32_named=SMALL)`` keeps them FP32 at little cost.
+SMALL = ("lung_cells", "lung_stats", "lung_box")
 FOUND = 0.08  # under this share of the map the segmenter found no lungs: the film stays whole
 
 
@@ -116,7 +120,8 @@ class LungMaskOps(layers.Layer):
         import tensorflow as tf
 
         image, logits = inputs
-        on = self.mask(logits)
+        with tf.name_scope(SMALL[0]):
+            on = self.mask(logits)
         soft = tf.image.resize(on, (_side(image, 1), _side(image, 2)), method="bilinear")
         below = soft - _const(1.0)  # 0 in the lungs, -1 outside
         if self.intensity == "film":
@@ -125,12 +130,13 @@ class LungMaskOps(layers.Layer):
             out = equalised(image, soft, self.sides[:2]) * soft + below
         else:
             k = self.stats_step  # the lungs' mean and spread read on every k-th pixel each way
-            sample, weight = image[:, k // 2 :: k, k // 2 :: k], soft[:, k // 2 :: k, k // 2 :: k]
-            n = tf.reduce_sum(weight, axis=[1, 2, 3], keepdims=True) + 1.0 / (k * k)
-            inside = sample * weight
-            mean = tf.reduce_sum(inside, axis=[1, 2, 3], keepdims=True) / n
-            var = tf.reduce_sum(inside * sample, axis=[1, 2, 3], keepdims=True) / n - mean * mean
-            scale = 0.5 * tf.math.rsqrt(tf.maximum(var, 1e-4))
+            with tf.name_scope(SMALL[1]):
+                sample, weight = image[:, k // 2 :: k, k // 2 :: k], soft[:, k // 2 :: k, k // 2 :: k]
+                n = tf.reduce_sum(weight, axis=[1, 2, 3], keepdims=True) + 1.0 / (k * k)
+                inside = sample * weight
+                mean = tf.reduce_sum(inside, axis=[1, 2, 3], keepdims=True) / n
+                var = tf.reduce_sum(inside * sample, axis=[1, 2, 3], keepdims=True) / n - mean * mean
+                scale = 0.5 * tf.math.rsqrt(tf.maximum(var, 1e-4))
             out = (image - mean) * scale * soft + below
         return cropped(out, on, self.sides) if self.crop else out
 
@@ -196,7 +202,8 @@ def stretched(rows, lo, hi):
     import tensorflow as tf
 
     n, m = rows.shape[1], rows.shape[2]
-    below, above, weight = sources(lo, hi, n)
+    with tf.name_scope(SMALL[2]):
+        below, above, weight = sources(lo, hi, n)
     start = tf.range(tf.shape(rows)[0])[:, None] * n  # each film's first row in the flat batch
     flat = tf.reshape(rows, (-1, m))
     low = tf.gather(flat, tf.reshape(below + start, (-1,)))
@@ -221,7 +228,8 @@ def cropped(image, on, sides: tuple[int, int, int, int]):
     import tensorflow as tf
 
     h, w = sides[:2]
-    (top, bottom), (left, right) = box(on, *sides[2:])
+    with tf.name_scope(SMALL[2]):
+        (top, bottom), (left, right) = box(on, *sides[2:])
     out = stretched(tf.reshape(image, (-1, h, w)), top, bottom)
     out = stretched(tf.transpose(out, (0, 2, 1)), left, right)
     return tf.transpose(out, (0, 2, 1))[..., None]

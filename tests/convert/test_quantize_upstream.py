@@ -1,4 +1,5 @@
-"""convert.quantize: a layer and all it reads kept FP32 (``fp32_upstream_of``), the rest INT8."""
+"""convert.quantize: a layer and all it reads kept FP32 (``fp32_upstream_of``), or name scopes
+alone (``fp32_named``), the rest INT8."""
 
 from __future__ import annotations
 
@@ -58,3 +59,17 @@ def test_the_kept_layer_stays_fp32_and_the_rest_is_int8(tmp_path, keep, int8):
     settings = quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, fp32_upstream_of=keep)
     assert _quantized_weights(onnx.load(str(tmp_path / "int8.onnx"))) == int8
     assert settings["excluded_nodes"] == (upstream(_graph().graph, keep) if keep else [])
+
+
+@pytest.mark.parametrize(
+    ("scopes", "int8"),
+    [(("lung_unet_1",), {"model/stem_1/conv"}), (("stem_1", "absent"), {"model/lung_unet_1/conv"})],
+)
+def test_named_scopes_alone_stay_fp32(tmp_path, scopes, int8):
+    """Unlike ``fp32_upstream_of``, what the named nodes read stays INT8 (the segmenter's conv,
+    upstream of the stem, is quantized when the stem is kept)."""
+    onnx.save(_graph(), tmp_path / "fp32.onnx")
+    calibration = np.random.default_rng(1).uniform(-1, 1, (8, 1, 16, 16)).astype(np.float32)
+    settings = quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, fp32_named=scopes)
+    assert _quantized_weights(onnx.load(str(tmp_path / "int8.onnx"))) == int8
+    assert settings["excluded_nodes"] == sorted(int8 ^ {"model/lung_unet_1/conv", "model/stem_1/conv"})

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from training.lung_graph import POOL, STATS_STEP, LungMaskOps, cropped, pooled  # noqa: E402
+from training.lung_graph import POOL, SMALL, STATS_STEP, LungMaskOps, cropped, pooled  # noqa: E402
 
 OUT, IN = -4.0, 4.0  # segmenter logits: no lung, lung
 
@@ -131,16 +131,22 @@ def test_the_segmenter_is_frozen_and_survives_save_and_load(masked_model):
 
 @pytest.mark.slow
 def test_the_masked_model_exports_to_onnx_with_parity(masked_model, tmp_path):
+    import onnx
+
     from convert.export import export_onnx
     from convert.verify import onnx_outputs
 
-    d, _, _ = masked_model
+    d, _, (intensity, crop, _) = masked_model
     exported = export_onnx([d / "best.keras"], tmp_path / "model.onnx")
     x = np.random.default_rng(2).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
     want = [np.asarray(o) for o in exported(x, training=False)]
     got = onnx_outputs(tmp_path / "model.onnx", x)
     for w, g in zip(want, got.values()):
         assert np.abs(w - g).max() < 1e-4
+    names = [n.name for n in onnx.load(str(tmp_path / "model.onnx")).graph.node]
+    scoped = {scope for scope in SMALL if any(f"/{scope}/" in name for name in names)}
+    expected = {"lung_cells", "lung_stats" if intensity == "lungs" else "", "lung_box" if crop else ""}
+    assert scoped == expected - {""}
 
 
 def test_lung_graph_is_not_stacked_on_the_other_masks():
