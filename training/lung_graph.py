@@ -222,7 +222,7 @@ def cropped(image, on, sides: tuple[int, int, int, int]):
     Bilinear, each side in turn by gathering the two source rows (then columns) of every output
     one: ``tf.image.crop_and_resize`` has no clean ONNX export, and the first version's two matrix
     products with dense (B, 224, 224) weights were the mask's costliest nodes (15% of the masked
-    INT8 model's time in ONNX Runtime's profile, stop 42); a gather reads two rows a row.
+    model's time, its mask FP32, in ONNX Runtime's profile; stop 42); a gather reads two rows a row.
     A film kept whole (no lungs found: the mask is all ones) is unchanged.
     """
     import tensorflow as tf
