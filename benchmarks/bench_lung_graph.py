@@ -88,26 +88,28 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = ap.parse_args(argv)
+    names = (
+        [v.strip() for v in args.variants.split(";")]
+        if args.variants
+        else ["plain"]
+        if args.run
+        else list(VARIANTS)
+    )
+    if unknown := [n for n in names if n not in VARIANTS]:
+        ap.error(f"unknown --variants {unknown}; known: {'; '.join(VARIANTS)}")
     items = list_images(args.data / "chest_xray" / "train")
     picked = [p for p, _ in items[:: max(1, len(items) // (2 * args.calib))][: 2 * args.calib]]
     films = preprocess_files(picked)
     calibration, check = films[: args.calib], films[args.calib :]  # calibrate on one half, check the other
     with tempfile.TemporaryDirectory() as tmp:
         models = {"shipped (INT8)": args.model}
-        names = (
-            [v.strip() for v in args.variants.split(";")]
-            if args.variants
-            else ["plain"]
-            if args.run
-            else list(VARIANTS)
-        )
         for name, keras_path in build(Path(tmp), args.segmenter, args.run, names).items():
             fp32 = Path(tmp) / f"{name.replace(', ', '_')}.onnx"
             export_onnx([keras_path], fp32)
             int8 = fp32.with_name(fp32.stem + "_int8.onnx")
             quantize(fp32, int8, calibration)
             models[f"{name} (FP32)"], models[f"{name} (INT8)"] = fp32, int8
-            if name.startswith("masked"):  # a layer and what it reads kept FP32, the rest INT8
+            if name.startswith("masked"):  # again with parts kept FP32 (KEPT_FP32), the rest INT8
                 for kept, how in KEPT_FP32.items():
                     mixed = fp32.with_name(f"{fp32.stem}_{kept.replace(' ', '_')}.onnx")
                     quantize(fp32, mixed, calibration, **how)
