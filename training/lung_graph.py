@@ -102,9 +102,8 @@ class LungMaskOps(layers.Layer):
 
     def soft(self, logits, shape):
         """The mask at the film's ``shape`` (H, W): 1 in the lungs, 0 outside, a ramp between."""
-        import tensorflow as tf
-
-        return tf.image.resize(self.mask(logits), shape, method="bilinear")
+        on = self.mask(logits)
+        return upsampled(on, ramp(shape[0], on.shape[1]), ramp(shape[1], on.shape[2]))
 
     def call(self, inputs):
         """The film times the mask, -1 outside; the mask's edge a 7-pixel ramp (bilinear).
@@ -123,22 +122,25 @@ class LungMaskOps(layers.Layer):
         image, logits = inputs
         with tf.name_scope(SMALL[0]):
             on = self.mask(logits)
-        soft = tf.image.resize(on, (_side(image, 1), _side(image, 2)), method="bilinear")
-        below = soft - _const(1.0)  # 0 in the lungs, -1 outside
+        h, w, cells_h, cells_w = self.sides
+        rows, cols = ramp(h, cells_h), ramp(w, cells_w)
+        soft = upsampled(on, rows, cols)
         if self.intensity == "film":
-            out = image * soft + below
+            out = image * soft + (soft - _const(1.0))
         elif self.intensity == "equalised":
-            out = equalised(image, soft, self.sides[:2]) * soft + below
+            out = equalised(image, soft, self.sides[:2]) * soft + (soft - _const(1.0))
         else:
             k = self.stats_step  # the lungs' mean and spread read on every k-th pixel each way
             with tf.name_scope(SMALL[1]):
-                sample, weight = image[:, k // 2 :: k, k // 2 :: k], soft[:, k // 2 :: k, k // 2 :: k]
+                sample = image[:, k // 2 :: k, k // 2 :: k]  # a strided Slice: cheaper than a Gather
+                weight = upsampled(on, rows[k // 2 :: k], cols[k // 2 :: k])  # the soft mask there alone
                 n = tf.reduce_sum(weight, axis=[1, 2, 3], keepdims=True) + 1.0 / (k * k)
                 inside = sample * weight
                 mean = tf.reduce_sum(inside, axis=[1, 2, 3], keepdims=True) / n
                 var = tf.reduce_sum(inside * sample, axis=[1, 2, 3], keepdims=True) / n - mean * mean
                 scale = 0.5 * tf.math.rsqrt(tf.maximum(var, 1e-4))
-            out = (image - mean) * scale * soft + below
+                shift = _const(1.0) - mean * scale
+            out = soft * (image * scale + shift) - _const(1.0)  # (image - mean) * scale in the lungs
         return cropped(out, on, self.sides) if self.crop else out
 
     def build(self, input_shape) -> None:
@@ -146,6 +148,27 @@ class LungMaskOps(layers.Layer):
         image, logits = input_shape
         self.sides = (int(image[1]), int(image[2]), int(logits[1]), int(logits[2]))
         super().build(input_shape)
+
+
+def ramp(n: int, cells: int) -> np.ndarray:
+    """(n, cells) weights that resample ``cells`` to ``n`` bilinearly (half-pixel centres, edges
+    clamped), as ``tf.image.resize`` does."""
+    source = np.clip((np.arange(n) + 0.5) * cells / n - 0.5, 0, cells - 1)
+    below = np.floor(source).astype(int)
+    weights = np.zeros((n, cells))
+    np.add.at(weights, (np.arange(n), below), 1 - (source - below))
+    np.add.at(weights, (np.arange(n), np.minimum(below + 1, cells - 1)), source - below)
+    return weights.astype(np.float32)
+
+
+def upsampled(on, rows: np.ndarray, cols: np.ndarray):
+    """The mask ``on`` (B, h, w, 1) at the pixels ``rows`` (H, h) and ``cols`` (W, w) weigh
+    (``ramp``): two matrix products. Why: ONNX Runtime's bilinear Resize from 32 to 224 took 1.6 ms
+    per 16 films, 7% of the masked model (stop 43's profile); the products 0.3 ms, equal to 1e-6."""
+    import tensorflow as tf
+
+    out = tf.matmul(tf.constant(rows[None]), on[..., 0])
+    return tf.matmul(out, tf.constant(np.ascontiguousarray(cols.T)[None]))[..., None]
 
 
 def equalised(image, soft, sides: tuple[int, int], bins: int = BINS):

@@ -7,7 +7,16 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from training.lung_graph import POOL, SMALL, STATS_STEP, LungMaskOps, cropped, pooled  # noqa: E402
+from training.lung_graph import (  # noqa: E402
+    POOL,
+    SMALL,
+    STATS_STEP,
+    LungMaskOps,
+    cropped,
+    pooled,
+    ramp,
+    upsampled,
+)
 
 OUT, IN = -4.0, 4.0  # segmenter logits: no lung, lung
 
@@ -190,16 +199,31 @@ def _ramp() -> np.ndarray:
     return np.tile(np.arange(224, dtype=np.float32)[None, :], (224, 1))[None, ..., None]
 
 
+@pytest.mark.parametrize(
+    ("cells", "size"), [((32, 32), (224, 224)), ((16, 8), (112, 100)), ((32, 32), (56, 56))]
+)
+def test_the_soft_mask_is_tensorflows_bilinear_resize(cells, size):
+    """``upsampled`` (two matrix products, for ONNX Runtime's sake) is ``tf.image.resize``'s
+    bilinear, half-pixel resize, upwards and downwards, edges clamped as it clamps them."""
+    import tensorflow as tf
+
+    on = (np.random.default_rng(3).uniform(size=(3, *cells, 1)) > 0.5).astype(np.float32)
+    want = tf.image.resize(on, size, method="bilinear").numpy()
+    got = upsampled(tf.constant(on), ramp(size[0], cells[0]), ramp(size[1], cells[1])).numpy()
+    assert got.shape == want.shape
+    assert np.allclose(got, want, atol=1e-5)
+
+
 @pytest.mark.parametrize("axis", [1, 2])
 def test_the_crop_stretches_the_lungs_box_over_the_film(axis):
     """A mask over cells 8-23 (pixels 56-167) crops there: the first output pixel samples
     near 56, the last near 167, evenly between."""
     import tensorflow as tf
 
-    ramp = _ramp() if axis == 2 else np.swapaxes(_ramp(), 1, 2)
+    film = _ramp() if axis == 2 else np.swapaxes(_ramp(), 1, 2)
     on = np.zeros((1, 32, 32, 1), np.float32)
     on[0, 8:24, 8:24] = 1
-    out = np.asarray(cropped(tf.constant(ramp), tf.constant(on), (224, 224, 32, 32)))[0, ..., 0]
+    out = np.asarray(cropped(tf.constant(film), tf.constant(on), (224, 224, 32, 32)))[0, ..., 0]
     line = out[0] if axis == 2 else out[:, 0]
     assert line[0] == pytest.approx(55.75) and line[-1] == pytest.approx(167.25)
     assert np.allclose(np.diff(line), 0.5)  # 112 pixels over 224: a half-pixel step
