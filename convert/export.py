@@ -1,4 +1,5 @@
-"""Keras model -> FP32 ONNX with outputs ``logit``, ``cam`` (14x14), ``features`` and ``subtype_logit``."""
+"""Keras model -> FP32 ONNX with outputs ``logit``, ``cam`` (14x14), ``features``, ``subtype_logit``
+(and ``cam_box``: where the map lies on the film, for a model that crops to the lungs)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-OUTPUT_NAMES = ("logit", "cam", "features", "subtype_logit")
+# cam_box: only a model that crops to the lungs (training.lung_graph) has it
+OUTPUT_NAMES = ("logit", "cam", "features", "subtype_logit", "cam_box")
 
 
 def export_onnx(keras_paths: list[Path], out_path: Path, size: tuple[int, int] = (224, 224), opset: int = 17):

@@ -67,6 +67,7 @@ def build_manifest(
     n_train: int,
     n_other: int = 0,
     subtype: dict | None = None,
+    cam_box: bool = False,
 ) -> dict:
     val = chosen["validation"]
     manifest = {
@@ -122,6 +123,12 @@ def build_manifest(
         "created": dt.date.today().isoformat(),
         "code_version": code_version(),
     }
+    if cam_box:
+        manifest["outputs"]["cam_box"] = "cam_box"
+        manifest["cam"] += (
+            " over the lungs' box the model crops each film to; 'cam_box' says where that box lies "
+            "on the film (top, bottom, left, right, fractions) and the app places the map there"
+        )
     if subtype is not None:
         manifest["outputs"]["viral_probability"] = "viral_probability"
         manifest["subtype"] = {

@@ -8,8 +8,10 @@ from pathlib import Path
 from pneumoscan.model.manifest import sha256_file
 
 
-def build_tiny_onnx(path: Path, size: int = 224) -> None:
-    """NHWC image -> logit (mean of the top-left 3x3 cells of a 7x7 pooled map, x4) and that map."""
+def build_tiny_onnx(path: Path, size: int = 224, cam_box: tuple[float, ...] | None = None) -> None:
+    """NHWC image -> logit (mean of the top-left 3x3 cells of a 7x7 pooled map, x4) and that map;
+    with ``cam_box``, that box (top, bottom, left, right) for every film, as a cropping model says
+    where its map lies."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -34,15 +36,30 @@ def build_tiny_onnx(path: Path, size: int = 224) -> None:
         helper.make_tensor("gain", TensorProto.FLOAT, [], [4.0]),
         helper.make_tensor("unsq_axes", TensorProto.INT64, [1], [1]),
     ]
+    outputs = [
+        helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["N", 1]),
+        helper.make_tensor_value_info("cam", TensorProto.FLOAT, ["N", 7, 7, 1]),
+        helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 49]),
+    ]
+    if cam_box is not None:  # features[:, :4] * 0 + the box: one row a film
+        nodes += [
+            helper.make_node("Slice", ["features", "box_starts", "box_ends", "box_axes"], ["four"]),
+            helper.make_node("Mul", ["four", "zero"], ["zeros"]),
+            helper.make_node("Add", ["zeros", "box"], ["cam_box"]),
+        ]
+        inits += [
+            helper.make_tensor("box_starts", TensorProto.INT64, [1], [0]),
+            helper.make_tensor("box_ends", TensorProto.INT64, [1], [4]),
+            helper.make_tensor("box_axes", TensorProto.INT64, [1], [1]),
+            helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]),
+            helper.make_tensor("box", TensorProto.FLOAT, [1, 4], list(cam_box)),
+        ]
+        outputs.append(helper.make_tensor_value_info("cam_box", TensorProto.FLOAT, ["N", 4]))
     graph = helper.make_graph(
         nodes,
         "tiny",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", size, size, 1])],
-        [
-            helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["N", 1]),
-            helper.make_tensor_value_info("cam", TensorProto.FLOAT, ["N", 7, 7, 1]),
-            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 49]),
-        ],
+        outputs,
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
@@ -51,7 +68,7 @@ def build_tiny_onnx(path: Path, size: int = 224) -> None:
     onnx.save(model, str(path))
 
 
-def write_manifest(directory: Path, model_name: str = "model.onnx") -> Path:
+def write_manifest(directory: Path, model_name: str = "model.onnx", cam_box: bool = False) -> Path:
     manifest = {
         "version": "test-0",
         "model_file": model_name,
@@ -65,6 +82,8 @@ def write_manifest(directory: Path, model_name: str = "model.onnx") -> Path:
         "intended_use": "test model",
         "metrics": {},
     }
+    if cam_box:
+        manifest["outputs"]["cam_box"] = "cam_box"
     path = directory / "model.json"
     path.write_text(json.dumps(manifest))
     return path

@@ -171,6 +171,29 @@ def upsampled(on, rows: np.ndarray, cols: np.ndarray):
     return tf.matmul(out, tf.constant(np.ascontiguousarray(cols.T)[None]))[..., None]
 
 
+@keras.saving.register_keras_serializable(package="pneumoscan")
+class LungBox(LungMaskOps):
+    """Lung logits (B, h, w, 1) -> the box ``LungMaskOps(crop=True)`` crops to, (B, 4): top,
+    bottom, left, right as fractions of the film's sides.
+
+    Why: the cropped classifier's 14x14 map covers the lungs' box, not the film; the export adds
+    this as the output ``cam_box`` so that the app places the map where the box lies on the film
+    (``pneumoscan.model.placement``). The same mask on the same logits: ONNX Runtime's common
+    subexpression elimination can share it with ``LungMaskOps``."""
+
+    def call(self, logits):
+        import tensorflow as tf
+
+        with tf.name_scope(SMALL[0]):
+            on = self.mask(logits)
+        with tf.name_scope(SMALL[2]):
+            (top, bottom), (left, right) = box(on, _side(on, 1), _side(on, 2))
+        return tf.stack([top, bottom, left, right], axis=1)
+
+    def build(self, input_shape) -> None:
+        layers.Layer.build(self, input_shape)
+
+
 def equalised(image, soft, sides: tuple[int, int], bins: int = BINS):
     """``image`` (B, H, W, 1) in [-1, 1] through the cumulative histogram of its pixels under
     ``soft`` (the mask at the film's size): the lungs' levels spread evenly over [-1, 1].

@@ -140,7 +140,27 @@ def export_model(model: keras.Model, name: str = "pneumoscan_export") -> keras.M
         subtype = model.get_layer("subtype")(pooled)
     except ValueError:
         subtype = layers.Lambda(lambda t: t[:, :1] * 0.0, name=f"{name}_no_subtype")(pooled)
-    return keras.Model(model.input, [logit, cam, pooled, subtype], name=name)
+    outputs = [logit, cam, pooled, subtype]
+    if (box := cropping_box(model, name)) is not None:
+        outputs.append(box)  # where the map lies on the film (``cam_box``)
+    return keras.Model(model.input, outputs, name=name)
+
+
+def cropping_box(model: keras.Model, name: str = "pneumoscan_export"):
+    """The lungs' box (B, 4) a model with the in-graph crop (``lung_graph``) reads, else None."""
+    if (ops := crop_layer(model)) is None:
+        return None
+    config = {k: v for k, v in ops.get_config().items() if k not in ("name", "trainable", "dtype")}
+    return lung_graph.LungBox(**config, name=f"{name}_cam_box")(ops.input[1])
+
+
+def crop_layer(model: keras.Model):
+    """The model's in-graph lung mask when it crops to the lungs' box, else None."""
+    try:
+        ops = model.get_layer("lung_mask")
+    except ValueError:
+        return None
+    return ops if getattr(ops, "crop", False) else None
 
 
 def ensemble_export(models: list[keras.Model]) -> keras.Model:
@@ -151,6 +171,8 @@ def ensemble_export(models: list[keras.Model]) -> keras.Model:
     """
     if len(models) == 1:
         return export_model(models[0])
+    if any(crop_layer(m) is not None for m in models):
+        raise ValueError("models that crop to the lungs place their maps in their own boxes: no average")
     members = [export_model(m, name=f"member_{i}") for i, m in enumerate(models)]
     inp = keras.Input(models[0].input.shape[1:], name="image")
     outs = [m(inp) for m in members]

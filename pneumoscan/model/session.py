@@ -13,6 +13,7 @@ import numpy as np
 
 from pneumoscan.errors import ModelError
 from pneumoscan.model.manifest import Manifest
+from pneumoscan.model.placement import placed
 
 
 @dataclass
@@ -20,7 +21,7 @@ class ModelOutput:
     """One batch's outputs, row i for image i."""
 
     probability: np.ndarray  # calibrated probability of pneumonia, (n,)
-    cam: np.ndarray | None = None  # class activation maps, (n, 14, 14)
+    cam: np.ndarray | None = None  # class activation maps over the film, (n, 14, 14) or placed (n, 56, 56)
     features: np.ndarray | None = None  # pooled features (the scope gate's distance reads them)
     viral_probability: np.ndarray | None = None  # research aid: viral rather than bacterial, (n,)
 
@@ -57,6 +58,7 @@ class Model:
             "probability": outputs["probability"] if self.calibrated else outputs["logit"],
             "cam": outputs.get("cam", ""),
             "features": outputs.get("features", ""),
+            "cam_box": outputs.get("cam_box", ""),  # a model that crops to the lungs: where its map lies
         }
         subtype = manifest.data.get("subtype") or {}
         self.outputs["viral_probability"] = outputs.get("viral_probability", "") if subtype else ""
@@ -66,6 +68,8 @@ class Model:
         """Fetch fewer outputs (benchmarks measure the model without the gate's features)."""
         for kind in kinds:
             self.outputs[kind] = ""
+        if not self.outputs["cam"]:
+            self.outputs["cam_box"] = ""
 
     @property
     def pinned_digest(self) -> str | None:
@@ -81,9 +85,12 @@ class Model:
         if not self.calibrated:
             first = sigmoid(first / self.manifest.temperature + self.manifest.bias)
         viral = got.get("viral_probability")
+        cam = np.asarray(got["cam"])[..., 0] if "cam" in got else None
+        if cam is not None and "cam_box" in got:
+            cam = placed(cam, np.asarray(got["cam_box"]))
         return ModelOutput(
             probability=first,
-            cam=np.asarray(got["cam"])[..., 0] if "cam" in got else None,
+            cam=cam,
             features=np.asarray(got["features"]) if "features" in got else None,
             viral_probability=None
             if viral is None

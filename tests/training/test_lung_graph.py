@@ -138,6 +138,27 @@ def test_the_segmenter_is_frozen_and_survives_save_and_load(masked_model):
     assert np.isfinite(np.asarray(model(x, training=False)["logit"])).all()
 
 
+def test_a_cropping_model_exports_the_box_its_map_covers(masked_model):
+    """The export's fifth output is the box the crop read (the app places the map there); a model
+    that does not crop has four outputs; cropping models are not averaged (their maps differ in frame)."""
+    import keras
+
+    from training.lung_graph import box
+    from training.model import ensemble_export, export_model
+
+    _, model, (_, crop, _) = masked_model
+    x = np.random.default_rng(4).uniform(-1, 1, (3, 224, 224, 1)).astype(np.float32)
+    out = [np.asarray(o) for o in export_model(model)(x, training=False)]
+    assert len(out) == (5 if crop else 4)
+    if crop:
+        logits = keras.Model(model.input, model.get_layer("lung_mask").input[1])(x, training=False)
+        (top, bottom), (left, right) = box(model.get_layer("lung_mask").mask(logits), 32, 32)
+        assert np.allclose(out[4], np.stack([top, bottom, left, right], axis=1))
+        assert np.all((0 <= out[4]) & (out[4] <= 1)) and np.all(out[4][:, 0] < out[4][:, 1])
+        with pytest.raises(ValueError, match="no average"):
+            ensemble_export([model, model])
+
+
 @pytest.mark.slow
 def test_the_masked_model_exports_to_onnx_with_parity(masked_model, tmp_path):
     import onnx
@@ -150,6 +171,7 @@ def test_the_masked_model_exports_to_onnx_with_parity(masked_model, tmp_path):
     x = np.random.default_rng(2).uniform(-1, 1, (4, 224, 224, 1)).astype(np.float32)
     want = [np.asarray(o) for o in exported(x, training=False)]
     got = onnx_outputs(tmp_path / "model.onnx", x)
+    assert ("cam_box" in got) is crop and len(got) == len(want)
     for w, g in zip(want, got.values()):
         assert np.abs(w - g).max() < 1e-4
     names = [n.name for n in onnx.load(str(tmp_path / "model.onnx")).graph.node]
