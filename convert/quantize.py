@@ -97,6 +97,18 @@ def quantize(
     }
 
 
+def fp32_weight_bytes(path: Path) -> int:
+    """Bytes of the FP32 weight tensors left in a quantized model (what ``fp32_upstream_of`` or
+    ``fp32_named`` kept): the size check counts them at full size. Tensors under 64 values are
+    left out; a quantized layer's per-channel scales are counted, a few hundred bytes a layer."""
+    import onnx
+    from onnx import numpy_helper
+
+    weights = onnx.load(str(path)).graph.initializer
+    arrays = (numpy_helper.to_array(w) for w in weights if w.data_type == onnx.TensorProto.FLOAT)
+    return sum(a.nbytes for a in arrays if a.size >= 64)
+
+
 def upstream(graph, layer: str) -> list[str]:
     """The names of the nodes of ``layer`` (tf2onnx names them ``.../layer_1/...``) and of every
     node they read from, in graph order."""

@@ -8,13 +8,17 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from convert.quantize import quantize, upstream
+from convert.quantize import fp32_weight_bytes, quantize, upstream
 
 
-def _graph() -> onnx.ModelProto:
-    """image -> seg conv -> lung_mask Mul (with the image) -> stem conv -> out; an Add beside."""
+def _graph(width: int = 1) -> onnx.ModelProto:
+    """image -> seg conv (``width`` channels) -> lung_mask Mul (with the image) -> stem conv -> out;
+    an Add beside."""
     rng = np.random.default_rng(0)
-    w = [numpy_helper.from_array(rng.normal(size=(1, 1, 3, 3)).astype(np.float32), f"w{i}") for i in (0, 1)]
+    w = [
+        numpy_helper.from_array(rng.normal(size=shape).astype(np.float32), f"w{i}")
+        for i, shape in enumerate([(width, 1, 3, 3), (1, width, 3, 3)])
+    ]
     nodes = [
         helper.make_node("Conv", ["image", "w0"], ["seg"], name="model/lung_unet_1/conv", pads=[1, 1, 1, 1]),
         helper.make_node("Mul", ["image", "seg"], ["masked"], name="model/lung_mask_1/mul"),
@@ -73,3 +77,13 @@ def test_named_scopes_alone_stay_fp32(tmp_path, scopes, int8):
     settings = quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, fp32_named=scopes)
     assert _quantized_weights(onnx.load(str(tmp_path / "int8.onnx"))) == int8
     assert settings["excluded_nodes"] == sorted(int8 ^ {"model/lung_unet_1/conv", "model/stem_1/conv"})
+
+
+@pytest.mark.parametrize(("keep", "fp32_bytes"), [("", 0), ("lung_mask", 8 * 9 * 4)])
+def test_the_weights_kept_fp32_are_counted_for_the_size_check(tmp_path, keep, fp32_bytes):
+    """convert's size rule counts what was kept FP32 on purpose at full size: here the segmenter's
+    72 weights (a Conv of 8 channels, 3x3) when the mask is kept, none when all is INT8."""
+    onnx.save(_graph(width=8), tmp_path / "fp32.onnx")
+    calibration = np.random.default_rng(1).uniform(-1, 1, (8, 1, 16, 16)).astype(np.float32)
+    quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, fp32_upstream_of=keep)
+    assert fp32_weight_bytes(tmp_path / "int8.onnx") == fp32_bytes
