@@ -5,7 +5,10 @@ computes its 14x14 map over that box, not over the film; the viewer, the DICOM c
 PDF stretch a map over the whole film (``pneumoscan.reading.display.overlay``). Such a model says
 where its box lies (the ONNX output ``cam_box``), and the map is resampled into it here, once,
 so every reader of ``ScreeningResult.cam`` sees the map on the film. Outside the box the model
-saw nothing: those cells take the map's lowest value, which the heat colouring never shows.
+saw nothing: those cells take the map's median, which the heat colouring
+(``pneumoscan.reading.display.heat_rgba``: what rises above the median) shows as nothing and which
+leaves that median where it was. (The lowest value would pull the median down and light the whole
+box faintly; looked at on placed maps, stop 43.)
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def placed(cam: np.ndarray, box: np.ndarray, size: int = SIZE) -> np.ndarray:
     of the film's sides) -> (n, size, size) over the whole film."""
     cam = np.asarray(cam, dtype=np.float32)
     box = np.asarray(box, dtype=np.float64).reshape(len(cam), 4)
-    fill = cam.reshape(len(cam), -1).min(axis=1)
+    fill = np.median(cam.reshape(len(cam), -1), axis=1)
     rows = _along(cam, box[:, 0], box[:, 1], size, fill)
     cols = _along(np.swapaxes(rows, 1, 2), box[:, 2], box[:, 3], size, fill)
     return np.swapaxes(cols, 1, 2).astype(np.float32)
