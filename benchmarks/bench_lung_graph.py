@@ -21,6 +21,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from convert.quantize import LUNG_MASK_FP32
 from convert.speed import images_per_second
 from training.lung_graph import SMALL
 
@@ -28,7 +29,7 @@ BATCH, THREADS = 16, 2
 
 
 KEPT_FP32 = {  # convert.quantize's arguments: a layer and all it reads, or name scopes alone, kept FP32
-    "mask FP32": {"fp32_upstream_of": "lung_mask"},
+    "mask FP32": LUNG_MASK_FP32,  # as convert quantizes a masked run
     "segmenter FP32": {"fp32_upstream_of": "lung_unet"},
     "small tensors FP32": {"fp32_named": SMALL},
 }

@@ -20,7 +20,7 @@ from convert.calibrated_output import add_probability_output
 from convert.card import write_card
 from convert.export import export_onnx, keras_outputs
 from convert.manifest_writer import build_manifest
-from convert.quantize import fp32_weight_bytes, preprocess_files, quantize
+from convert.quantize import LUNG_MASK_FP32, fp32_weight_bytes, preprocess_files, quantize
 from convert.speed import compare
 from training import metrics as M
 
@@ -84,14 +84,7 @@ def convert(run_dirs: list[Path] | Path, out_dir: Path, calib: int = 300, smoke:
     # 2. INT8, calibrated on training images through the serving path
     rng = random.Random(cfg.seed)
     cal_files = [p for p, _ in rng.sample(train_items, min(calib, len(train_items)))]
-    # an in-graph lung mask stays FP32 (its thresholds and statistics: INT8 moved the logits
-    # 0.31 on average, FP32 0.08; benchmarks/README.md); the classifier after it is INT8
-    # (and the box the map covers, the same mask on the same logits: ``cam_box``)
-    kept = (
-        {"fp32_upstream_of": "lung_mask", "fp32_named": ("pneumoscan_export_cam_box",)}
-        if getattr(cfg, "lung_graph", "")
-        else {}
-    )
+    kept = LUNG_MASK_FP32 if getattr(cfg, "lung_graph", "") else {}  # the mask FP32, the rest INT8
     qinfo = quantize(fp32, int8, preprocess_files(cal_files), **kept)
 
     # 3. both models on the whole validation split (clean and shifted), every output

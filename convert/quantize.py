@@ -35,6 +35,13 @@ def preprocess_files(paths: list[Path], spec=None) -> np.ndarray:
     return np.stack([preprocess(load_image(p).pixels, spec) for p in paths]).astype(np.float32)
 
 
+# An in-graph lung mask (training.lung_graph) and the box its map covers (the export's cam_box),
+# kept FP32 when a masked model is quantized: its thresholds and statistics are what INT8 rounding
+# upsets (on a trained run the logits moved 0.31 on average all INT8, 0.08 with these FP32;
+# benchmarks/README.md); the classifier after it is INT8.
+LUNG_MASK_FP32 = {"fp32_upstream_of": "lung_mask", "fp32_named": ("pneumoscan_export_cam_box",)}
+
+
 def quantize(
     fp32_path: Path,
     out_path: Path,
