@@ -60,6 +60,7 @@ def build_model(
     lung_intensity: str = "film",
     lung_crop: bool = False,
     stem: str = "conv",
+    lung_margin: int = 1,
 ) -> keras.Model:
     """Training model: image (H, W, 1) in [-1, 1] -> {"logit": pneumonia, "subtype": viral vs bacterial}.
 
@@ -68,7 +69,8 @@ def build_model(
     feature statistics between films with that chance a batch (``training.mixstyle``; the
     identity at inference). ``lung_segmenter``: a ``training.lung_graph`` segmenter, frozen, that
     masks the input to the lungs inside the graph (the export and the ONNX model keep it);
-    ``lung_intensity``: ``training.lung_graph.INTENSITIES``; ``lung_crop``: cropped to the lungs' box.
+    ``lung_intensity``: ``training.lung_graph.INTENSITIES``; ``lung_crop``: cropped to the lungs' box;
+    ``lung_margin``: cells (of 32) the mask grows by beyond the lungs.
     ``stem``: ``"conv"`` (5x5, stride 2, then a 2x2 max pool) or ``"patch"`` (4x4 patches, stride 4,
     as ConvNeXt's): both reach 56 x 56; the first is about a third of the INT8 model's time (a
     one-channel convolution at 224), which the in-graph lung mask needs (issue 18: +20%).
@@ -79,7 +81,11 @@ def build_model(
     x = inp
     if lung_segmenter:
         x = lung_graph.masked_input(
-            inp, keras.models.load_model(lung_segmenter, compile=False), lung_intensity, lung_crop
+            inp,
+            keras.models.load_model(lung_segmenter, compile=False),
+            lung_intensity,
+            lung_crop,
+            margin=lung_margin,
         )
     if stem == "patch":
         x = conv_bn_relu(x, widths[0], stride=4, kernel=4, name="stem")  # 56

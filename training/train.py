@@ -42,6 +42,7 @@ class TrainConfig:
     lung_graph: str = ""  # training.lung_graph segmenter or run folder: the lung mask inside the model
     lung_graph_intensity: str = "film"  # "lungs" standardised, "equalised" (lung_graph.INTENSITIES)
     lung_graph_crop: bool = False  # the in-graph mask also crops to the lungs' box (lung_graph.cropped)
+    lung_graph_margin: int = 1  # cells of 32 the in-graph mask grows by beyond the lungs
     stem: str = "conv"  # the CNN's first layer: "conv" or "patch" (model.STEMS; patch is cheaper)
     lung_mirror: str = "midline"  # how the mask brings back a lost lung (training.lungs.MIRRORS)
     consistency: float = 0.0  # >0: two looks at each film, their scores held together (training.consistency)
@@ -185,6 +186,7 @@ def run(cfg: TrainConfig) -> Path:
         lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
         lung_intensity=cfg.lung_graph_intensity,
         lung_crop=cfg.lung_graph_crop,
+        lung_margin=cfg.lung_graph_margin,
         stem=cfg.stem,
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))

@@ -211,6 +211,23 @@ def test_a_layer_saved_before_the_sampled_statistics_reads_every_pixel():
     assert LungMaskOps.from_config(config).stats_step == 1
 
 
+def test_a_layer_saved_before_the_margin_grows_its_mask_by_one_cell():
+    """Runs of stop 42 and before saved no ``margin``: they load with the one cell they grew by."""
+    config = LungMaskOps(intensity="lungs").get_config()
+    del config["margin"]
+    assert LungMaskOps.from_config(config).margin == 1
+
+
+@pytest.mark.parametrize("margin", [1, 2, 3])
+def test_the_margin_grows_the_mask_by_that_many_cells(margin):
+    """A lung's box of cells, closed (unchanged) and grown by ``margin`` cells on every side."""
+    lg = _two_lungs()
+    on = np.asarray(LungMaskOps(margin=margin).mask(lg))[0, ..., 0]
+    rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on[:, :16].any(axis=0))
+    assert (rows[0], rows[-1]) == (6 - margin, 25 + margin)  # the lungs: rows 6-25, columns 4-12
+    assert (cols[0], cols[-1]) == (4 - margin, 12 + margin)
+
+
 def test_an_unknown_intensity_is_refused():
     with pytest.raises(ValueError, match="intensity"):
         LungMaskOps(intensity="normalised")
