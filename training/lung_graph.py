@@ -67,6 +67,8 @@ class LungMaskOps(layers.Layer):
         self.lost, self.found, self.intensity, self.crop = lost, found, intensity, bool(crop)
         self.stats_step = int(stats_step)
         self.margin = int(margin)  # cells the closed mask grows by (1: 7 pixels, 3% of the side)
+        if self.margin < 0:
+            raise ValueError(f"margin must be 0 or more cells, not {margin}")
 
     def get_config(self) -> dict:
         return {

@@ -228,9 +228,11 @@ def test_the_margin_grows_the_mask_by_that_many_cells(margin):
     assert (cols[0], cols[-1]) == (4 - margin, 12 + margin)
 
 
-def test_an_unknown_intensity_is_refused():
+def test_an_unknown_intensity_or_a_negative_margin_is_refused():
     with pytest.raises(ValueError, match="intensity"):
         LungMaskOps(intensity="normalised")
+    with pytest.raises(ValueError, match="margin"):
+        LungMaskOps(margin=-1)
 
 
 def _ramp() -> np.ndarray:
