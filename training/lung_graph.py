@@ -32,6 +32,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from training.lung_resample import BOX_SCOPE, box, const, cropped, ramp, side, upsampled
 from training.lungs import LOST
 
 POOL = 7  # 224 / 7 = 32 cells a side
@@ -43,7 +44,7 @@ STATS_STEP = 4  # new models read the lungs' mean and spread on every 4th pixel 
 # box and sources): thresholds and a variance as a difference of squares, which INT8 rounding
 # upsets; ``convert.quantize(fp32_named=SMALL)`` keeps them alone FP32 (on a trained run it halved
 # the mask's INT8 logit gap, 0.305 to 0.175; the whole mask FP32: 0.081; benchmarks/README.md).
-SMALL = ("lung_cells", "lung_stats", "lung_box")
+SMALL = ("lung_cells", "lung_stats", BOX_SCOPE)
 FOUND = 0.08  # under this share of the map the segmenter found no lungs: the film stays whole
 
 
@@ -91,12 +92,12 @@ class LungMaskOps(layers.Layer):
         def shrink(t):  # (closing is grow, then shrink)
             return -tf.nn.max_pool2d(-t, 3, 1, "SAME")
 
-        on = tf.cast(logits > _const(0.0), tf.float32)
+        on = tf.cast(logits > const(0.0), tf.float32)
         crowd = tf.nn.avg_pool2d(on, 5, 1, "SAME")  # lung's share of each cell's 5x5 neighbours
-        on = on * tf.cast(crowd >= _const(SPECK), tf.float32)  # specks of a cell or two go; thin rims stay
-        sides = [tf.math.cumsum(on, axis=a, reverse=r) > _const(0.0) for a in (1, 2) for r in (False, True)]
+        on = on * tf.cast(crowd >= const(SPECK), tf.float32)  # specks of a cell or two go; thin rims stay
+        sides = [tf.math.cumsum(on, axis=a, reverse=r) > const(0.0) for a in (1, 2) for r in (False, True)]
         on = tf.maximum(on, tf.cast(tf.reduce_all(tf.stack(sides), axis=0), tf.float32))  # holes
-        half = _side(on, 2) // 2
+        half = side(on, 2) // 2
         left = tf.reduce_sum(on[:, :, :half], axis=[1, 2, 3])
         right = tf.reduce_sum(on[:, :, -half:], axis=[1, 2, 3])
         lost = tf.cast(tf.minimum(left, right) < self.lost * tf.maximum(left, right), tf.float32)
@@ -132,9 +133,9 @@ class LungMaskOps(layers.Layer):
         rows, cols = ramp(h, cells_h), ramp(w, cells_w)
         soft = upsampled(on, rows, cols)
         if self.intensity == "film":
-            out = image * soft + (soft - _const(1.0))
+            out = image * soft + (soft - const(1.0))
         elif self.intensity == "equalised":
-            out = equalised(image, soft, self.sides[:2]) * soft + (soft - _const(1.0))
+            out = equalised(image, soft, self.sides[:2]) * soft + (soft - const(1.0))
         else:
             k = self.stats_step  # the lungs' mean and spread read on every k-th pixel each way
             with tf.name_scope(SMALL[1]):
@@ -145,8 +146,8 @@ class LungMaskOps(layers.Layer):
                 mean = tf.reduce_sum(inside, axis=[1, 2, 3], keepdims=True) / n
                 var = tf.reduce_sum(inside * sample, axis=[1, 2, 3], keepdims=True) / n - mean * mean
                 scale = 0.5 * tf.math.rsqrt(tf.maximum(var, 1e-4))
-                shift = _const(1.0) - mean * scale
-            out = soft * (image * scale + shift) - _const(1.0)  # (image - mean) * scale in the lungs
+                shift = const(1.0) - mean * scale
+            out = soft * (image * scale + shift) - const(1.0)  # (image - mean) * scale in the lungs
         return cropped(out, on, self.sides) if self.crop else out
 
     def build(self, input_shape) -> None:
@@ -154,27 +155,6 @@ class LungMaskOps(layers.Layer):
         image, logits = input_shape
         self.sides = (int(image[1]), int(image[2]), int(logits[1]), int(logits[2]))
         super().build(input_shape)
-
-
-def ramp(n: int, cells: int) -> np.ndarray:
-    """(n, cells) weights that resample ``cells`` to ``n`` bilinearly (half-pixel centres, edges
-    clamped), as ``tf.image.resize`` does."""
-    source = np.clip((np.arange(n) + 0.5) * cells / n - 0.5, 0, cells - 1)
-    below = np.floor(source).astype(int)
-    weights = np.zeros((n, cells))
-    np.add.at(weights, (np.arange(n), below), 1 - (source - below))
-    np.add.at(weights, (np.arange(n), np.minimum(below + 1, cells - 1)), source - below)
-    return weights.astype(np.float32)
-
-
-def upsampled(on, rows: np.ndarray, cols: np.ndarray):
-    """The mask ``on`` (B, h, w, 1) at the pixels ``rows`` (H, h) and ``cols`` (W, w) weigh
-    (``ramp``): two matrix products. Why: ONNX Runtime's bilinear Resize from 32 to 224 took 1.6 ms
-    per 16 films, 7% of the masked model (stop 43's profile); the products 0.3 ms, equal within 1e-5."""
-    import tensorflow as tf
-
-    out = tf.matmul(tf.constant(rows[None]), on[..., 0])
-    return tf.matmul(out, tf.constant(np.ascontiguousarray(cols.T)[None]))[..., None]
 
 
 @keras.saving.register_keras_serializable(package="pneumoscan")
@@ -194,7 +174,7 @@ class LungBox(LungMaskOps):
         with tf.name_scope(SMALL[0]):
             on = self.mask(logits)
         with tf.name_scope(SMALL[2]):
-            (top, bottom), (left, right) = box(on, _side(on, 1), _side(on, 2))
+            (top, bottom), (left, right) = box(on, side(on, 1), side(on, 2))
         return tf.stack([top, bottom, left, right], axis=1)
 
     def build(self, input_shape) -> None:
@@ -213,97 +193,15 @@ def equalised(image, soft, sides: tuple[int, int], bins: int = BINS):
 
     small, weight = image[:, 2::4, 2::4], soft[:, 2::4, 2::4]  # every 16th pixel: a sample of levels
     edges = tf.constant(np.linspace(-1, 1, bins + 1, dtype=np.float32)[None, None, None])
-    under = tf.cast(small <= edges + _const(1e-6), tf.float32) * weight  # (B, h, w, bins + 1)
+    under = tf.cast(small <= edges + const(1e-6), tf.float32) * weight  # (B, h, w, bins + 1)
     cdf = tf.reduce_sum(under, axis=[1, 2]) / (tf.reduce_sum(weight, axis=[1, 2]) + 1e-6)  # (B, bins + 1)
-    t = tf.reshape((image + _const(1.0)) * _const(bins / 2), (-1, sides[0] * sides[1]))
-    t = tf.minimum(tf.maximum(t, _const(0.0, 2)), _const(bins - 1e-3, 2))
+    t = tf.reshape((image + const(1.0)) * const(bins / 2), (-1, sides[0] * sides[1]))
+    t = tf.minimum(tf.maximum(t, const(0.0, 2)), const(bins - 1e-3, 2))
     i = tf.floor(t)
     f = t - i
     i = tf.cast(i, tf.int32)
-    level = tf.gather(cdf, i, batch_dims=1) * (_const(1.0, 2) - f) + tf.gather(cdf, i + 1, batch_dims=1) * f
-    return tf.reshape(level * _const(2.0, 2) - _const(1.0, 2), (-1, sides[0], sides[1], 1))
-
-
-def box(on, h: int, w: int):
-    """(top, bottom) and (left, right) of the mask ``on`` (B, h, w, 1), as fractions of its sides."""
-    import tensorflow as tf
-
-    def span(any_on, n):  # any_on (B, n): first and one past the last cell on
-        i = tf.constant(np.arange(n, dtype=np.float32)[None])
-        first = tf.reduce_min(i + n * (1.0 - any_on), axis=1)
-        last = tf.reduce_max((i + 1.0) * any_on, axis=1)
-        return first / n, last / n
-
-    return span(tf.reduce_max(on, axis=[2, 3]), h), span(tf.reduce_max(on, axis=[1, 3]), w)
-
-
-def sources(lo, hi, n: int):
-    """Where each of the ``n`` output pixels of a side reads the span [lo, hi) (fractions, (B,)):
-    the pixel below (B, n) int32, the one above, and the weight of the one above (B, n)."""
-    import tensorflow as tf
-
-    i = tf.constant((np.arange(n, dtype=np.float32) + 0.5)[None, :])
-    source = n * lo[:, None] + i * (hi - lo)[:, None] - 0.5
-    source = tf.minimum(tf.maximum(source, _const(0.0, 2)), _const(n - 1.0, 2))
-    below = tf.floor(source)
-    index = tf.cast(below, tf.int32)
-    return index, tf.minimum(index + 1, n - 1), source - below
-
-
-def stretched(rows, lo, hi):
-    """``rows`` (B, n, m) resampled along axis 1 so that its span [lo, hi) fills all ``n`` rows
-    (bilinear): two gathers of whole rows from the batch flattened to (B * n, m)."""
-    import tensorflow as tf
-
-    n, m = rows.shape[1], rows.shape[2]
-    with tf.name_scope(SMALL[2]):
-        below, above, weight = sources(lo, hi, n)
-    start = tf.range(tf.shape(rows)[0])[:, None] * n  # each film's first row in the flat batch
-    flat = tf.reshape(rows, (-1, m))
-    low = tf.gather(flat, tf.reshape(below + start, (-1,)))
-    high = tf.gather(flat, tf.reshape(above + start, (-1,)))
-    weight = tf.reshape(weight, (-1, 1))
-    return tf.reshape(low + (high - low) * weight, (-1, n, m))
-
-
-def cropped(image, on, sides: tuple[int, int, int, int]):
-    """``image`` (B, H, W, 1) cropped to the box of the mask ``on`` (B, h, w, 1) and stretched back
-    to (H, W); ``sides`` = (H, W, h, w), static (training's trace knows no shapes).
-
-    Why: the fifteenth's masked recipe cropped to the lungs' box, so that the lungs fill the
-    classifier's input at one scale whatever the film's field of view; its Shenzhen held-out
-    figures (adults 0.709) were the in-graph mask's missing piece (seventeenth, at chance).
-    Bilinear, each side in turn by gathering the two source rows (then columns) of every output
-    one: ``tf.image.crop_and_resize`` has no clean ONNX export, and the first version's two matrix
-    products with dense (B, 224, 224) weights were the mask's costliest nodes (15% of the masked
-    model's time, its mask FP32, in ONNX Runtime's profile; stop 42); a gather reads two rows a row.
-    A film kept whole (no lungs found: the mask is all ones) is unchanged.
-    """
-    import tensorflow as tf
-
-    h, w = sides[:2]
-    with tf.name_scope(SMALL[2]):
-        (top, bottom), (left, right) = box(on, *sides[2:])
-    out = stretched(tf.reshape(image, (-1, h, w)), top, bottom)
-    out = stretched(tf.transpose(out, (0, 2, 1)), left, right)
-    return tf.transpose(out, (0, 2, 1))[..., None]
-
-
-def _const(value: float, rank: int = 4):
-    """A (1, 1, 1, 1) constant (``rank`` ones). Why: ONNX Runtime 1.32 runs an elementwise
-    operation between a (N, H, W, 1) tensor and a rank-0 or shape-(1,) constant one element at a
-    time (``image + 1``: 17-22 ms per 16 films at 224), with a (1, 1, 1, 1) one in 0.3-0.4 ms."""
-    import tensorflow as tf
-
-    return tf.constant(value, tf.float32, shape=(1,) * rank)
-
-
-def _side(t, axis: int):
-    """A static side where the graph knows it (export), else the dynamic one (training's trace):
-    dynamic shapes cost a chain of Shape/Slice/Cast nodes in the ONNX graph."""
-    import tensorflow as tf
-
-    return t.shape[axis] if t.shape[axis] is not None else tf.shape(t)[axis]
+    level = tf.gather(cdf, i, batch_dims=1) * (const(1.0, 2) - f) + tf.gather(cdf, i + 1, batch_dims=1) * f
+    return tf.reshape(level * const(2.0, 2) - const(1.0, 2), (-1, sides[0], sides[1], 1))
 
 
 def masked_input(

@@ -7,16 +7,8 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from training.lung_graph import (  # noqa: E402
-    POOL,
-    SMALL,
-    STATS_STEP,
-    LungMaskOps,
-    cropped,
-    pooled,
-    ramp,
-    upsampled,
-)
+from training.lung_graph import POOL, SMALL, STATS_STEP, LungMaskOps, pooled  # noqa: E402
+from training.lung_resample import box, cropped, ramp, upsampled  # noqa: E402
 
 OUT, IN = -4.0, 4.0  # segmenter logits: no lung, lung
 
@@ -143,7 +135,6 @@ def test_a_cropping_model_exports_the_box_its_map_covers(masked_model):
     that does not crop has four outputs; cropping models are not averaged (their maps differ in frame)."""
     import keras
 
-    from training.lung_graph import box
     from training.model import ensemble_export, export_model
 
     _, model, (_, crop, _) = masked_model
