@@ -31,7 +31,8 @@ def predict(run_dir: Path) -> list[Path]:
 
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset
-    from training.train import hospital_films, load_config, set_crop, split_for, write_run_predictions
+    from training.run_predictions import write_run_predictions
+    from training.train import hospital_films, load_config, set_crop, split_for
 
     cfg = load_config(run_dir)
     set_crop(cfg)
