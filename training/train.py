@@ -52,6 +52,7 @@ class TrainConfig:
     background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
+    tail_average: int = 0  # >0: fixed schedule, no selection; save the last N epochs' average (tail_average)
     limit: int = 0  # >0: use only this many images per side (smoke runs)
     steps: int = 0  # >0: steps per epoch (smoke runs)
 
@@ -168,7 +169,8 @@ def run(cfg: TrainConfig) -> Path:
         if cfg.adversarial:
             _no_hospital_target(t_ho, w_ho)
         print(
-            f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films select the checkpoint",
+            f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films "
+            + ("scored each epoch, chosen on by nothing" if cfg.tail_average else "select the checkpoint"),
             flush=True,
         )
     adversary = bool(cfg.adversarial and films_by_role["train"])
@@ -231,19 +233,8 @@ def run(cfg: TrainConfig) -> Path:
         dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
     )
     ckpt = run_dir / "best.keras"
-    monitor = "val_logit_auc"
-    save_best = keras.callbacks.ModelCheckpoint(str(ckpt), monitor=monitor, mode="max", save_best_only=True)
-    if trainer is not model:  # best.keras stays the plain network that convert and the evaluations load
-        from training.consistency import SaveBestNet
-
-        save_best = SaveBestNet(str(ckpt), monitor)
     callbacks = [
-        *weight_average.callbacks(cfg.weight_average, model, xtr, cfg.seed),  # first
-        save_best,
-        keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, mode="max", patience=cfg.patience, restore_best_weights=True
-        ),
+        *_choosing(cfg, model, trainer, xtr, ckpt),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
     if adversary:
@@ -269,6 +260,38 @@ def run(cfg: TrainConfig) -> Path:
     print(f"training done in {time.time() - t0:.0f}s; run folder {run_dir}", flush=True)
     tf.keras.backend.clear_session()
     return run_dir
+
+
+def _choosing(cfg: TrainConfig, model, trainer, xtr: np.ndarray, ckpt: Path) -> list:
+    """The callbacks that set the learning rate, stop the run and write ``ckpt``.
+
+    By default the selection films' AUC drives all three (the held-out hospital's, in a
+    leave-one-hospital-out run); ``--tail-average N`` drives none of them by it (``training.tail_average``)."""
+    import keras
+
+    from training import weight_average
+
+    if cfg.tail_average:
+        if cfg.weight_average:
+            raise SystemExit("--tail-average and --weight-average are two averages: choose one")
+        from training import tail_average
+
+        sample = weight_average.batchnorm_sample(xtr, cfg.seed)
+        return tail_average.callbacks(cfg.tail_average, cfg.epochs, cfg.lr, model, sample, ckpt)
+    monitor = "val_logit_auc"
+    save_best = keras.callbacks.ModelCheckpoint(str(ckpt), monitor=monitor, mode="max", save_best_only=True)
+    if trainer is not model:  # best.keras stays the plain network that convert and the evaluations load
+        from training.consistency import SaveBestNet
+
+        save_best = SaveBestNet(str(ckpt), monitor)
+    return [
+        *weight_average.callbacks(cfg.weight_average, model, xtr, cfg.seed),  # first
+        save_best,
+        keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5, patience=3, min_lr=1e-5),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="max", patience=cfg.patience, restore_best_weights=True
+        ),
+    ]
 
 
 def segmenter_for(cfg: TrainConfig, source: str | None = None) -> Path:

@@ -88,7 +88,12 @@ def callbacks(
     """
     if not momentum:
         return []
+    sample = batchnorm_sample(films, seed, n, prepare)
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), RefreshBatchNorm(net, sample)]
+
+
+def batchnorm_sample(films: np.ndarray, seed: int, n: int = 512, prepare=None) -> np.ndarray:
+    """``n`` of the training ``films``, fixed by ``seed``, as model input: what BatchNorm is re-estimated on."""
     if prepare is None:
         from training.dataset import model_tensors as prepare
-    sample = prepare(films[np.random.default_rng(seed).permutation(len(films))[:n]])
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), RefreshBatchNorm(net, sample)]
+    return prepare(films[np.random.default_rng(seed).permutation(len(films))[:n]])
