@@ -124,6 +124,7 @@ def run(cfg: TrainConfig) -> Path:
     from training import dataset, split, weight_average
     from training.model import build_model
 
+    check_averaging(cfg)
     set_seeds(cfg.seed)
     spec = InputSpec()
     set_crop(cfg)
@@ -262,6 +263,16 @@ def run(cfg: TrainConfig) -> Path:
     return run_dir
 
 
+def check_averaging(cfg: TrainConfig) -> None:
+    """Refuse an averaging request that cannot work before any film is loaded or a run folder made."""
+    if cfg.tail_average and cfg.weight_average:
+        raise SystemExit("--tail-average and --weight-average are two averages: choose one")
+    if cfg.tail_average and not 0 < cfg.tail_average <= cfg.epochs:
+        raise SystemExit(
+            f"--tail-average {cfg.tail_average}: the averaged tail must be 1..--epochs ({cfg.epochs})"
+        )
+
+
 def _choosing(cfg: TrainConfig, model, trainer, xtr: np.ndarray, ckpt: Path) -> list:
     """The callbacks that set the learning rate, stop the run and write ``ckpt``.
 
@@ -272,8 +283,6 @@ def _choosing(cfg: TrainConfig, model, trainer, xtr: np.ndarray, ckpt: Path) -> 
     from training import weight_average
 
     if cfg.tail_average:
-        if cfg.weight_average:
-            raise SystemExit("--tail-average and --weight-average are two averages: choose one")
         from training import tail_average
 
         sample = weight_average.batchnorm_sample(xtr, cfg.seed)
