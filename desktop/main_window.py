@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QSplitter,
 )
 
-from desktop import worker
+from desktop import site_profiles, worker
 from desktop.dialogs import ask_export_path
 from desktop.panels import MetadataPanel, ViewerPanel
 from desktop.results_model import RESULT_ROLE, ResultsModel, ResultsProxy
@@ -118,8 +118,7 @@ class MainWindow(QMainWindow):
 
         from desktop.menus import build_menus_and_toolbar
 
-        self.site_profiles = []
-        self._load_site_profiles()
+        self.site_profiles = site_profiles.load(self.screener)
 
         build_menus_and_toolbar(self)
 
@@ -284,39 +283,9 @@ class MainWindow(QMainWindow):
             f"Errors {s['errors']}   Skipped {s['skipped']}{gate}{site}"
         )
 
-    # --- site validation and profiles ------------------------------------------------------
-    def _load_site_profiles(self) -> None:
-        """Adopted profiles measured with this model join the operating points; others are left out."""
-        from pneumoscan.model.profiles import list_profiles
-
-        if self.screener is None:
-            return
-        for profile in list_profiles():
-            try:
-                self.screener.add_profile(profile)
-            except ModelError:
-                continue
-            self.site_profiles.append(profile)
-
-    def open_validation(self) -> None:
-        from desktop.validation_dialog import ValidationDialog
-
-        if self.screener is None:
-            QMessageBox.critical(self, "PneumoScan", f"The model could not be loaded:\n{self.model_problem}")
-            return
-        self.validation_dialog = ValidationDialog(self, self.screener, self.runner)
-        self.validation_dialog.profile_adopted.connect(self.add_site_profile)
-        self.validation_dialog.show()
-
-    def add_site_profile(self, profile) -> None:
-        self.site_profiles = [p for p in self.site_profiles if p.name != profile.name] + [profile]
-        self.screener.add_profile(profile)
-        label = f"{profile.operating_point.replace('_', ' ')} ({profile.threshold:.3f})"
-        idx = self.op_box.findData(profile.operating_point)
-        if idx >= 0:
-            self.op_box.setItemText(idx, label)
-        else:
-            self.op_box.addItem(label, profile.operating_point)
+    # --- site validation and profiles (desktop/site_profiles.py) ----------------------------
+    open_validation = site_profiles.open_validation
+    add_site_profile = site_profiles.add_site_profile
 
     def set_scope_gate(self, on: bool) -> None:
         """Research switch: takes effect from the next screening; every row records it."""

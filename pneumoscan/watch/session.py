@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from pneumoscan.outputs.atomic import atomic_write_text
@@ -48,6 +48,7 @@ from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope.batch import check_results
 from pneumoscan.watch.arrival import Settler
 from pneumoscan.watch.observer import start_observer
+from pneumoscan.watch.options import WatchError, WatchOptions, WatchStats, lock_path_for
 from pneumoscan.watch.rows import daily_pdf_path, result_from_row
 from pneumoscan.watch.state import StateError, WatchState, entry, state_path_for
 
@@ -56,36 +57,6 @@ CHUNK = 64
 CHANGED_NOTE = (
     "Content changed since the earlier result for this instance (same SOP Instance UID): screened again."
 )
-
-
-class WatchError(ValueError):
-    """The watch cannot start; the message says why (lock held, output refused, state unusable)."""
-
-
-@dataclass
-class WatchOptions:
-    report: Path
-    dicom_out: Path | None = None
-    pdf: Path | None = None  # "summary.pdf" -> summary-YYYY-MM-DD.pdf, one per day
-    no_phi: bool = False
-    poll: bool = False  # polling observer (network shares), instead of native events
-    settle: float = 2.0
-    give_up: float = 120.0
-    rescan: float = 30.0  # full rescan interval, a safety net for missed events
-    pdf_interval: float = 300.0  # the day's PDF is rebuilt at most this often (and when the watch stops)
-    retry_interval: float = 60.0  # DICOM results that failed are written again after this
-
-
-@dataclass
-class WatchStats:
-    screened: int = 0
-    flagged: int = 0
-    duplicates: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-
-def lock_path_for(report: Path) -> Path:
-    return report.with_name(f".{report.name}.lock")
 
 
 class FolderWatch:
@@ -399,4 +370,4 @@ class FolderWatch:
                 stop.wait(interval)
 
 
-__all__ = ["FolderWatch", "WatchError", "WatchOptions", "WatchStats"]
+__all__ = ["FolderWatch"]
