@@ -74,6 +74,30 @@ def table(rows: list[dict], threshold: float, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def against_home(rows: list[dict], home: str = "guangzhou (validation)") -> str:
+    """Groups with abnormal films only (Hannover, the public collection) have no AUC of their own;
+    ranked against the home hospital's normal validation films they show, without a threshold,
+    whether pneumonia elsewhere still scores as pneumonia (a threshold's count moves with the threshold)."""
+    normal = np.array([r["score"] for r in rows if r["hospital"] == home and r["label"] == 0])
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["hospital"] != home:
+            groups.setdefault(r["hospital"], []).append(r)
+    out = []
+    for hospital, cell in sorted(groups.items()):
+        if any(r["label"] == 0 for r in cell) or len(normal) == 0:
+            continue
+        s = np.array([r["score"] for r in cell])
+        y = np.r_[np.ones(len(s)), np.zeros(len(normal))]
+        auc, lo, hi = auc_ci(y, np.r_[s, normal])
+        out.append(
+            f"- {hospital}: {len(s)} abnormal films against {len(normal)} normal films of {home}: "
+            f"AUC {auc:.3f} ({lo:.3f}-{hi:.3f}), median score {np.median(s):.3f} (those normal films: "
+            f"{np.median(normal):.3f})"
+        )
+    return "\n".join(out) + ("\n" if out else "")
+
+
 def trained_hospitals(manifest: Path) -> set[str]:
     """The other hospitals a shipped model trained on (its manifest's training config)."""
     import json
@@ -175,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
             if shipped
             else "(logits; held-out hospital never trained on)"
         )
-        return table(rows, t, f"{name} {what}")
+        return table(rows, t, f"{name} {what}") + ("\n" + against_home(rows) if shipped else "")
 
     cli(argv, __doc__.splitlines()[0], render)
 

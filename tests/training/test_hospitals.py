@@ -44,6 +44,28 @@ def test_the_table_has_a_row_per_hospital_and_age_group_with_intervals():
     assert text.count("(") >= 9  # an interval for every AUC, sensitivity and specificity
 
 
+@pytest.mark.parametrize("shift, lower", [(3.0, 0.9), (0.0, 0.3)])
+def test_an_abnormal_only_group_is_ranked_against_the_home_hospitals_normal_films(shift, lower):
+    pytest.importorskip("sklearn")
+    from training.hospital_eval import against_home
+
+    rng = np.random.default_rng(1)
+    home = "guangzhou (validation)"
+    rows = [
+        {"hospital": home, "child": True, "label": y, "score": float(rng.normal(3 * y))}
+        for y in [0] * 80 + [1] * 80
+    ]
+    rows += [
+        {"hospital": "elsewhere", "child": False, "label": 1, "score": float(rng.normal(shift))}
+        for _ in range(60)
+    ]
+    rows += [{"hospital": "both", "child": False, "label": y, "score": 0.0} for y in (0, 1)]
+    text = against_home(rows)
+    assert "- elsewhere: 60 abnormal films against 80 normal films" in text and "both" not in text
+    auc = float(text.split("AUC ")[1].split(" ")[0])
+    assert lower < auc < lower + 0.4  # shifted like home's pneumonia: high; like its normals: near chance
+
+
 def test_the_adversary_sees_each_hospital_and_class_alike_and_not_a_one_class_hospital():
     from training.sources import HOSPITALS, adversary_targets
 
