@@ -11,7 +11,9 @@ For each hospital, children and adults apart where both exist: AUC of normal vs 
 bootstrap interval, and sensitivity and specificity at the default operating point (the
 shipped threshold for ``--shipped``; for a run, its Guangzhou-validation threshold for
 sensitivity 0.98, the rule of the shipped default) with exact 95% intervals. Scoring skips the scope
-gate: this measures the model, not what the gate lets through.
+gate: this measures the model, not what the gate lets through. For a model (``--shipped``,
+``--model``), groups with abnormal films only are also ranked against Guangzhou's normal
+validation films (``against_home``).
 """
 
 from __future__ import annotations
