@@ -52,6 +52,7 @@ def quantize(
     method: str = "Percentile",
     fp32_upstream_of: str = "",
     fp32_named: tuple[str, ...] = (),
+    float_heads: bool = True,
 ) -> dict:
     """Run ``quant_pre_process`` then ``quantize_static``; return the settings used.
 
@@ -60,6 +61,10 @@ def quantize(
     the threshold flips a cell of the mask and moves the film's score (``training.lung_graph``).
     ``fp32_named``: name scopes (``training.lung_graph.SMALL``) whose nodes alone stay FP32, what
     they read staying INT8: the mask's small tensors, without its passes over the whole film.
+    ``float_heads``: the dense heads (``Gemm``: the logit, the subtype logit) keep INT8 inputs and
+    weights but write FP32. Why: an INT8 logit has 256 levels (a step of about 0.1 logit, about
+    0.03 in probability near the default threshold), so films tie on the grid, the threshold
+    falls on one of its points, and the report shows probabilities in coarse steps.
     """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -81,6 +86,9 @@ def quantize(
 
         nodes = onnx.load(str(prep)).graph.node
         exclude += [n.name for n in nodes if any(f"/{scope}" in n.name for scope in fp32_named)]
+    extra: dict = {"CalibPercentile": 99.99} if method == "Percentile" else {}
+    if float_heads:
+        extra["OpTypesToExcludeOutputQuantization"] = ["Gemm"]
     quantize_static(
         str(prep),
         str(out_path),
@@ -91,7 +99,7 @@ def quantize(
         weight_type=QuantType.QInt8,
         calibrate_method=getattr(CalibrationMethod, method),
         nodes_to_exclude=exclude,
-        extra_options={"CalibPercentile": 99.99} if method == "Percentile" else {},
+        extra_options=extra,
     )
     prep.unlink(missing_ok=True)
     return {
@@ -101,6 +109,7 @@ def quantize(
         "weights": "QInt8",
         "calibration": f"{method} on {len(calibration)} training images",
         "excluded_nodes": exclude,
+        "float_outputs": ["Gemm"] if float_heads else [],
     }
 
 
