@@ -97,9 +97,15 @@ def validation_films() -> list[Path]:
 
 
 def test_validation_films_are_assessed(screener, validation_films):
+    """At most 1% of in-scope films refused: the bar issue 18 sets for the official test.
+
+    The distance check's threshold is refitted for each shipped model at the 99.8% quantile of
+    these films' distances (or higher), so about 0.2% of them are refused by construction; the
+    learned gates, unchanged, refuse their own few (stop 48: 8 of 1,054 in all).
+    """
     results = list(screener.screen(validation_films))
     refused = [r for r in results if r.out_of_scope]
-    assert len(refused) / len(results) <= 0.005, [f"{r.path.name}: {r.reason}" for r in refused]
+    assert len(refused) / len(results) <= 0.01, [f"{r.path.name}: {r.reason}" for r in refused]
 
 
 def test_inverted_and_rotated_films_are_refused(screener, validation_films, tmp_path):

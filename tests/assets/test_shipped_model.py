@@ -56,11 +56,25 @@ def test_outputs_match_the_manifest(manifest):
     p, z, cam = s.model.session.run(["probability", "logit", "cam"], {"image": x})
     expected = 1 / (1 + np.exp(-(z / manifest.temperature + manifest.bias)))
     assert np.allclose(p, expected, atol=1e-5)
-    # INT8 keeps the map's mean close to the logit (exact in FP32; quantized separately here)
-    assert np.abs(cam.mean(axis=(1, 2, 3)) - z[:, 0]).max() < 0.1 * (1 + np.abs(z).max())
     sub = manifest.data["subtype"]
     v, zs = s.model.session.run(["viral_probability", "subtype_logit"], {"image": x})
     assert np.allclose(v, 1 / (1 + np.exp(-(zs / sub["temperature"] + sub["bias"]))), atol=1e-5)
+
+
+def test_map_mean_stays_the_logit_on_films(manifest):
+    """The map is the head applied cell by cell, so its mean is the logit (exact in FP32).
+
+    INT8 rounds the map and the logit on separate grids; on real films they stay within 5% of the
+    logit's range (measured 0.7% for this model). Uniform noise is not used: far from any film the
+    two paths' calibrated ranges say nothing about the product.
+    """
+    items = split.list_images(data_dir() / "chest_xray" / "train")
+    _, val = split.split_items(items, split.load_split())
+    s = Screener(ASSETS / "model.json")
+    x = np.stack([s.prepare(p).tensor for p, _ in val[::20]])
+    z, cam = s.model.session.run(["logit", "cam"], {"image": x})
+    assert len(z) > 40
+    assert np.abs(cam.mean(axis=(1, 2, 3)) - z[:, 0]).max() < 0.05 * (1 + np.abs(z).max())
 
 
 def test_subtype_only_for_flagged_films(manifest):
