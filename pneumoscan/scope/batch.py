@@ -75,8 +75,12 @@ def check_batch(
     beyond = int((d > p95).sum())
     p_value = binomial_tail(beyond, len(d), BEYOND) if len(d) else 1.0
     refused_share = refused / total
-    share = float(np.mean(flagged)) if flagged else float("nan")
     shift = p_value < 0.01 or refused_share > REFUSED_SHIFT
+    if not len(d):
+        # nothing to compare: a flagged share of no films would read "nan%"
+        figures = f"{total} films; none assessed: all {refused} refused by the scope gate"
+        return BatchCheck("shift" if shift else "ok", figures)
+    share = float(np.mean(flagged)) if flagged else 0.0
     figures = (
         f"{total} films; {beyond} of {len(d)} assessed ({100 * beyond / max(len(d), 1):.0f}%) beyond the "
         f"validation films' 95th percentile of feature distance (p = {p_value:.2g}); "

@@ -34,3 +34,10 @@ def test_verdicts(distances, refused, verdict):
 
 def test_without_reference_it_says_it_did_not_run():
     assert check_batch([1.0] * 30, [False] * 30, 0, None).verdict == "not run"
+
+
+def test_a_batch_the_gate_refused_whole_says_so():
+    """Every film refused (Shenzhen's adults): a shift, and no share of flagged films to invent."""
+    check = check_batch([], [], 200, REFERENCE)
+    assert check.verdict == "shift"
+    assert "nan" not in check.line and "none assessed: all 200 refused" in check.line
