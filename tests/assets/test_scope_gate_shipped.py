@@ -42,6 +42,13 @@ def test_gate_files_are_pinned_and_loaded(screener):
     assert screener.gate.second is not None and screener.gate.second.threshold == second["threshold"]
 
 
+def test_the_card_states_the_shipped_distance_threshold():
+    """``convert.distance_check`` refits the threshold for each model; the card must say the new one."""
+    config = json.loads((ASSETS / "scope_gate.json").read_text())
+    card = (ASSETS / "MODEL_CARD.md").read_text()
+    assert f"refuses above {config['distance']['threshold']:.1f} (" in card
+
+
 def test_the_second_gates_threshold_is_pinned(tmp_path):
     """Lowering the multi-hospital gate's threshold (to let adults through) breaks the pinned digest."""
     import shutil
