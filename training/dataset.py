@@ -64,16 +64,20 @@ def train_dataset(
     paired: bool = False,
     groups: tuple | None = None,
     swap: tuple[np.ndarray, float] | None = None,
+    mix: tuple[np.ndarray, float] | None = None,
 ) -> tf.data.Dataset:
     """Augmented, equalised training batches; ``paired``: two independent looks at each film.
     ``groups``: (each film's group, a function of it) scaling the pneumonia head's weight as the
     run goes (``training.group_dro``). ``swap``: (each film's lung mask, the chance a film takes
-    another's surroundings) (``training.background_swap``)."""
+    another's surroundings) (``training.background_swap``). ``mix``: (each film's hospital, the
+    chance a film is blended with a same-class film of another hospital) (``training.cross_mixup``)."""
     ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
-    if groups is not None and swap is not None:
-        raise SystemExit("--background-swap and --group-dro do not go together")
+    if sum(a is not None for a in (groups, swap, mix)) > 1:
+        raise SystemExit("--background-swap, --group-dro and --cross-mixup: one at a time")
     if swap is not None:
         ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(swap[0])))
+    if mix is not None:
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(mix[0])))
     if groups is not None:
         ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(groups[0])))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -84,6 +88,10 @@ def train_dataset(
         from training.background_swap import swapped
 
         ds = swapped(ds, swap[1], batch)
+    if mix is not None:
+        from training.cross_mixup import mixed
+
+        ds = mixed(ds, mix[1], batch)
 
     def _look(img: tf.Tensor) -> tf.Tensor:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)

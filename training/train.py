@@ -50,6 +50,7 @@ class TrainConfig:
     group_dro: float = 0.0  # >0: (hospital, class) groups weighed up by their loss (training.group_dro)
     mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
     background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
+    cross_mixup: float = 0.0  # >0: this chance a film is blended with its class at another hospital
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
     tail_average: int = 0  # >0: fixed schedule, no selection; save the last N epochs' average (tail_average)
@@ -214,11 +215,11 @@ def run(cfg: TrainConfig) -> Path:
         metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
         weighted_metrics=weighted,
     )
-    from training import background_swap
+    from training import background_swap, cross_mixup
     from training.augment import PRESETS
 
-    if cfg.group_dro and not films_by_role["train"]:
-        raise SystemExit("--group-dro needs --hospitals: its groups are hospitals and classes")
+    if (cfg.group_dro or cfg.cross_mixup) and not films_by_role["train"]:
+        raise SystemExit("--group-dro and --cross-mixup need --hospitals: they work across hospitals")
     train_ds = dataset.train_dataset(
         xtr,
         t_tr,
@@ -229,6 +230,7 @@ def run(cfg: TrainConfig) -> Path:
         paired=cfg.consistency > 0,
         groups=(dro.groups, dro.weights.scale) if cfg.group_dro else None,
         swap=(background_swap.setup(cfg, xtr), cfg.background_swap) if cfg.background_swap else None,
+        mix=(cross_mixup.hospital_ids(films), cfg.cross_mixup) if cfg.cross_mixup else None,
     ).repeat()
     shifted_ds = (
         dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
