@@ -12,17 +12,23 @@ inference. A film with no such donor in its batch stays as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from training.sources import HOSPITALS
+from training.sources import HOSPITALS, Film
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
-def hospital_ids(films) -> np.ndarray:
+def hospital_ids(films: Sequence[Film]) -> np.ndarray:
     """Each training film's hospital as an index into ``sources.HOSPITALS`` (int32)."""
     return np.array([HOSPITALS.index(f.hospital) for f in films], dtype=np.int32)
 
 
-def donors(labels, hospitals, uniform):
+def donors(labels: tf.Tensor, hospitals: tf.Tensor, uniform: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """For each film of a batch, a random film of the same class from another hospital.
 
     ``labels``, ``hospitals``: (B,); ``uniform``: (B, B) random numbers in [0, 1). Returns the
@@ -36,9 +42,10 @@ def donors(labels, hospitals, uniform):
     return tf.argmax(score, axis=1, output_type=tf.int32), tf.reduce_any(eligible, axis=1)
 
 
-def mixed(ds, chance: float, batch: int):
-    """A shuffled dataset of ((film uint8, targets, weights), hospital) becomes (film, targets,
-    weights) in [0, 1] float, some films blended with a same-class donor of another hospital."""
+def mixed(ds: tf.data.Dataset, chance: float, batch: int) -> tf.data.Dataset:
+    """A shuffled dataset of ((film uint8, targets, weights), hospital) becomes (film uint8,
+    targets, weights), some films blended with a same-class donor of another hospital (in [0, 1],
+    rounded back to uint8 so that the augmentation that follows sees what it always sees)."""
     import tensorflow as tf
 
     def _batch(film, hospital):
