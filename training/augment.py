@@ -81,7 +81,9 @@ def equalize_tf(unit: tf.Tensor) -> tf.Tensor:
     return tf.gather(lut, q)
 
 
-def _affine(img: tf.Tensor, seed: tf.Tensor, a: AugParams, edge_fill: tf.Tensor) -> tf.Tensor:
+def _affine(
+    img: tf.Tensor, seed: tf.Tensor, a: AugParams, edge_fill: tf.Tensor, log_aspect: tf.Tensor | float = 0.0
+) -> tf.Tensor:
     h = tf.cast(tf.shape(img)[0], tf.float32)
     w = tf.cast(tf.shape(img)[1], tf.float32)
     u = tf.random.stateless_uniform([6], seed, -1.0, 1.0)
@@ -90,7 +92,7 @@ def _affine(img: tf.Tensor, seed: tf.Tensor, a: AugParams, edge_fill: tf.Tensor)
     tx = u[2] * a.shift * w
     ty = u[3] * a.shift * h
     shear = u[4] * a.shear
-    aspect = tf.exp(u[5] * a.log_aspect)
+    aspect = tf.exp(u[5] * a.log_aspect + log_aspect)
     sx, sy = scale * aspect, scale / aspect
     cos, sin = tf.cos(angle), tf.sin(angle)
     # forward map A = R * S * Shear about the centre; the op wants output->input (A^-1)
@@ -145,11 +147,16 @@ def _erase(img: tf.Tensor, seed: tf.Tensor, max_area: float) -> tf.Tensor:
     return tf.where(inside, u[4], img)
 
 
-def augment(img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN) -> tf.Tensor:
-    """Random geometry, erasing, exposure, blur, noise and JPEG re-compression for one image."""
+def augment(
+    img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN, log_aspect: tf.Tensor | float = 0.0
+) -> tf.Tensor:
+    """Random geometry, erasing, exposure, blur, noise and JPEG re-compression for one image.
+
+    ``log_aspect`` is added to the random aspect's logarithm: the film is widened by
+    ``exp(2 * log_aspect)`` against its height (``training.aspect_debias``)."""
     seeds = tf.random.experimental.stateless_split(seed, 8)  # 8: the shifted copy stays as it was
     p = tf.random.stateless_uniform([8], seeds[1])
-    img = _affine(img, seeds[0], a, p[3] < a.p_edge_fill)
+    img = _affine(img, seeds[0], a, p[3] < a.p_edge_fill, log_aspect)
     if a.p_erase > 0:
         img = tf.cond(
             p[4] < a.p_erase,

@@ -65,15 +65,19 @@ def train_dataset(
     groups: tuple | None = None,
     swap: tuple[np.ndarray, float] | None = None,
     mix: tuple[np.ndarray, float] | None = None,
+    aspect: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Augmented, equalised training batches; ``paired``: two independent looks at each film.
     ``groups``: (each film's group, a function of it) scaling the pneumonia head's weight as the
     run goes (``training.group_dro``). ``swap``: (each film's lung mask, the chance a film takes
     another's surroundings) (``training.background_swap``). ``mix``: (each film's hospital, the
-    chance a film is blended with a same-class film of another hospital) (``training.cross_mixup``)."""
+    chance a film is blended with a same-class film of another hospital) (``training.cross_mixup``).
+    ``aspect``: each film's extra log aspect for the augmentation (``training.aspect_debias``)."""
     ds = tf.data.Dataset.from_tensor_slices((x, targets, weights))
-    if sum(a is not None for a in (groups, swap, mix)) > 1:
-        raise SystemExit("--background-swap, --group-dro and --cross-mixup: one at a time")
+    if sum(a is not None for a in (groups, swap, mix, aspect)) > 1:
+        raise SystemExit("--background-swap, --group-dro, --cross-mixup and --aspect-debias: one at a time")
+    if aspect is not None:
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(aspect.astype(np.float32))))
     if swap is not None:
         ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(swap[0])))
     if mix is not None:
@@ -93,14 +97,18 @@ def train_dataset(
 
         ds = mixed(ds, mix[1], batch)
 
-    def _look(img: tf.Tensor) -> tf.Tensor:
+    def _look(img: tf.Tensor, log_aspect: tf.Tensor | float = 0.0) -> tf.Tensor:
         s = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int64)
-        return equalize_tf(augment(_to_unit(img), s, aug))
+        return equalize_tf(augment(_to_unit(img), s, aug, log_aspect))
 
-    def _map(img: tf.Tensor, label, weight) -> tuple:
-        return ((_look(img), _look(img)) if paired else _look(img)), label, weight
+    def _map(img: tf.Tensor, label, weight, log_aspect: tf.Tensor | float = 0.0) -> tuple:
+        looks = (_look(img, log_aspect), _look(img, log_aspect)) if paired else _look(img, log_aspect)
+        return looks, label, weight
 
-    ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE)
+    if aspect is not None:
+        ds = ds.map(lambda film, off: _map(*film, off), num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 

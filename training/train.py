@@ -51,6 +51,7 @@ class TrainConfig:
     mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
     background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
     cross_mixup: float = 0.0  # >0: this chance a film is blended with its class at another hospital
+    aspect_debias: float = 0.0  # >0: Guangzhou's pneumonia films widened by exp(this) (aspect_debias)
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
     tail_average: int = 0  # >0: fixed schedule, no selection; save the last N epochs' average (tail_average)
@@ -136,6 +137,7 @@ def run(cfg: TrainConfig) -> Path:
     train_items, val_items, held = split_for(cfg)
     t0 = time.time()
     xtr, ytr = dataset.load_arrays(train_items, spec)
+    n_guangzhou = len(xtr)
     xva, yva = dataset.load_arrays(val_items, spec)
     xsh = dataset.shifted_copy(xva, cfg.seed)
     print(f"loaded {len(xtr)} train / {len(xva)} val images in {time.time() - t0:.0f}s", flush=True)
@@ -215,7 +217,7 @@ def run(cfg: TrainConfig) -> Path:
         metrics={"logit": [keras.metrics.AUC(name="auc", from_logits=True)]},
         weighted_metrics=weighted,
     )
-    from training import background_swap, cross_mixup
+    from training import aspect_debias, background_swap, cross_mixup
     from training.augment import PRESETS
 
     if (cfg.group_dro or cfg.cross_mixup) and not films_by_role["train"]:
@@ -231,6 +233,9 @@ def run(cfg: TrainConfig) -> Path:
         groups=(dro.groups, dro.weights.scale) if cfg.group_dro else None,
         swap=(background_swap.setup(cfg, xtr), cfg.background_swap) if cfg.background_swap else None,
         mix=(cross_mixup.hospital_ids(films), cfg.cross_mixup) if cfg.cross_mixup else None,
+        aspect=aspect_debias.offsets(ytr, np.arange(len(ytr)) < n_guangzhou, cfg.aspect_debias)
+        if cfg.aspect_debias
+        else None,
     ).repeat()
     shifted_ds = (
         dataset.eval_dataset(xho, t_ho, w_ho, 64) if held_h else dataset.eval_dataset(xsh, t_va, w_va, 64)
