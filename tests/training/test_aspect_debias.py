@@ -1,4 +1,4 @@
-"""The squash's class cue: measured on the originals, undone for Guangzhou's pneumonia films only."""
+"""The squash's class cue: measured on the originals, undone for Guangzhou's pneumonia films, probed in a model."""
 
 from __future__ import annotations
 
@@ -84,3 +84,15 @@ def test_the_originals_pneumonia_films_are_wider():
     labels, log_aspect, side = originals(data_dir())
     assert set(labels) == {0, 1} and len(labels) == len(side)
     assert class_gap(labels, log_aspect) > 0.1  # measured 0.218: the cue the option undoes
+
+
+@pytest.mark.parametrize(("log_ratio", "wider"), [(0.218, True), (-0.218, False)])
+def test_the_probe_widens_or_narrows_a_film_and_nothing_else(log_ratio, wider):
+    from training.aspect_probe import _reshaped
+
+    film = (_bar() * 255).astype(np.uint8)[None]
+    out = _reshaped(film, log_ratio)[0]
+    w, h = _extent(out)
+    assert (w > 48) == wider and (h < 128) == wider
+    assert (w / h) / (48 / 128) == pytest.approx(np.exp(log_ratio), rel=0.06)
+    assert out.min() >= -1.0 and out.max() <= 1.0  # equalised, as the model reads it
