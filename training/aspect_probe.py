@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 GAP = 0.218  # log width/height, pneumonia minus normal originals (python -m training.aspect_debias)
+KEYS = ("normal narrowed", "normal widened", "pneumonia narrowed", "pneumonia widened")
 
 
 def _reshaped(x: np.ndarray, log_ratio: float) -> np.ndarray:
@@ -78,18 +79,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--gap", type=float, default=GAP)
     args = ap.parse_args(argv)
-    keys = [
-        "normal narrowed",
-        "pneumonia widened",
-        "normal widened (control)",
-        "pneumonia narrowed (control)",
-    ]
     print(f"median logit change on Guangzhou validation, proportions changed by exp(+-{args.gap:g})\n")
-    print("| run | AUC as they are | " + " | ".join(keys) + " |")
-    print("| --- " * (len(keys) + 2) + "|")
+    print("| run | AUC as they are | " + " | ".join(KEYS) + " |")
+    print("| --- " * (len(KEYS) + 2) + "|")
     for run in args.run:
         r = probe(run, args.gap)
-        print(f"| {run} | {r['auc']:.4f} | " + " | ".join(f"{r[k]:+.2f}" for k in keys) + " |", flush=True)
+        print(f"| {run} | {r['auc']:.4f} | " + " | ".join(f"{r[k]:+.2f}" for k in KEYS) + " |", flush=True)
 
 
 if __name__ == "__main__":

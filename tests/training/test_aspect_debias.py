@@ -96,3 +96,15 @@ def test_the_probe_widens_or_narrows_a_film_and_nothing_else(log_ratio, wider):
     assert (w > 48) == wider and (h < 128) == wider
     assert (w / h) / (48 / 128) == pytest.approx(np.exp(log_ratio), rel=0.06)
     assert out.min() >= -1.0 and out.max() <= 1.0  # equalised, as the model reads it
+
+
+def test_the_probe_prints_one_row_a_run_with_every_change(monkeypatch, capsys, tmp_path):
+    from training import aspect_probe
+
+    figures = {"auc": 0.99, **{k: float(i) for i, k in enumerate(aspect_probe.KEYS)}}
+    monkeypatch.setattr(aspect_probe, "probe", lambda run, gap: figures)
+    monkeypatch.setattr("pneumoscan.offline.ensure_offline", lambda: None)
+    aspect_probe.main([str(tmp_path / "a"), str(tmp_path / "b")])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
+    assert len(rows) == 2
+    assert rows[0].endswith("| 0.9900 | +0.00 | +1.00 | +2.00 | +3.00 |")
