@@ -13,7 +13,6 @@ else random); figures are medians of per-film logit changes and the AUC of the f
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +25,11 @@ def _reshaped(x: np.ndarray, log_ratio: float) -> np.ndarray:
     """uint8 films -> model inputs with the width/height ratio changed by ``exp(log_ratio)``."""
     import tensorflow as tf
 
-    from training.augment import TRAIN, augment, equalize_tf
+    from training.augment import STILL, augment, equalize_tf
 
-    still = replace(
-        TRAIN, rotate_deg=0.0, log_scale=0.0, shift=0.0, shear=0.0, log_aspect=0.0, gamma=0.0,
-        contrast=0.0, p_blur=0.0, p_noise=0.0, p_jpeg=0.0, p_edge_fill=1.0, p_erase=0.0,
-    )  # fmt: skip
     seed = tf.constant([0, 0], tf.int64)
     out = [
-        equalize_tf(augment(tf.constant(img, tf.float32) / 255.0, seed, still, log_ratio / 2)).numpy()
+        equalize_tf(augment(tf.constant(img, tf.float32) / 255.0, seed, STILL, log_ratio / 2)).numpy()
         for img in x
     ]
     return np.stack(out)

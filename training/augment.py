@@ -52,6 +52,11 @@ HOSPITALS = replace(
     ROUND2, gamma=0.8, contrast=0.6, p_noise=0.6, max_noise=0.07, p_jpeg=0.5, min_jpeg_quality=25
 )
 PRESETS = {"default": TRAIN, "strong": STRONG, "round2": ROUND2, "hospitals": HOSPITALS}
+# Nothing random: only an explicit ``log_aspect`` moves a film (``training.aspect_probe``).
+STILL = AugParams(
+    rotate_deg=0.0, log_scale=0.0, shift=0.0, shear=0.0, log_aspect=0.0, gamma=0.0, contrast=0.0,
+    p_blur=0.0, p_noise=0.0, p_jpeg=0.0, p_edge_fill=1.0,
+)  # fmt: skip
 SHIFTED = AugParams(
     rotate_deg=12.0,
     log_scale=0.22,

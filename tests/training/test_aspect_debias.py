@@ -11,22 +11,8 @@ import tensorflow as tf  # noqa: E402
 
 from tests.shared import data_dir  # noqa: E402
 from training.aspect_debias import class_gap, offsets, originals  # noqa: E402
-from training.augment import AugParams, augment  # noqa: E402
+from training.augment import STILL, augment  # noqa: E402
 from training.dataset import train_dataset  # noqa: E402
-
-#: No randomness at all: only the extra aspect moves the film.
-STILL = AugParams(
-    rotate_deg=0,
-    log_scale=0,
-    shift=0,
-    shear=0,
-    log_aspect=0,
-    gamma=0,
-    contrast=0,
-    p_blur=0,
-    p_noise=0,
-    p_jpeg=0,
-)
 
 
 def _bar() -> np.ndarray:
