@@ -39,6 +39,8 @@ class AugParams:
     p_edge_fill: float = 0.5  # fill uncovered borders by edge replication instead of black
     p_erase: float = 0.0  # random erasing: one rectangle of flat grey
     erase_max_area: float = 0.2
+    p_randconv: float = 0.0  # random convolution: a random local filter's texture mixed in (RandConv)
+    randconv_radius: int = 3  # the kernel's largest half-width (7 x 7); each film draws 0..this
 
 
 TRAIN = AugParams()
@@ -51,7 +53,12 @@ ROUND2 = replace(STRONG, shift=0.12, p_erase=0.5, erase_max_area=0.2)
 HOSPITALS = replace(
     ROUND2, gamma=0.8, contrast=0.6, p_noise=0.6, max_noise=0.07, p_jpeg=0.5, min_jpeg_quality=25
 )
-PRESETS = {"default": TRAIN, "strong": STRONG, "round2": ROUND2, "hospitals": HOSPITALS}
+# Issue 18: each machine's own sharpness and texture (detector, processing, grids) is a cue that
+# equalisation leaves in; random convolutions (Xu et al., ICLR 2021) vary it at every step.
+RANDCONV = replace(ROUND2, p_randconv=0.5)
+PRESETS = {
+    "default": TRAIN, "strong": STRONG, "round2": ROUND2, "hospitals": HOSPITALS, "randconv": RANDCONV,
+}  # fmt: skip
 # Nothing random: only an explicit ``log_aspect`` moves a film (``training.aspect_probe``).
 STILL = AugParams(
     rotate_deg=0.0, log_scale=0.0, shift=0.0, shear=0.0, log_aspect=0.0, gamma=0.0, contrast=0.0,
@@ -152,6 +159,27 @@ def _erase(img: tf.Tensor, seed: tf.Tensor, max_area: float) -> tf.Tensor:
     return tf.where(inside, u[4], img)
 
 
+def _randconv(img: tf.Tensor, seed: tf.Tensor, radius: int) -> tf.Tensor:
+    """The film through a random filter of random size, mixed back with itself at a random share.
+
+    The filter's sum is kept positive so that it never inverts the film (inversion is the scope
+    gate's business, not a texture); the result is rescaled to [0, 1], and the equalisation after
+    augmentation undoes whatever monotone change is left."""
+    k = 2 * radius + 1
+    s = tf.random.experimental.stateless_split(seed, 3)
+    r = tf.random.stateless_uniform([], s[0], 0, radius + 1, dtype=tf.int32)
+    offs = tf.abs(tf.range(k) - radius)
+    inside = tf.cast((offs[:, None] <= r) & (offs[None, :] <= r), tf.float32)
+    w = tf.random.stateless_normal([k, k], s[1]) * inside
+    w = w * tf.sign(tf.reduce_sum(w) + 1e-6)
+    padded = tf.pad(img, [[radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
+    out = tf.nn.conv2d(padded[None], w[:, :, None, None], 1, "VALID")[0]
+    lo, hi = tf.reduce_min(out), tf.reduce_max(out)
+    out = (out - lo) / tf.maximum(hi - lo, 1e-6)
+    share = tf.random.stateless_uniform([], s[2])
+    return share * img + (1.0 - share) * out
+
+
 def augment(
     img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN, log_aspect: tf.Tensor | float = 0.0
 ) -> tf.Tensor:
@@ -166,6 +194,12 @@ def augment(
         img = tf.cond(
             p[4] < a.p_erase,
             lambda: _erase(img, tf.random.experimental.stateless_fold_in(seeds[0], 9), a.erase_max_area),
+            lambda: img,
+        )
+    if a.p_randconv > 0:
+        img = tf.cond(
+            p[5] < a.p_randconv,
+            lambda: _randconv(img, tf.random.experimental.stateless_fold_in(seeds[0], 11), a.randconv_radius),
             lambda: img,
         )
     gamma = tf.exp(tf.random.stateless_uniform([], seeds[2], -a.gamma, a.gamma))
