@@ -183,7 +183,7 @@ def _randconv(img: tf.Tensor, seed: tf.Tensor, radius: int) -> tf.Tensor:
 def augment(
     img: tf.Tensor, seed: tf.Tensor, a: AugParams = TRAIN, log_aspect: tf.Tensor | float = 0.0
 ) -> tf.Tensor:
-    """Random geometry, erasing, exposure, blur, noise and JPEG re-compression for one image.
+    """Random geometry, erasing, random convolution, exposure, blur, noise and JPEG re-compression.
 
     ``log_aspect`` is added to the random aspect's logarithm: the film is widened by
     ``exp(2 * log_aspect)`` against its height (``training.aspect_debias``)."""
