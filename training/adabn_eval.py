@@ -47,13 +47,6 @@ def adapt(model, x: np.ndarray) -> None:
         layer.moving_variance.assign(np.maximum(total_sq / count - mean * mean, 0.0).astype(np.float32))
 
 
-def logits(model, x: np.ndarray) -> np.ndarray:
-    import keras
-
-    head = keras.Model(model.input, model.get_layer("logit").output)
-    return np.asarray(head.predict(x, batch_size=BATCH, verbose=0))[:, 0]
-
-
 def halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A random split of ``range(n)`` in two: statistics from the first, judgement on the second."""
     idx = np.arange(n)
@@ -65,11 +58,11 @@ def evaluate(run: Path, data: Path, seed: int = 0) -> str:
     """Tables for the unchanged model and the adapted one on the held-out half."""
     import keras
 
-    import training.model  # noqa: F401  (registers the custom layers for loading)
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset, metrics, sources
     from training.evaluate import SCREENING_TARGET
     from training.hospital_eval import table
+    from training.model import head_logits as logits  # also registers the custom layers for loading
     from training.predict_run import require_run
     from training.train import load_config, split_for
 

@@ -40,18 +40,17 @@ def probe(run: Path, gap: float = GAP) -> dict[str, float]:
     import keras
     from sklearn.metrics import roc_auc_score
 
-    import training.model  # noqa: F401  (registers the custom layers for loading)
     from pneumoscan.model.preprocess import InputSpec
     from training import dataset
+    from training.model import head_logits  # also registers the custom layers for loading
     from training.train import load_config, split_for
 
     _, val_items, _ = split_for(load_config(run))
     x, y = dataset.load_arrays(val_items, InputSpec())
     model = keras.models.load_model(run / "best.keras")
-    head = keras.Model(model.input, model.get_layer("logit").output)
 
     def logits(log_ratio: float) -> np.ndarray:
-        return head.predict(_reshaped(x, log_ratio), verbose=0, batch_size=64)[:, 0]
+        return head_logits(model, _reshaped(x, log_ratio))
 
     base, narrow, wide = logits(0.0), logits(-gap), logits(gap)
     n, p = y == 0, y == 1

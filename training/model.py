@@ -128,6 +128,14 @@ def _split_dense_as_convs(dense, n_mid: int, name: str):
     return mid, last
 
 
+def head_logits(model: keras.Model, x, batch: int = 64):
+    """The trained head's logit for model inputs (N, H, W, 1): what every probe and evaluation reads."""
+    import numpy as np
+
+    head = keras.Model(model.input, model.get_layer("logit").output)
+    return np.asarray(head.predict(x, batch_size=batch, verbose=0))[:, 0]
+
+
 def export_model(model: keras.Model, name: str = "pneumoscan_export") -> keras.Model:
     """Inference graph: logit, 14x14 class activation map, pooled features, subtype logit.
 

@@ -87,15 +87,14 @@ def probe(run: Path) -> dict[str, dict[str, float]]:
     """``{change: {group: median logit change}}``, with ``"as it is"`` holding the median logits."""
     import keras
 
-    import training.model  # noqa: F401  (registers the custom layers for loading)
     from training.dataset import model_tensors
+    from training.model import head_logits  # also registers the custom layers for loading
 
     films = groups(run)
     model = keras.models.load_model(run / "best.keras")
-    head = keras.Model(model.input, model.get_layer("logit").output)
 
     def logits(x: np.ndarray) -> np.ndarray:
-        return head.predict(model_tensors(x), verbose=0, batch_size=64)[:, 0]
+        return head_logits(model, model_tensors(x))
 
     base = {g: logits(x) for g, x in films.items()}
     table = {"as it is": {g: float(np.median(z)) for g, z in base.items()}}
