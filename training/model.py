@@ -16,7 +16,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from training import lung_graph  # also registers its layer for load_model
+from training import (
+    lung_graph,  # also registers its layer for load_model
+    spectral,  # noqa: F401  registers its loss, which best.keras names, for load_model
+)
 from training.mixstyle import AFTER_BLOCKS, MixStyle
 
 WIDTHS = (32, 64, 128, 256)

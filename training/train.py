@@ -51,6 +51,7 @@ class TrainConfig:
     mixstyle: float = 0.0  # >0: early feature statistics mixed between films, this chance a batch
     background_swap: float = 0.0  # >0: this chance a film takes another's surroundings (background_swap)
     cross_mixup: float = 0.0  # >0: this chance a film is blended with its class at another hospital
+    spectral: float = 0.0  # >0: the logit's square penalised, this strength (training.spectral)
     aspect_debias: float = 0.0  # >0: Guangzhou's pneumonia films widened by exp(this) (aspect_debias)
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
@@ -123,7 +124,7 @@ def run(cfg: TrainConfig) -> Path:
     import tensorflow as tf
 
     from pneumoscan.model.preprocess import InputSpec
-    from training import dataset, split, weight_average
+    from training import adversary, dataset, split, weight_average
     from training.model import build_model
 
     check_averaging(cfg)
@@ -171,24 +172,24 @@ def run(cfg: TrainConfig) -> Path:
         nan = np.full(len(held_h), np.nan)
         t_ho, w_ho = dataset.head_targets(yho, nan, yho, nan)
         if cfg.adversarial:
-            _no_hospital_target(t_ho, w_ho)
+            adversary.no_hospital_target(t_ho, w_ho)
         print(
             f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films "
             + ("scored each epoch, chosen on by nothing" if cfg.tail_average else "select the checkpoint"),
             flush=True,
         )
-    adversary = bool(cfg.adversarial and films_by_role["train"])
-    if cfg.adversarial and not adversary:
+    hide_hospital = bool(cfg.adversarial and films_by_role["train"])
+    if cfg.adversarial and not hide_hospital:
         raise SystemExit("--adversarial needs --hospitals: there is no second hospital to hide")
-    if adversary:
-        _no_hospital_target(t_va, w_va)
+    if hide_hospital:
+        adversary.no_hospital_target(t_va, w_va)
     from training.sources import HOSPITALS
 
     model = build_model(
         spec.height,
         spec.width,
         cfg.dropout,
-        hospitals=len(HOSPITALS) if adversary else 0,
+        hospitals=len(HOSPITALS) if hide_hospital else 0,
         mixstyle=cfg.mixstyle,
         lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
         lung_intensity=cfg.lung_graph_intensity,
@@ -198,10 +199,14 @@ def run(cfg: TrainConfig) -> Path:
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    if cfg.spectral:
+        from training.spectral import SpectralDecoupling
+
+        bce = SpectralDecoupling(cfg.spectral)
     loss = {"logit": bce, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)}
     loss_weights = {"logit": 1.0, "subtype": cfg.subtype_weight}
     weighted = {"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]}
-    if adversary:
+    if hide_hospital:
         loss["hospital"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         loss_weights["hospital"] = 1.0
         weighted["hospital"] = [keras.metrics.SparseCategoricalAccuracy(name="acc")]
@@ -245,8 +250,8 @@ def run(cfg: TrainConfig) -> Path:
         *_choosing(cfg, model, trainer, xtr, ckpt),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
-    if adversary:
-        callbacks.append(_reversal_ramp(model, cfg.adversarial))
+    if hide_hospital:
+        callbacks.append(adversary.reversal_ramp(model, cfg.adversarial))
     if cfg.group_dro:
         callbacks.append(dro.callback)
     trainer.fit(
@@ -344,28 +349,6 @@ def hospital_films(cfg: TrainConfig) -> dict[str, list]:
 
         train, held = few(train), few(held)
     return {"train": train, "held": held}
-
-
-ADVERSARY_RAMP = 5  # epochs over which the reversed gradient grows from 0 to --adversarial
-
-
-def _no_hospital_target(targets: dict, weights: dict) -> None:
-    """Validation sets carry a hospital target of weight 0 (Keras wants one per output)."""
-    n = len(targets["logit"])
-    targets["hospital"] = np.zeros(n, np.int32)
-    weights["hospital"] = np.zeros(n, np.float32)
-
-
-def _reversal_ramp(model, top: float):
-    """Let the hospital head learn first, then reverse its gradient into the features, growing."""
-    import keras
-
-    layer = model.get_layer("reverse")
-
-    def begin(epoch: int, logs=None) -> None:
-        layer.scale.assign(top * min(1.0, epoch / ADVERSARY_RAMP))
-
-    return keras.callbacks.LambdaCallback(on_epoch_begin=begin)
 
 
 def main(argv: list[str] | None = None) -> None:
