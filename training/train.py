@@ -198,12 +198,12 @@ def run(cfg: TrainConfig) -> Path:
         stem=cfg.stem,
     )
     steps = cfg.steps or int(np.ceil(len(xtr) / cfg.batch))
-    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    logit_loss = keras.losses.BinaryCrossentropy(from_logits=True)
     if cfg.spectral:
         from training.spectral import SpectralDecoupling
 
-        bce = SpectralDecoupling(cfg.spectral)
-    loss = {"logit": bce, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)}
+        logit_loss = SpectralDecoupling(cfg.spectral)
+    loss = {"logit": logit_loss, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)}
     loss_weights = {"logit": 1.0, "subtype": cfg.subtype_weight}
     weighted = {"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]}
     if hide_hospital:
