@@ -24,6 +24,8 @@ class SpectralDecoupling(keras.losses.Loss):
     cross-entropy."""
 
     def __init__(self, strength: float, name: str = "spectral_decoupling", **kwargs) -> None:
+        if strength < 0:
+            raise ValueError(f"strength {strength}: a negative penalty would reward large logits")
         super().__init__(name=name, **kwargs)
         self.strength = float(strength)
 

@@ -128,6 +128,8 @@ def run(cfg: TrainConfig) -> Path:
     from training.model import build_model
 
     check_averaging(cfg)
+    if cfg.spectral < 0:
+        raise SystemExit(f"--spectral {cfg.spectral}: a negative penalty would reward large logits")
     set_seeds(cfg.seed)
     spec = InputSpec()
     set_crop(cfg)

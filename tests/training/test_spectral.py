@@ -72,6 +72,17 @@ def test_a_network_compiled_with_it_is_saved_and_loaded_with_its_strength(tmp_pa
     assert isinstance(again.loss, SpectralDecoupling) and again.loss.strength == 0.02
 
 
+def test_a_negative_strength_is_refused_before_anything_is_loaded(tmp_path):
+    from training.train import TrainConfig, run
+
+    with pytest.raises(ValueError, match="negative"):
+        SpectralDecoupling(-0.01)
+    out = tmp_path / "runs"
+    with pytest.raises(SystemExit, match="negative"):
+        run(TrainConfig(data=str(tmp_path / "no-such-data"), out=str(out), spectral=-0.01))
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_a_run_with_the_penalty_trains_keeps_its_strength_and_predicts(tmp_path):
     from tests.shared import data_dir
