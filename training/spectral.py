@@ -4,8 +4,8 @@ Why: a network trained with cross-entropy stops learning once one cue separates 
 films (gradient starvation: the loss of a well-separated film is near zero, and so is its
 gradient for every other feature). Guangzhou's films are separated at logits of -6 and +7 by
 whatever Guangzhou's films carry; a held-out hospital's films sit between those classes. The
-penalty keeps each film's logit near ``log(1 / strength)`` at most, so that films already
-right keep pushing on the features that are not yet used (Pezeshki et al., "Gradient
+penalty lets a film already right rest at a moderate logit (``resting_logit``), so that films
+already right keep pushing on the features that are not yet used (Pezeshki et al., "Gradient
 Starvation", NeurIPS 2021: ``loss = cross-entropy + strength / 2 * logit ** 2``).
 
 ``--spectral S`` in ``training.train``; the penalty is on the pneumonia head's logit only.
@@ -41,14 +41,10 @@ class SpectralDecoupling(keras.losses.Loss):
 
 
 def resting_logit(strength: float) -> float:
-    """Where the penalty stops a correctly classified film's logit: ``sigmoid(-z) = strength * z``."""
-    import math
+    """Where the penalty stops a correctly classified film's logit: ``sigmoid(-z) = strength * z``.
 
-    lo, hi = 0.0, 50.0
-    for _ in range(100):  # bisection: the left side falls, the right side grows
-        z = (lo + hi) / 2
-        if 1 / (1 + math.exp(z)) > strength * z:
-            lo = z
-        else:
-            hi = z
-    return (lo + hi) / 2
+    For ``strength > 0``; without the penalty a right film's logit never rests."""
+    from scipy.optimize import brentq
+    from scipy.special import expit
+
+    return float(brentq(lambda z: expit(-z) - strength * z, 0.0, 1.0 / strength))
