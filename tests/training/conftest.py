@@ -43,3 +43,28 @@ def held_out_features(seed: int = 0, site_logit_informative: bool = True) -> dic
 @pytest.fixture
 def features_of_a_run():
     return held_out_features
+
+
+def write_prediction_run(root, name: str, val: dict, held: dict, hold_out: str = "shenzhen"):
+    """A leave-one-hospital-out run's prediction files, made up: ``val`` and ``held`` map a film's
+    path to (label, logit), ``held`` to (label, logit, child: "1", "0" or "")."""
+    import csv
+    import json
+
+    run = root / name
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"hold_out_hospital": hold_out}))
+    with open(run / "val_predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "logit", "logit_shifted"])
+        w.writerows([p, y, z, z] for p, (y, z) in val.items())
+    with open(run / "heldout_hospital_predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "hospital", "child", "logit"])
+        w.writerows([p, y, hold_out, c, z] for p, (y, z, c) in held.items())
+    return run
+
+
+@pytest.fixture
+def prediction_run():
+    return write_prediction_run
