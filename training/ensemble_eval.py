@@ -84,7 +84,8 @@ def agreement(z: np.ndarray) -> float:
     """The mean Spearman correlation between two runs' scores of the same films (runs x films):
     near 1, the runs order these films alike, so their average can order them no better."""
     rho = spearmanr(z, axis=1).statistic
-    rho = np.atleast_2d(rho)
+    if np.ndim(rho) == 0:  # two runs: SciPy gives their one correlation, not a matrix
+        return float(rho)
     return float(rho[np.triu_indices(len(z), k=1)].mean())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from training import ensemble_eval as E
@@ -57,15 +58,18 @@ def test_each_run_alone_is_its_own_logits_whatever_their_scale(tmp_path, predict
     assert kids["flagged_abnormal"] == [int((zs[i][1][:10][HELD_Y[:10] == 1] >= t).sum()), 5]
 
 
-@pytest.mark.parametrize(
-    ("noise", "high"),
-    [(0.0, True), (10.0, False)],
-)
-def test_agreement_is_high_only_when_runs_order_films_alike(noise, high):
+@pytest.mark.parametrize("runs", [2, 4])
+@pytest.mark.parametrize(("noise", "high"), [(0.0, True), (50.0, False)])
+def test_agreement_is_high_only_when_runs_order_films_alike(runs, noise, high):
     base = np.arange(50.0)
-    z = np.stack([base + RNG.normal(0, noise + 1e-9, 50) * 5 for _ in range(4)])
+    z = np.stack([base + RNG.normal(0, noise + 1e-9, 50) for _ in range(runs)])
     rho = E.agreement(z)
     assert (rho > 0.95) if high else (rho < 0.5)
+
+
+def test_agreement_of_two_runs_is_their_spearman_correlation():
+    z = RNG.normal(size=(2, 30))
+    assert E.agreement(z) == pytest.approx(spearmanr(z[0], z[1]).statistic)
 
 
 def test_runs_that_list_different_films_are_refused(tmp_path, prediction_run):
