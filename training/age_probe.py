@@ -26,7 +26,7 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from training.blend_eval import _rows
+from training.blend_eval import prediction_rows
 
 DATA = Path("../shared/data")
 BANDS = ((0, 18), (18, 30), (30, 45), (45, 60), (60, 200))  # years, lower bound included
@@ -75,7 +75,7 @@ def probe(y: np.ndarray, s: np.ndarray, age: np.ndarray) -> dict[str, float]:
 
 def load(runs: list[Path], known: dict[str, float]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Labels, ages and each run's standardised scores of the held-out films that have an age."""
-    helds = [_rows(r / "heldout_hospital_predictions.csv") for r in runs]
+    helds = [prediction_rows(r / "heldout_hospital_predictions.csv") for r in runs]
     paths = sorted(p for p in helds[0] if str(Path(p).resolve()) in known)
     if not paths:
         raise SystemExit(f"{runs[0]}: no held-out film has an age in the manifest")
@@ -85,7 +85,7 @@ def load(runs: list[Path], known: dict[str, float]) -> tuple[np.ndarray, np.ndar
     for r, h in zip(runs, helds):
         if not set(paths) <= set(h):
             raise SystemExit(f"{r}: does not hold out the same films as {runs[0]}")
-        val = np.array([float(v["logit"]) for v in _rows(r / "val_predictions.csv").values()])
+        val = np.array([float(v["logit"]) for v in prediction_rows(r / "val_predictions.csv").values()])
         scores[str(r)] = (np.array([float(h[p]["logit"]) for p in paths]) - val.mean()) / val.std()
     return y, age, scores
 

@@ -39,7 +39,7 @@ WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SHIFTED = "Guangzhou validation, shifted copy (shift, then any mask)"
 
 
-def _rows(path: Path) -> dict[str, dict]:
+def prediction_rows(path: Path) -> dict[str, dict]:
     if not path.is_file():
         hint = (
             " (write it with python -m training.mask_order RUN)" if path.name.startswith("mask_order") else ""
@@ -49,7 +49,7 @@ def _rows(path: Path) -> dict[str, dict]:
         return {r["path"]: r for r in csv.DictReader(fh)}
 
 
-def _paired(a: dict[str, dict], b: dict[str, dict], what: str) -> list[str]:
+def paired_films(a: dict[str, dict], b: dict[str, dict], what: str) -> list[str]:
     if set(a) != set(b):
         raise SystemExit(f"{what}: the two runs do not list the same films ({len(set(a) ^ set(b))} differ)")
     paths = sorted(a)
@@ -63,16 +63,17 @@ def shifted(run: Path) -> dict[str, float]:
     cfg = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
     if cfg.get("lung_mask"):
         return {
-            p: float(r["logit_shift_then_mask"]) for p, r in _rows(run / "mask_order_predictions.csv").items()
+            p: float(r["logit_shift_then_mask"])
+            for p, r in prediction_rows(run / "mask_order_predictions.csv").items()
         }
-    return {p: float(r["logit_shifted"]) for p, r in _rows(run / "val_predictions.csv").items()}
+    return {p: float(r["logit_shifted"]) for p, r in prediction_rows(run / "val_predictions.csv").items()}
 
 
 def load(a: Path, b: Path) -> dict[str, dict[str, np.ndarray]]:
     """Per group: labels ``y`` and the two runs' logits ``a`` and ``b``."""
     groups: dict[str, dict[str, np.ndarray]] = {}
-    va, vb = _rows(a / "val_predictions.csv"), _rows(b / "val_predictions.csv")
-    paths = _paired(va, vb, "validation")
+    va, vb = prediction_rows(a / "val_predictions.csv"), prediction_rows(b / "val_predictions.csv")
+    paths = paired_films(va, vb, "validation")
     sa, sb = shifted(a), shifted(b)
     if not set(paths) == set(sa) == set(sb):
         raise SystemExit("validation: the shifted copy's scores do not list the validation films")
@@ -83,10 +84,10 @@ def load(a: Path, b: Path) -> dict[str, dict[str, np.ndarray]]:
         "b": np.array([float(vb[p]["logit"]) for p in paths]),
     }
     groups[SHIFTED] = {"y": y, "a": np.array([sa[p] for p in paths]), "b": np.array([sb[p] for p in paths])}
-    ha = _rows(a / "heldout_hospital_predictions.csv")
-    hb = _rows(b / "heldout_hospital_predictions.csv")
+    ha = prediction_rows(a / "heldout_hospital_predictions.csv")
+    hb = prediction_rows(b / "heldout_hospital_predictions.csv")
     by: dict[str, list[str]] = {}
-    for p in _paired(ha, hb, "held-out hospital"):
+    for p in paired_films(ha, hb, "held-out hospital"):
         age = {"1": "children", "0": "adults"}.get(ha[p]["child"], "age not given")
         by.setdefault(f"{ha[p]['hospital']} (held out), {age}", []).append(p)
     for name, ps in sorted(by.items()):
@@ -98,15 +99,14 @@ def load(a: Path, b: Path) -> dict[str, dict[str, np.ndarray]]:
     return groups
 
 
-def blend(groups: dict[str, dict[str, np.ndarray]], w: float) -> dict[str, dict]:
-    """Figures for ``w * a + (1 - w) * b`` in every group, at the clean 0.98 rule."""
-    z = {k: w * g["a"] + (1 - w) * g["b"] for k, g in groups.items()}
-    clean = "Guangzhou validation, clean"
-    t = M.threshold_for_sensitivity(groups[clean]["y"], z[clean], TARGET)
+def figures(labels: dict[str, np.ndarray], scores: dict[str, np.ndarray], clean: str) -> dict[str, dict]:
+    """One model's scores (group -> films) in every group, at the threshold keeping 0.98 sensitivity
+    on the ``clean`` group (the shipped default's rule)."""
+    t = M.threshold_for_sensitivity(labels[clean], scores[clean], TARGET)
     out = {}
-    for name, g in groups.items():
-        y, flagged = g["y"], z[name] >= t
-        auc, lo, hi = auc_ci(y, z[name])
+    for name, y in labels.items():
+        flagged = scores[name] >= t
+        auc, lo, hi = auc_ci(y, scores[name])
         out[name] = {
             "auc": auc,
             "auc_ci": [lo, hi],
@@ -115,6 +115,27 @@ def blend(groups: dict[str, dict[str, np.ndarray]], w: float) -> dict[str, dict]
             "cleared_normal": [int((~flagged & (y == 0)).sum()), int((y == 0).sum())],
         }
     return out
+
+
+def figures_table(res: dict[str, dict[str, dict]], first: str) -> str:
+    """Markdown: one row per (model, group) of ``res`` (model -> ``figures``), ``first`` naming the models."""
+    lines = [
+        f"| {first} | group | AUC (95% CI) | sensitivity | specificity |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for model, figs in res.items():
+        for name, f in figs.items():
+            lines.append(
+                f"| {model} | {name} | {f['auc']:.3f} ({f['auc_ci'][0]:.3f}-{f['auc_ci'][1]:.3f}) "
+                f"| {rate(*f['flagged_abnormal'])} | {rate(*f['cleared_normal'])} |"
+            )
+    return "\n".join(lines)
+
+
+def blend(groups: dict[str, dict[str, np.ndarray]], w: float) -> dict[str, dict]:
+    """Figures for ``w * a + (1 - w) * b`` in every group, at the clean 0.98 rule."""
+    z = {k: w * g["a"] + (1 - w) * g["b"] for k, g in groups.items()}
+    return figures({k: g["y"] for k, g in groups.items()}, z, "Guangzhou validation, clean")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,14 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     groups = load(args.run_a, args.run_b)
     res = {str(w): blend(groups, w) for w in args.weights}
     print(f"w: w * {args.run_a} + (1 - w) * {args.run_b}")
-    print("| w | group | AUC (95% CI) | sensitivity | specificity |")
-    print("| --- | --- | --- | --- | --- |")
-    for w, figs in res.items():
-        for name, f in figs.items():
-            print(
-                f"| {w} | {name} | {f['auc']:.3f} ({f['auc_ci'][0]:.3f}-{f['auc_ci'][1]:.3f}) "
-                f"| {rate(*f['flagged_abnormal'])} | {rate(*f['cleared_normal'])} |"
-            )
+    print(figures_table(res, "w"))
     if args.out:
         args.out.write_text(json.dumps(res, indent=2))
 

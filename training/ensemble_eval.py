@@ -28,10 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from training import metrics as M
-from training.blend_eval import _paired, _rows
-from training.hospital_eval import auc_ci, rate
-from training.shifted_threshold import TARGET
+from training.blend_eval import figures, figures_table, paired_films, prediction_rows
 
 CLEAN = "Guangzhou validation"
 ENSEMBLE = "average of all"
@@ -41,12 +38,12 @@ def load(runs: list[Path]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]
     """Labels per group and, per group, each run's standardised logits (runs x films)."""
     if len(runs) < 2:
         raise SystemExit("give two runs or more, each holding out the same hospital")
-    vals = [_rows(r / "val_predictions.csv") for r in runs]
-    helds = [_rows(r / "heldout_hospital_predictions.csv") for r in runs]
+    vals = [prediction_rows(r / "val_predictions.csv") for r in runs]
+    helds = [prediction_rows(r / "heldout_hospital_predictions.csv") for r in runs]
     vpaths, hpaths = sorted(vals[0]), sorted(helds[0])
     for v, h in zip(vals[1:], helds[1:]):
-        _paired(vals[0], v, "validation")
-        _paired(helds[0], h, "held-out hospital")
+        paired_films(vals[0], v, "validation")
+        paired_films(helds[0], h, "held-out hospital")
     groups = {CLEAN: vpaths}
     for p in hpaths:
         r = helds[0][p]
@@ -62,24 +59,6 @@ def load(runs: list[Path]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]
     return labels, {k: (z - mu) / sd for k, z in logits.items()}
 
 
-def figures(labels: dict[str, np.ndarray], scores: dict[str, np.ndarray]) -> dict[str, dict]:
-    """One model's scores (group -> films) at the clean 0.98 rule."""
-    t = M.threshold_for_sensitivity(labels[CLEAN], scores[CLEAN], TARGET)
-    out = {}
-    for name, y in labels.items():
-        s = scores[name]
-        flagged = s >= t
-        auc, lo, hi = auc_ci(y, s)
-        out[name] = {
-            "auc": auc,
-            "auc_ci": [lo, hi],
-            "threshold": float(t),
-            "flagged_abnormal": [int((flagged & (y == 1)).sum()), int((y == 1).sum())],
-            "cleared_normal": [int((~flagged & (y == 0)).sum()), int((y == 0).sum())],
-        }
-    return out
-
-
 def agreement(z: np.ndarray) -> float:
     """The mean Spearman correlation between two runs' scores of the same films (runs x films):
     near 1, the runs order these films alike, so their average can order them no better."""
@@ -92,8 +71,8 @@ def agreement(z: np.ndarray) -> float:
 def evaluate(runs: list[Path]) -> dict[str, dict]:
     """Each run alone (by its path), the average of all (``ENSEMBLE``) and the runs' agreement."""
     labels, z = load(runs)
-    res = {str(r): figures(labels, {k: v[i] for k, v in z.items()}) for i, r in enumerate(runs)}
-    res[ENSEMBLE] = figures(labels, {k: v.mean(axis=0) for k, v in z.items()})
+    res = {str(r): figures(labels, {k: v[i] for k, v in z.items()}, CLEAN) for i, r in enumerate(runs)}
+    res[ENSEMBLE] = figures(labels, {k: v.mean(axis=0) for k, v in z.items()}, CLEAN)
     for name, f in res[ENSEMBLE].items():
         f["agreement"] = agreement(z[name])
     return res
@@ -105,14 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, help="also write the figures here (JSON)")
     args = ap.parse_args(argv)
     res = evaluate(args.runs)
-    print("| model | group | AUC (95% CI) | sensitivity | specificity |")
-    print("| --- | --- | --- | --- | --- |")
-    for model, figs in res.items():
-        for name, f in figs.items():
-            print(
-                f"| {model} | {name} | {f['auc']:.3f} ({f['auc_ci'][0]:.3f}-{f['auc_ci'][1]:.3f}) "
-                f"| {rate(*f['flagged_abnormal'])} | {rate(*f['cleared_normal'])} |"
-            )
+    print(figures_table(res, "model"))
     print()
     print("| group | agreement between runs (mean Spearman) |")
     print("| --- | --- |")
