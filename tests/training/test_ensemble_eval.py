@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -83,3 +85,14 @@ def test_one_run_is_refused(tmp_path, prediction_run):
     runs, _ = _runs(tmp_path, prediction_run, scales=(1.0,))
     with pytest.raises(SystemExit, match="two runs or more"):
         E.evaluate(runs)
+
+
+def test_main_prints_each_run_the_average_and_the_agreement(tmp_path, prediction_run, capsys):
+    runs, _ = _runs(tmp_path, prediction_run)
+    E.main([str(r) for r in runs] + ["--out", str(tmp_path / "e.json")])
+    out = capsys.readouterr().out
+    assert all(f"| {r} | Guangzhou validation |" in out for r in runs)
+    assert "| average of all | shenzhen (held out), adults |" in out
+    assert "| shenzhen (held out), children | 0." in out or "| shenzhen (held out), children | -0." in out
+    saved = json.loads((tmp_path / "e.json").read_text())
+    assert set(saved) == {str(r) for r in runs} | {E.ENSEMBLE}
