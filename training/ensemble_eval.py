@@ -34,6 +34,12 @@ CLEAN = "Guangzhou validation"
 ENSEMBLE = "average of all"
 
 
+def validation_scale(run: Path) -> tuple[float, float]:
+    """The mean and spread of a run's Guangzhou validation logits: its scale, to put runs side by side."""
+    z = np.array([float(r["logit"]) for r in prediction_rows(run / "val_predictions.csv").values()])
+    return float(z.mean()), float(z.std())
+
+
 def load(runs: list[Path]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Labels per group and, per group, each run's standardised logits (runs x films)."""
     if len(runs) < 2:
