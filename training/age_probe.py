@@ -96,12 +96,20 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", type=Path, nargs="+", help="runs holding out the same hospital (one with ages)")
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument(
+        "--ages", default="", help="only films of these ages, as LO-HI years (HI excluded), e.g. 0-18"
+    )
     args = ap.parse_args(argv)
-    y, age, scores = load(args.runs, ages(args.data))
+    known = ages(args.data)
+    if args.ages:
+        lo, _, hi = args.ages.partition("-")
+        known = {p: a for p, a in known.items() if float(lo) <= a < float(hi)}
+    y, age, scores = load(args.runs, known)
     if len(scores) > 1:
         scores["average of all"] = np.mean(list(scores.values()), axis=0)
     print(
-        f"{len(y)} held-out films with an age ({int(y.sum())} abnormal), ages {age.min():.0f}-{age.max():.0f}"
+        f"{len(y)} held-out films with an age ({int(y.sum())} abnormal), ages {age.min():.0f}-{age.max():.0f}, "
+        f"median {np.median(age[y == 0]):.0f} normal, {np.median(age[y == 1]):.0f} abnormal"
     )
     print(
         "| model | Spearman with age: all; normal; abnormal | AUC | AUC of age alone | AUC within age bands |"

@@ -102,3 +102,19 @@ def test_main_prints_each_run_and_the_average(tmp_path, prediction_run, capsys):
     out = capsys.readouterr().out
     assert "40 held-out films with an age (20 abnormal)" in out
     assert all(f"| {r} |" in out for r in runs) and "| average of all |" in out
+
+
+def test_ages_option_keeps_only_that_range(tmp_path, prediction_run, capsys):
+    names = [f"f{i}.png" for i in range(24)]
+    age = np.r_[np.tile(np.arange(5.0, 11.0), 2), np.full(12, 50.0)]
+    y = np.tile([0, 1], 12)
+    data = _data(tmp_path, list(zip(names, y, age)))
+    img = data / "other_hospitals" / "images"
+    val = {f"gz/{i}.jpeg": (i % 2, float(i % 2) + RNG.normal()) for i in range(20)}
+    held = {str(img / n): (int(t), RNG.normal(), "1" if a < 18 else "0") for n, t, a in zip(names, y, age)}
+    run = prediction_run(tmp_path, "run", val, held)
+    A.main([str(run), "--data", str(data), "--ages", "0-18"])
+    assert (
+        "12 held-out films with an age (6 abnormal), ages 5-10, median 7 normal, 8 abnormal"
+        in capsys.readouterr().out
+    )
