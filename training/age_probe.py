@@ -75,6 +75,18 @@ def probe(y: np.ndarray, s: np.ndarray, age: np.ndarray) -> dict[str, float]:
     }
 
 
+def age_range(text: str) -> tuple[float, float]:
+    """``LO-HI`` in years, HI excluded (``0-18``)."""
+    lo, sep, hi = text.partition("-")
+    try:
+        low, high = float(lo), float(hi)
+    except ValueError:
+        low = high = float("nan")
+    if not sep or not low < high:
+        raise SystemExit(f"--ages {text!r}: give LO-HI in years with LO below HI, e.g. 0-18")
+    return low, high
+
+
 def load(runs: list[Path], known: dict[str, float]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Labels, ages and each run's standardised scores of the held-out films that have an age."""
     helds = [prediction_rows(r / "heldout_hospital_predictions.csv") for r in runs]
@@ -102,9 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     known = ages(args.data)
     if args.ages:
-        lo, _, hi = args.ages.partition("-")
-        known = {p: a for p, a in known.items() if float(lo) <= a < float(hi)}
+        lo, hi = age_range(args.ages)
+        known = {p: a for p, a in known.items() if lo <= a < hi}
     y, age, scores = load(args.runs, known)
+    if len(set(y)) < 2:
+        raise SystemExit(f"only one label among these {len(y)} films: no ranking to measure")
     if len(scores) > 1:
         scores["average of all"] = np.mean(list(scores.values()), axis=0)
     print(

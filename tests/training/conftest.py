@@ -1,6 +1,9 @@
-"""Fixtures for the training tests: a leave-one-hospital-out run's cached features, made up."""
+"""Fixtures for the training tests, made up: a leave-one-hospital-out run's cached features and its prediction files."""
 
 from __future__ import annotations
+
+import csv
+import json
 
 import numpy as np
 import pytest
@@ -46,11 +49,8 @@ def features_of_a_run():
 
 
 def write_prediction_run(root, name: str, val: dict, held: dict, hold_out: str = "shenzhen"):
-    """A leave-one-hospital-out run's prediction files, made up: ``val`` and ``held`` map a film's
-    path to (label, logit), ``held`` to (label, logit, child: "1", "0" or "")."""
-    import csv
-    import json
-
+    """A leave-one-hospital-out run's prediction files, made up: ``val`` maps a film's path to
+    (label, logit), ``held`` to (label, logit, child: "1", "0" or "")."""
     run = root / name
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"hold_out_hospital": hold_out}))

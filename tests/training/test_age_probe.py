@@ -118,3 +118,18 @@ def test_ages_option_keeps_only_that_range(tmp_path, prediction_run, capsys):
         "12 held-out films with an age (6 abnormal), ages 5-10, median 7 normal, 8 abnormal"
         in capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize("text", ["18", "a-b", "18-0", "5-5", "-"])
+def test_a_malformed_age_range_is_a_clear_message(text):
+    with pytest.raises(SystemExit, match="give LO-HI in years"):
+        A.age_range(text)
+
+
+def test_films_of_one_label_are_refused_not_ranked(tmp_path, prediction_run):
+    data = _data(tmp_path, [("a.png", 0, 30), ("b.png", 0, 40), ("c.png", 0, 50)])
+    img = data / "other_hospitals" / "images"
+    held = {str(img / n): (0, float(i), "0") for i, n in enumerate(["a.png", "b.png", "c.png"])}
+    run = prediction_run(tmp_path, "run", {"gz/0.jpeg": (0, 0.0), "gz/1.jpeg": (1, 1.0)}, held)
+    with pytest.raises(SystemExit, match="only one label among these 3 films"):
+        A.main([str(run), "--data", str(data)])
