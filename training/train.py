@@ -53,6 +53,7 @@ class TrainConfig:
     cross_mixup: float = 0.0  # >0: this chance a film is blended with its class at another hospital
     spectral: float = 0.0  # >0: the logit's square penalised, this strength (training.spectral)
     aspect_debias: float = 0.0  # >0: Guangzhou's pneumonia films widened by exp(this) (aspect_debias)
+    age_balance: str = ""  # training.age_reader CSV: Guangzhou's classes weighed alike by apparent age
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
     tail_average: int = 0  # >0: fixed schedule, no selection; save the last N epochs' average (tail_average)
@@ -168,6 +169,11 @@ def run(cfg: TrainConfig) -> Path:
 
             dro = group_dro.setup(films, xtr, ytr, cfg.group_dro, cfg.seed)
         print(f"with other hospitals: {len(extra)} films; {len(xtr)} in all", flush=True)
+    if cfg.age_balance:
+        from training import age_balance
+
+        guangzhou_paths = [p for p, _ in train_items[:n_guangzhou]]
+        w_tr["logit"] = age_balance.apply(w_tr["logit"], guangzhou_paths, ytr, Path(cfg.age_balance))
     held_h = films_by_role["held"]
     if held_h:  # leave-one-hospital-out: the checkpoint is chosen on a hospital never trained on
         xho, yho = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
