@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,36 @@ def class_gap(y: np.ndarray, pred: np.ndarray, seed: int = 0, n_boot: int = 2000
     }
 
 
+def widened(x: np.ndarray, gap: float) -> np.ndarray:
+    """uint8 films widened by ``exp(gap)`` against their height, edges replicated, nothing else
+    changed: the pneumonia originals are wider than the normal ones (``training.aspect_debias``), so
+    squashed their chests are narrower; widened by the gap they have the normal films' proportions."""
+    import tensorflow as tf
+
+    from training.augment import TRAIN, augment
+
+    still = replace(
+        TRAIN,
+        rotate_deg=0,
+        log_scale=0,
+        shift=0,
+        shear=0,
+        log_aspect=0,
+        gamma=0,
+        contrast=0,
+        p_blur=0,
+        p_noise=0,
+        p_jpeg=0,
+        p_edge_fill=1.0,
+    )
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        unit = tf.cast(x[i], tf.float32) / 255.0
+        img = augment(unit, tf.constant([0, i], tf.int64), still, gap / 2.0).numpy()
+        out[i] = np.clip(np.floor(img * 255.0 + 0.5), 0, 255).astype(np.uint8)
+    return out
+
+
 def guangzhou_items(data: Path) -> list[tuple[Path, int]]:
     from training import split
 
@@ -155,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--limit", type=int, default=0, help="at most this many films of each set (smoke)")
+    ap.add_argument("--widen", type=float, default=0.0, help="also read every film widened by exp(this)")
     ap.add_argument("--out", type=Path, help="write each Guangzhou film's apparent age here (CSV)")
     args = ap.parse_args(argv)
 
@@ -184,6 +216,16 @@ def main(argv: list[str] | None = None) -> None:
         f"normal {g['median_normal']:.1f}; apparent age alone tells pneumonia at AUC {g['auc']:.3f} "
         f"({g['lo']:.3f}-{g['hi']:.3f})"
     )
+    if args.widen:
+        wide = read(reader, widened(xg, args.widen))
+        for name, c in (("normal", 0), ("pneumonia", 1)):
+            print(f"  widened by exp({args.widen}): {name} median {np.median(wide[yg == c]):.1f}")
+        mixed = np.where(yg == 1, wide, gz)
+        g = class_gap(yg, mixed, args.seed)
+        print(
+            f"  pneumonia widened, normal as they are: apparent age tells pneumonia at AUC {g['auc']:.3f} "
+            f"({g['lo']:.3f}-{g['hi']:.3f})"
+        )
     sub = np.array([split.subtype_label(p.name) for p, _ in items])
     for name, v in (("bacterial", 0.0), ("viral", 1.0)):
         print(f"  {name}: median {np.median(gz[sub == v]):.1f} ({int((sub == v).sum())} films)")

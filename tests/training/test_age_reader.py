@@ -85,3 +85,16 @@ def test_the_command_reads_real_films(tmp_path, capsys):
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 20 and {r["label"] for r in rows} == {"0", "1"}
     assert all(float(r["apparent_age"]) == float(r["apparent_age"]) for r in rows)  # no NaN
+
+
+@pytest.mark.parametrize("gap", [0.22, 0.4])
+def test_widened_changes_only_the_proportions(gap):
+    from training.age_reader import widened
+
+    bar = np.zeros((1, 224, 224, 1), np.uint8)
+    bar[0, :, 100:124] = 255  # a vertical bar 24 wide: wider by exp(gap / 2), still full height
+    wide = widened(bar, gap)[0, ..., 0]
+    assert (wide[112] > 127).sum() == pytest.approx(24 * np.exp(gap / 2), abs=1.5)
+    assert (wide[:, 112] > 127).all()
+    noise = np.random.default_rng(0).integers(0, 256, (2, 224, 224, 1)).astype(np.uint8)
+    assert np.array_equal(widened(noise, 0.0), noise)  # no gap: the films as they were
