@@ -62,7 +62,15 @@ def _rho(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic) if len(a) > 2 else float("nan")
 
 
-def probe(y: np.ndarray, s: np.ndarray, age: np.ndarray) -> dict[str, float]:
+def quantile_bands(age: np.ndarray, n: int = 5) -> tuple[tuple[float, float], ...]:
+    """Bands holding about the same number of films each (for apparent ages, which have no
+    natural bands)."""
+    edges = np.quantile(age, np.linspace(0, 1, n + 1))
+    edges[0], edges[-1] = -np.inf, np.inf
+    return tuple((float(lo), float(hi)) for lo, hi in zip(edges[:-1], edges[1:]))
+
+
+def probe(y: np.ndarray, s: np.ndarray, age: np.ndarray, bands=BANDS) -> dict[str, float]:
     """One model's scores against the films' ages."""
     return {
         "films": len(y),
@@ -71,7 +79,7 @@ def probe(y: np.ndarray, s: np.ndarray, age: np.ndarray) -> dict[str, float]:
         "rho_age_abnormal": _rho(s[y == 1], age[y == 1]),
         "auc": float(roc_auc_score(y, s)),
         "auc_age_alone": float(roc_auc_score(y, age)),
-        "auc_within_bands": banded_auc(y, s, age),
+        "auc_within_bands": banded_auc(y, s, age, bands),
     }
 
 
@@ -87,12 +95,15 @@ def age_range(text: str) -> tuple[float, float]:
     return low, high
 
 
-def load(runs: list[Path], known: dict[str, float]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Labels, ages and each run's standardised scores of the held-out films that have an age."""
-    helds = [prediction_rows(r / "heldout_hospital_predictions.csv") for r in runs]
+def load(
+    runs: list[Path], known: dict[str, float], films: str = "heldout_hospital_predictions.csv"
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Labels, ages and each run's standardised scores of the films that have an age: the held-out
+    hospital's, or with ``films="val_predictions.csv"`` Guangzhou's validation films."""
+    helds = [prediction_rows(r / films) for r in runs]
     paths = sorted(p for p in helds[0] if str(Path(p).resolve()) in known)
     if not paths:
-        raise SystemExit(f"{runs[0]}: no held-out film has an age in the manifest")
+        raise SystemExit(f"{runs[0]}: no film of {films} has an age")
     y = np.array([int(helds[0][p]["label"]) for p in paths])
     age = np.array([known[str(Path(p).resolve())] for p in paths])
     scores = {}
@@ -111,18 +122,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--ages", default="", help="only films of these ages, as LO-HI years (HI excluded), e.g. 0-18"
     )
+    ap.add_argument(
+        "--apparent",
+        type=Path,
+        help="Guangzhou's validation films against their apparent age (training.age_reader --out CSV), "
+        "in five bands of equal size",
+    )
     args = ap.parse_args(argv)
-    known = ages(args.data)
+    if args.apparent:
+        from training.age_balance import load as apparent_ages
+
+        known, films = apparent_ages(args.apparent), "val_predictions.csv"
+    else:
+        known, films = ages(args.data), "heldout_hospital_predictions.csv"
     if args.ages:
         lo, hi = age_range(args.ages)
         known = {p: a for p, a in known.items() if lo <= a < hi}
-    y, age, scores = load(args.runs, known)
+    y, age, scores = load(args.runs, known, films)
+    bands = quantile_bands(age) if args.apparent else BANDS
     if len(set(y)) < 2:
         raise SystemExit(f"only one label among these {len(y)} films: no ranking to measure")
     if len(scores) > 1:
         scores["average of all"] = np.mean(list(scores.values()), axis=0)
     print(
-        f"{len(y)} held-out films with an age ({int(y.sum())} abnormal), ages {age.min():.0f}-{age.max():.0f}, "
+        f"{len(y)} {'validation' if args.apparent else 'held-out'} films with an age ({int(y.sum())} abnormal), ages {age.min():.0f}-{age.max():.0f}, "
         f"median {np.median(age[y == 0]):.0f} normal, {np.median(age[y == 1]):.0f} abnormal"
     )
     print(
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("| --- | --- | --- | --- | --- |")
     for name, s in scores.items():
-        f = probe(y, s, age)
+        f = probe(y, s, age, bands)
         print(
             f"| {name} | {f['rho_age']:+.2f}; {f['rho_age_normal']:+.2f}; {f['rho_age_abnormal']:+.2f} "
             f"| {f['auc']:.3f} | {f['auc_age_alone']:.3f} | {f['auc_within_bands']:.3f} |"

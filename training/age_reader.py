@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--all-labels", action="store_true", help="train on tuberculosis films as well")
     ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--folds", type=int, default=5, help="0: no out-of-fold reading figures")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--limit", type=int, default=0, help="at most this many films of each set (smoke)")
     ap.add_argument("--widen", type=float, default=0.0, help="also read every film widened by exp(this)")
@@ -194,16 +194,19 @@ def main(argv: list[str] | None = None) -> None:
     paths, age, tb = shenzhen(args.data, args.all_labels)
     if args.limit:
         paths, age, tb = paths[: args.limit], age[: args.limit], tb[: args.limit]
-    if len(paths) < args.folds * 2:
-        raise SystemExit(f"{len(paths)} Shenzhen films with an age: too few for {args.folds} folds")
+    if args.folds == 1 or len(paths) < max(args.folds * 2, 2):
+        raise SystemExit(
+            f"{len(paths)} Shenzhen films with an age, --folds {args.folds}: too few films or folds"
+        )
     x, _ = load_arrays([(p, 0) for p in paths], spec)
     print(f"Shenzhen: {len(x)} films ({int(tb.sum())} tuberculosis), ages {age.min():.0f}-{age.max():.0f}")
-    pred = out_of_fold(x, age, args.folds, args.epochs, args.seed)
-    f = reading_figures(age, pred)
-    print(
-        f"out of fold: Spearman {f['spearman']:.3f}, mean absolute error {f['mae']:.1f} years, "
-        f"children (<18, {int((age < 18).sum())}) read younger than adults at AUC {f['child_auc']:.3f}"
-    )
+    if args.folds:
+        pred = out_of_fold(x, age, args.folds, args.epochs, args.seed)
+        f = reading_figures(age, pred)
+        print(
+            f"out of fold: Spearman {f['spearman']:.3f}, mean absolute error {f['mae']:.1f} years, "
+            f"children (<18, {int((age < 18).sum())}) read younger than adults at AUC {f['child_auc']:.3f}"
+        )
     reader = fit(x, age, args.epochs, args.seed)
     items = guangzhou_items(args.data)
     if args.limit:

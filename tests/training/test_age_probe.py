@@ -78,7 +78,7 @@ def test_a_hospital_without_ages_is_refused(tmp_path, prediction_run):
     run = prediction_run(
         tmp_path, "run", {"gz/0.jpeg": (0, 0.0), "gz/1.jpeg": (1, 1.0)}, {"x.png": (0, 0.0, "")}
     )
-    with pytest.raises(SystemExit, match="no held-out film has an age"):
+    with pytest.raises(SystemExit, match="no film of heldout_hospital_predictions.csv has an age"):
         A.load([run], A.ages(data))
 
 
@@ -133,3 +133,30 @@ def test_films_of_one_label_are_refused_not_ranked(tmp_path, prediction_run):
     run = prediction_run(tmp_path, "run", {"gz/0.jpeg": (0, 0.0), "gz/1.jpeg": (1, 1.0)}, held)
     with pytest.raises(SystemExit, match="only one label among these 3 films"):
         A.main([str(run), "--data", str(data)])
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_quantile_bands_share_the_films_and_cover_every_age(n):
+    age = RNG.uniform(-5, 30, 500)
+    bands = A.quantile_bands(age, n)
+    counts = [int(((age >= lo) & (age < hi)).sum()) for lo, hi in bands]
+    assert len(bands) == n and sum(counts) == len(age)
+    assert max(counts) - min(counts) <= 2
+
+
+def test_apparent_reads_guangzhou_validation_against_apparent_age(tmp_path, prediction_run, capsys):
+    # validation scores that follow apparent age, not the label: the probe says so
+    apparent = {f"{tmp_path}/gz/{i}.jpeg": float(i % 10) for i in range(60)}
+    val = {p: (i % 2, a + 0.1 * RNG.normal()) for i, (p, a) in enumerate(apparent.items())}
+    run = prediction_run(tmp_path, "run", val, {"x.png": (0, 0.0, "0"), "y.png": (1, 1.0, "0")})
+    csv_path = tmp_path / "apparent.csv"
+    with open(csv_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "apparent_age"])
+        w.writerows([p, i % 2, a] for i, (p, a) in enumerate(apparent.items()))
+    A.main([str(run), "--apparent", str(csv_path)])
+    out = capsys.readouterr().out
+    assert "60 validation films with an age (30 abnormal)" in out
+    row = next(line for line in out.splitlines() if line.startswith(f"| {run} |"))
+    rho_all = float(row.split("|")[2].split(";")[0])
+    assert rho_all > 0.9  # the score follows apparent age
