@@ -135,7 +135,13 @@ def shipped_rows(data: Path, manifest: Path | None) -> tuple[list[dict], float]:
         x, _ = dataset.load_arrays([(f.path, f.label) for f in chunk], InputSpec())
         probs = screener.model.predict(dataset.model_tensors(x)).probability
         rows += [
-            {"hospital": _name(f.hospital, trained), "child": f.child, "label": f.label, "score": float(p)}
+            {
+                "hospital": _name(f.hospital, trained),
+                "child": f.child,
+                "label": f.label,
+                "score": float(p),
+                "path": str(f.path),
+            }
             for f, p in zip(chunk, probs)
         ]
     return rows, float(screener.manifest.thresholds[screener.manifest.default_operating_point])
@@ -166,6 +172,21 @@ def run_rows(run: Path) -> tuple[list[dict], float]:
     return rows, threshold
 
 
+def write_validation(rows: list[dict], folder: Path) -> Path:
+    """The shipped model's Guangzhou validation scores in a run's layout (``val_predictions.csv``,
+    logits of the probabilities), so that the tools that read runs (``training.age_probe``) read it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "val_predictions.csv"
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "logit"])
+        for r in rows:
+            if r["hospital"] == "guangzhou (validation)":
+                p = min(max(r["score"], 1e-7), 1 - 1e-7)
+                w.writerow([r["path"], r["label"], f"{np.log(p / (1 - p)):.6f}"])
+    return out
+
+
 def cli(argv: list[str] | None, description: str, render) -> None:
     """The shared command line: score the shipped model and/or runs, render each, print (and write).
 
@@ -180,11 +201,16 @@ def cli(argv: list[str] | None, description: str, render) -> None:
     ap.add_argument("--run", type=Path, nargs="*", default=[], help="leave-one-hospital-out run folders")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=None, help="also write the tables to this Markdown file")
+    ap.add_argument(
+        "--predictions", type=Path, help="with --shipped: write its validation scores here, as a run folder"
+    )
     args = ap.parse_args(argv)
     parts = []
     if args.shipped or args.model:
         rows, t = shipped_rows(args.data, args.model)
         parts.append(render(rows, t, str(args.model or "shipped"), True))
+        if args.predictions:
+            print(f"wrote {write_validation(rows, args.predictions)}")
     for run in args.run:
         rows, t = run_rows(run)
         parts.append(render(rows, t, f"run {run.name}", False))

@@ -148,3 +148,27 @@ def test_a_shipped_model_s_other_hospitals_are_named_in_sample(tmp_path, config,
     assert trained == expected
     for h in ("shenzhen", "montgomery", "hannover"):
         assert _name(h, trained).endswith("(trained on: in-sample)" if h in expected else "(unseen)")
+
+
+def test_the_shipped_model_s_validation_scores_are_written_as_a_run(tmp_path):
+    from training.ensemble_eval import validation_scale
+    from training.hospital_eval import write_validation
+
+    rows = [
+        {"hospital": "guangzhou (validation)", "label": 1, "score": 0.9, "path": "a.jpeg", "child": True},
+        {"hospital": "guangzhou (validation)", "label": 0, "score": 0.1, "path": "b.jpeg", "child": True},
+        {"hospital": "guangzhou (validation)", "label": 0, "score": 0.0, "path": "c.jpeg", "child": True},
+        {
+            "hospital": "shenzhen (trained on: in-sample)",
+            "label": 1,
+            "score": 0.7,
+            "path": "d.jpg",
+            "child": False,
+        },
+    ]
+    out = write_validation(rows, tmp_path / "shipped")
+    lines = out.read_text().splitlines()
+    assert lines[0] == "path,label,logit" and len(lines) == 4  # Guangzhou's validation films only
+    assert [float(x.split(",")[2]) for x in lines[1:3]] == pytest.approx([np.log(9), -np.log(9)], abs=1e-5)
+    assert np.isfinite(float(lines[3].split(",")[2]))  # a probability of 0 is clipped, not -inf
+    assert np.isfinite(validation_scale(tmp_path / "shipped")).all()
