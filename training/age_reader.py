@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     paths, age, tb = shenzhen(args.data, args.all_labels)
     if args.limit:
         paths, age, tb = paths[: args.limit], age[: args.limit], tb[: args.limit]
-    if args.folds == 1 or len(paths) < max(args.folds * 2, 2):
+    if args.folds == 1 or args.folds < 0 or len(paths) < max(args.folds * 2, 2):
         raise SystemExit(
             f"{len(paths)} Shenzhen films with an age, --folds {args.folds}: too few films or folds"
         )

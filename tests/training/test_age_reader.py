@@ -98,3 +98,12 @@ def test_widened_changes_only_the_proportions(gap):
     assert (wide[:, 112] > 127).all()
     noise = np.random.default_rng(0).integers(0, 256, (2, 224, 224, 1)).astype(np.uint8)
     assert np.array_equal(widened(noise, 0.0), noise)  # no gap: the films as they were
+
+
+@pytest.mark.parametrize("folds", ["1", "-2", "400"])
+def test_folds_that_cannot_be_made_are_a_clear_message(tmp_path, folds):
+    from training.age_reader import main
+
+    data = _manifest(tmp_path, ROWS)
+    with pytest.raises(SystemExit, match="too few films or folds"):
+        main(["--data", str(data), "--folds", folds])
