@@ -21,8 +21,16 @@ import numpy as np
 
 def load(path: Path) -> dict[str, float]:
     """Apparent age by resolved film path, from ``training.age_reader --out``."""
+    if not Path(path).is_file():
+        raise SystemExit(f"{path}: no such file (write it with python -m training.age_reader --out {path})")
     with open(path, newline="", encoding="utf-8") as fh:
-        return {str(Path(r["path"]).resolve()): float(r["apparent_age"]) for r in csv.DictReader(fh)}
+        rows = csv.DictReader(fh)
+        if not {"path", "apparent_age"} <= set(rows.fieldnames or ()):
+            raise SystemExit(f"{path}: not an age_reader file (it needs the columns path and apparent_age)")
+        try:
+            return {str(Path(r["path"]).resolve()): float(r["apparent_age"]) for r in rows}
+        except ValueError as e:
+            raise SystemExit(f"{path}: an apparent age that is not a number ({e})") from None
 
 
 def factors(labels: np.ndarray, apparent: np.ndarray, bins: int = 10, cap: float = 10.0) -> np.ndarray:

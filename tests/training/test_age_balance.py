@@ -62,3 +62,21 @@ def test_apply_reweighs_guangzhou_only_and_refuses_a_film_without_an_age(tmp_pat
     assert weighted_auc(y, a, out[: len(y)]) == pytest.approx(0.5, abs=0.03)
     with pytest.raises(SystemExit, match="no apparent age for 1 films"):
         apply(weights, [*paths, tmp_path / "new.jpeg"], np.r_[labels, 0], _csv(tmp_path, paths, a))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("path,label,logit\na.jpeg,0,1.0\n", "not an age_reader file"),
+        ("path,label,apparent_age\na.jpeg,0,old\n", "not a number"),
+    ],
+)
+def test_a_missing_or_wrong_file_is_a_clear_message(tmp_path, content, message):
+    from training.age_balance import load
+
+    path = tmp_path / "ages.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SystemExit, match=message):
+        load(path)
