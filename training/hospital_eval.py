@@ -205,6 +205,8 @@ def cli(argv: list[str] | None, description: str, render) -> None:
         "--predictions", type=Path, help="with --shipped: write its validation scores here, as a run folder"
     )
     args = ap.parse_args(argv)
+    if args.predictions and not (args.shipped or args.model):
+        raise SystemExit("--predictions writes a shipped model's scores: give --shipped or --model")
     parts = []
     if args.shipped or args.model:
         rows, t = shipped_rows(args.data, args.model)

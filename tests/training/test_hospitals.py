@@ -172,3 +172,11 @@ def test_the_shipped_model_s_validation_scores_are_written_as_a_run(tmp_path):
     assert [float(x.split(",")[2]) for x in lines[1:3]] == pytest.approx([np.log(9), -np.log(9)], abs=1e-5)
     assert np.isfinite(float(lines[3].split(",")[2]))  # a probability of 0 is clipped, not -inf
     assert np.isfinite(validation_scale(tmp_path / "shipped")).all()
+
+
+def test_predictions_without_a_shipped_model_is_a_clear_message(tmp_path):
+    from training.hospital_eval import main
+
+    with pytest.raises(SystemExit, match="give --shipped or --model"):
+        main(["--run", str(tmp_path), "--predictions", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
