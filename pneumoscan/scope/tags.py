@@ -178,11 +178,14 @@ def check_age(meta: dict[str, Any]) -> CheckResult:
             years,
         )
     if years < lo or years >= hi + 1:
+        # Measured (model card, "Age"): the score rises with how old a chest looks, so an older
+        # child's normal film sits nearer the threshold; the technician should know which way.
+        older = " (older chests score higher: model card, Age)" if years >= hi + 1 else ""
         return CheckResult(
             name,
             NOTE,
             f"age (from {source}) outside the training range (1-5 years): "
-            "assessed, but the model's figures may not hold",
+            f"assessed, but the model's figures may not hold{older}",
             years,
         )
     return CheckResult(name, PASS, score=years)

@@ -59,6 +59,12 @@ def test_age(tags, verdict, words):
     assert c.verdict == verdict and words in c.reason
 
 
+@pytest.mark.parametrize("age, older", [("009Y", True), ("017Y", True), ("006M", False), ("000Y", False)])
+def test_an_older_childs_note_says_which_way_the_score_leans(age, older):
+    c = check_age(dicom(PatientAge=age))
+    assert c.verdict == NOTE and ("older chests score higher" in c.reason) == older
+
+
 @pytest.mark.parametrize(
     "tags, verdict, words",
     [
