@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 
+from pneumoscan.scope.result import CheckResult, first_refusal
 from pneumoscan.validation.stats import clopper_pearson
+from training.age_probe import quantile_bands
 
 DATA = Path("../shared/data")
 #: The scores each film's checks leave (``CheckResult.check`` names).
@@ -39,12 +41,12 @@ def percentile_ranks(values: np.ndarray) -> np.ndarray:
 
 def band_shares(refused: np.ndarray, age: np.ndarray, bands: int = 5) -> list[tuple[float, float, int, int]]:
     """(low, high, refused, films) per band of apparent age holding about the same number of films."""
-    edges = np.quantile(age, np.linspace(0, 1, bands + 1))
-    which = np.clip(np.searchsorted(edges, age, side="right") - 1, 0, bands - 1)
-    return [
-        (float(edges[b]), float(edges[b + 1]), int(refused[which == b].sum()), int((which == b).sum()))
-        for b in range(bands)
-    ]
+    rows = []
+    for i, (lo, hi) in enumerate(quantile_bands(age, bands)):
+        m = (age >= lo) & ((age < hi) if i < bands - 1 else (age <= hi))
+        if m.any():
+            rows.append((float(age[m].min()), float(age[m].max()), int(refused[m].sum()), int(m.sum())))
+    return rows
 
 
 def summarise(
@@ -64,6 +66,14 @@ def summarise(
             m = (labels == c) & np.isfinite(s)
             out["rho"][(name, c)] = float(spearmanr(s[m], age[m]).statistic) if m.sum() > 2 else float("nan")
     return out
+
+
+def refused_by(checks: list[CheckResult]) -> str:
+    """The deciding check's name, with the learned gate's class when it gave one."""
+    c = first_refusal(checks)
+    if c is None:
+        return "another rule"
+    return f"{c.check} ({c.label})" if c.label else c.check
 
 
 def screen_validation(model: Path, apparent: dict[str, float]) -> list[dict]:
@@ -86,7 +96,7 @@ def screen_validation(model: Path, apparent: dict[str, float]) -> list[dict]:
                 "batch": split.acquisition_batch(p.name),
                 "age": apparent[str(p.resolve())],
                 "refused": bool(r.out_of_scope),
-                "reason": r.reason,
+                "refused_by": refused_by(r.checks) if r.out_of_scope else "",
                 **scores,
             }
         )
@@ -109,17 +119,8 @@ def report(rows: list[dict]) -> list[str]:
     lines.append("| --- | --- |")
     lines += [f"| {lo:.1f} to {hi:.1f} | {rate(k, n)} |" for lo, hi, k, n in s["bands"]]
     lines.append(f"refused films' apparent-age percentiles: {s['refused_age_percentiles']}")
-    lines.append(
-        "reasons: "
-        + "; ".join(
-            f"{n} x {w}"
-            for w, n in Counter(
-                r["reason"].split(":")[1].split("(")[0].strip() if ":" in r["reason"] else r["reason"]
-                for r in rows
-                if r["refused"]
-            ).most_common()
-        )
-    )
+    by = Counter(r["refused_by"] for r in rows if r["refused"])
+    lines.append("refused by: " + "; ".join(f"{n} x {w}" for w, n in by.most_common()))
     for (name, c), rho in s["rho"].items():
         lines.append(f"Spearman with apparent age, {name}, {'pneumonia' if c else 'normal'}: {rho:+.2f}")
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pneumoscan.scope.result import NOTE, PASS, REFUSE, CheckResult
 from training import scope_age
 
 
@@ -55,3 +56,19 @@ def test_films_without_an_apparent_age_are_a_message(tmp_path, monkeypatch):
         pytest.skip("../shared/data/chest_xray/train is absent: the validation films are needed")
     with pytest.raises(SystemExit, match="no apparent age"):
         scope_age.screen_validation(tmp_path / "model.json", {})
+
+
+@pytest.mark.parametrize(
+    ("checks", "expected"),
+    [
+        (
+            [CheckResult("size", PASS), CheckResult("classifier", REFUSE, "adult", 0.1, "adult_chest")],
+            "classifier (adult_chest)",
+        ),
+        ([CheckResult("inverted", REFUSE), CheckResult("distance", REFUSE, "far", 40.0)], "distance"),
+        ([CheckResult("inverted", REFUSE), CheckResult("age", NOTE)], "inverted"),
+        ([CheckResult("age", NOTE)], "another rule"),
+    ],
+)
+def test_the_deciding_check_names_the_refusal(checks, expected):
+    assert scope_age.refused_by(checks) == expected
