@@ -51,7 +51,7 @@ def test_rate_with_its_interval():
     assert scope_age.rate(0, 0) == "-"
 
 
-def test_films_without_an_apparent_age_are_a_message(tmp_path, monkeypatch):
+def test_films_without_an_apparent_age_are_a_message(tmp_path):
     if not (scope_age.DATA / "chest_xray" / "train").is_dir():
         pytest.skip("../shared/data/chest_xray/train is absent: the validation films are needed")
     with pytest.raises(SystemExit, match="no apparent age"):
