@@ -54,6 +54,8 @@ class TrainConfig:
     spectral: float = 0.0  # >0: the logit's square penalised, this strength (training.spectral)
     aspect_debias: float = 0.0  # >0: Guangzhou's pneumonia films widened by exp(this) (aspect_debias)
     age_balance: str = ""  # training.age_reader CSV: Guangzhou's classes weighed alike by apparent age
+    age_adversarial: float = 0.0  # >0: an apparent-age head (within class) behind gradient reversal, to this
+    age_csv: str = ""  # training.age_reader CSV the age head reads (Guangzhou's films)
     swap_segmenter: str = ""  # training.lungs segmenter or run folder that draws the lungs for the swap
     weight_average: float = 0.0  # >0: select and save the weights' running average, this momentum a step
     tail_average: int = 0  # >0: fixed schedule, no selection; save the last N epochs' average (tail_average)
@@ -162,8 +164,6 @@ def run(cfg: TrainConfig) -> Path:
         t_tr, w_tr = dataset.head_targets(ytr, sub_tr, ytr, sub_tr)
         w_tr["logit"] = sources.balanced_weights(films, cfg.hospital_power)
         train_items = [(f.path, f.label) for f in films]
-        if cfg.adversarial:
-            t_tr["hospital"], w_tr["hospital"] = sources.adversary_targets(films)
         if cfg.group_dro:
             from training import group_dro
 
@@ -174,30 +174,27 @@ def run(cfg: TrainConfig) -> Path:
 
         guangzhou_paths = [p for p, _ in train_items[:n_guangzhou]]
         w_tr["logit"] = age_balance.apply(w_tr["logit"], guangzhou_paths, ytr, Path(cfg.age_balance))
+    classes = adversary.setup(cfg, t_tr, w_tr, [p for p, _ in train_items[:n_guangzhou]], ytr, films_by_role)
     held_h = films_by_role["held"]
     if held_h:  # leave-one-hospital-out: the checkpoint is chosen on a hospital never trained on
         xho, yho = dataset.load_arrays([(f.path, f.label) for f in held_h], spec)
         nan = np.full(len(held_h), np.nan)
         t_ho, w_ho = dataset.head_targets(yho, nan, yho, nan)
-        if cfg.adversarial:
+        if classes:
             adversary.no_hospital_target(t_ho, w_ho)
         print(
             f"held-out hospital {cfg.hold_out_hospital}: {len(held_h)} films "
             + ("scored each epoch, chosen on by nothing" if cfg.tail_average else "select the checkpoint"),
             flush=True,
         )
-    hide_hospital = bool(cfg.adversarial and films_by_role["train"])
-    if cfg.adversarial and not hide_hospital:
-        raise SystemExit("--adversarial needs --hospitals: there is no second hospital to hide")
+    hide_hospital = bool(classes)
     if hide_hospital:
         adversary.no_hospital_target(t_va, w_va)
-    from training.sources import HOSPITALS
-
     model = build_model(
         spec.height,
         spec.width,
         cfg.dropout,
-        hospitals=len(HOSPITALS) if hide_hospital else 0,
+        hospitals=classes,
         mixstyle=cfg.mixstyle,
         lung_segmenter=str(segmenter_for(cfg, cfg.lung_graph)) if cfg.lung_graph else None,
         lung_intensity=cfg.lung_graph_intensity,
@@ -259,7 +256,7 @@ def run(cfg: TrainConfig) -> Path:
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
     if hide_hospital:
-        callbacks.append(adversary.reversal_ramp(model, cfg.adversarial))
+        callbacks.append(adversary.reversal_ramp(model, cfg.adversarial or cfg.age_adversarial))
     if cfg.group_dro:
         callbacks.append(dro.callback)
     trainer.fit(
