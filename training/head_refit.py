@@ -66,6 +66,7 @@ def extract(run: Path, data: Path, sample: int = GZ_TRAIN_SAMPLE) -> dict[str, n
         "hospital": np.array([f.hospital for f in films]),
         "label": np.array([f.label for f in films]),
         "child": np.array([-1 if f.child is None else int(f.child) for f in films]),
+        "path": np.array([str(Path(f.path).resolve()) for f in films]),
         "held_out": np.array(cfg.hold_out_hospital),
     }
     np.savez(cache, **out)
