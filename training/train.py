@@ -187,8 +187,7 @@ def run(cfg: TrainConfig) -> Path:
             + ("scored each epoch, chosen on by nothing" if cfg.tail_average else "select the checkpoint"),
             flush=True,
         )
-    hide_hospital = bool(classes)
-    if hide_hospital:
+    if classes:  # the adversary head: empty targets off training
         adversary.no_hospital_target(t_va, w_va)
     model = build_model(
         spec.height,
@@ -211,7 +210,7 @@ def run(cfg: TrainConfig) -> Path:
     loss = {"logit": logit_loss, "subtype": keras.losses.BinaryCrossentropy(from_logits=True)}
     loss_weights = {"logit": 1.0, "subtype": cfg.subtype_weight}
     weighted = {"subtype": [keras.metrics.AUC(name="auc", from_logits=True)]}
-    if hide_hospital:
+    if classes:
         loss["hospital"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         loss_weights["hospital"] = 1.0
         weighted["hospital"] = [keras.metrics.SparseCategoricalAccuracy(name="acc")]
@@ -255,7 +254,7 @@ def run(cfg: TrainConfig) -> Path:
         *_choosing(cfg, model, trainer, xtr, ckpt),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
     ]
-    if hide_hospital:
+    if classes:
         callbacks.append(adversary.reversal_ramp(model, cfg.adversarial or cfg.age_adversarial))
     if cfg.group_dro:
         callbacks.append(dro.callback)
