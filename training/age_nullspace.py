@@ -1,4 +1,4 @@
-"""``python -m training.age_nullspace RUN...``: apparent age projected out of the pooled features, head re-fitted.
+"""``python -m training.age_nullspace RUN...``: apparent age taken out of the features, the head re-fitted.
 
 Why: an adversary behind gradient reversal leaves the age readable in the features (thirty-second,
 ``training.feature_age``; the fifth recipe's hospital adversary failed the same way). Linear
@@ -112,46 +112,43 @@ def render(run: Path, rows: list[dict]) -> str:
     def f(r: dict, k: str) -> str:
         return f"{r[k]:.3f}" if k in r else "-"
 
-    lines = [
-        f"## {run} (held out: re-fitted head C={STRENGTH})",
-        "",
-        "| age directions removed | Guangzhou val AUC | held out: adults; children; all (AUC) | held-out normal flagged "
-        "at Guangzhou's 0.98 rule | held-out normal: score vs age (Spearman) | age read from the features: "
-        "Guangzhou val normal (apparent); held-out normal (patient) |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    header = (
+        "age directions removed",
+        "Guangzhou val AUC",
+        "held out: adults; children; all (AUC)",
+        "held-out normal flagged at Guangzhou's 0.98 rule",
+        "held-out normal: score vs age (Spearman)",
+        "age read from the features: Guangzhou val normal (apparent); held-out normal (patient)",
+    )
+    lines = [f"## {run} (held out: re-fitted head C={STRENGTH})", "", "| " + " | ".join(header) + " |"]
+    lines.append("| --- " * len(header) + "|")
     for r in rows:
         n, of = r["held_normal_flagged"]
-        lines.append(
-            f"| {'LEACE' if r['rounds'] < 0 else r['rounds']} | {f(r, 'guangzhou_auc')} | {f(r, 'held_adults_auc')}; {f(r, 'held_children_auc')}; "
-            f"{f(r, 'held_all_auc')} | {n} of {of} | {f(r, 'held_normal_rho_score_age')} | "
-            f"{f(r, 'guangzhou_normal_age_read')}; {f(r, 'held_normal_age_read')} |"
+        cells = (
+            "LEACE" if r["rounds"] < 0 else str(r["rounds"]),
+            f(r, "guangzhou_auc"),
+            "; ".join(f(r, f"held_{g}_auc") for g in ("adults", "children", "all")),
+            f"{n} of {of}",
+            f(r, "held_normal_rho_score_age"),
+            f"{f(r, 'guangzhou_normal_age_read')}; {f(r, 'held_normal_age_read')}",
         )
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     from pneumoscan.offline import ensure_offline
-    from training import age_balance, age_probe, head_refit
+    from training import feature_age
 
     ensure_offline()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run", type=Path, nargs="+", help="leave-one-hospital-out run folders (with best.keras)")
-    ap.add_argument("--apparent", type=Path, required=True, help="training.age_reader CSV (Guangzhou)")
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument(
-        "--rounds",
-        default=",".join(map(str, ROUNDS)),
-        help="INLP directions removed, -1 for LEACE, e.g. 0,1,5,-1",
-    )
+    feature_age.add_age_arguments(ap)
+    ap.add_argument("--rounds", default=",".join(map(str, ROUNDS)), help="INLP directions, -1 LEACE: 0,5,-1")
     args = ap.parse_args(argv)
-    apparent = age_balance.load(args.apparent)
-    known = age_probe.ages(args.data)
+    apparent, known = feature_age.ages(args)
     rounds = [int(k) for k in args.rounds.split(",")]
     for run in args.run:
-        d = head_refit.extract(run, args.data)
-        if "path" not in d:
-            raise SystemExit(f"{run}/head_features.npz predates film paths: delete it and run again")
+        d = feature_age.features(run, args.data)
         print(render(run, [measure(d, apparent, known, k) for k in rounds]))
 
 

@@ -34,10 +34,32 @@ def age_held(features: np.ndarray, age: np.ndarray, seed: int = 0) -> float:
     return float(spearmanr(read, age).statistic)
 
 
+def features(run: Path, data: Path) -> dict[str, np.ndarray]:
+    """``head_refit.extract``'s features of a run, with each film's path (to find its age)."""
+    from training import head_refit
+
+    d = head_refit.extract(run, data)
+    if "path" not in d:
+        raise SystemExit(f"{run}/head_features.npz predates film paths: delete it and run again")
+    return d
+
+
+def add_age_arguments(ap: argparse.ArgumentParser) -> None:
+    """The run folders and where the ages come from (shared with ``training.age_nullspace``)."""
+    ap.add_argument("run", type=Path, nargs="+", help="run folders with best.keras")
+    ap.add_argument("--apparent", type=Path, required=True, help="training.age_reader CSV (Guangzhou)")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+
+
+def ages(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float]]:
+    """Apparent age of Guangzhou's films, and the NLM patients' age, by resolved path."""
+    from training import age_balance, age_probe
+
+    return age_balance.load(args.apparent), age_probe.ages(args.data)
+
+
 def groups(d: dict[str, np.ndarray], apparent: dict[str, float], known: dict[str, float]) -> list[dict]:
     """One row per (hospital, class) with enough films that have an age."""
-    if "path" not in d:
-        raise SystemExit("head_features.npz predates film paths: delete it and run again")
     rows = []
     for hospital in dict.fromkeys(d["hospital"]):
         source = apparent if str(hospital).startswith("guangzhou") else known
@@ -74,18 +96,14 @@ def render(run: Path, rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     from pneumoscan.offline import ensure_offline
-    from training import age_balance, age_probe, head_refit
 
     ensure_offline()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run", type=Path, nargs="+", help="run folders with best.keras")
-    ap.add_argument("--apparent", type=Path, required=True, help="training.age_reader CSV (Guangzhou)")
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    add_age_arguments(ap)
     args = ap.parse_args(argv)
-    apparent = age_balance.load(args.apparent)
-    known = age_probe.ages(args.data)
+    apparent, known = ages(args)
     for run in args.run:
-        print(render(run, groups(head_refit.extract(run, args.data), apparent, known)))
+        print(render(run, groups(features(run, args.data), apparent, known)))
 
 
 if __name__ == "__main__":

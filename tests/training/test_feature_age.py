@@ -45,8 +45,11 @@ def test_each_hospital_and_class_is_read_against_its_own_kind_of_age():
     assert "| shenzhen (held out) | abnormal | 20 | patient |" in text
 
 
-def test_a_cache_without_film_paths_asks_to_be_rebuilt():
+def test_a_cache_without_film_paths_asks_to_be_rebuilt(monkeypatch, tmp_path):
+    from training import head_refit
+
     d = _features()
     del d["path"]
+    monkeypatch.setattr(head_refit, "extract", lambda run, data: d)
     with pytest.raises(SystemExit, match="delete it"):
-        feature_age.groups(d, {}, {})
+        feature_age.features(tmp_path, tmp_path)
