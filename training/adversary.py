@@ -52,7 +52,9 @@ def age_targets(
     return idx, w
 
 
-def setup(cfg: TrainConfig, t_tr: dict, w_tr: dict, guangzhou: list, ytr, films_by_role: dict) -> int:
+def setup(
+    cfg: TrainConfig, t_tr: dict, w_tr: dict, guangzhou: list, ytr: np.ndarray, films_by_role: dict
+) -> int:
     """The adversary head's targets for training (into ``t_tr``/``w_tr``) and its class count (0: none)."""
     from training import sources
 

@@ -101,9 +101,9 @@ def measure(
         ages = np.array([known[q] for q in paths[aged]])
         row["held_normal_rho_score_age"] = float(spearmanr(scores[aged], ages).statistic)
         row["held_normal_age_read"] = feature_age.age_held(xp[aged], ages)
-    gz_normal = val & (y == 0)
+    gz_normal = val & (y == 0) & np.array([q in apparent for q in paths])
     row["guangzhou_normal_age_read"] = feature_age.age_held(
-        xp[gz_normal], np.array([apparent.get(q, np.nan) for q in paths[gz_normal]])
+        xp[gz_normal], np.array([apparent[q] for q in paths[gz_normal]])
     )
     return row
 
