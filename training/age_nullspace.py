@@ -71,9 +71,15 @@ def leace(features: np.ndarray, age: np.ndarray, labels: np.ndarray) -> np.ndarr
 
 
 def measure(
-    d: dict[str, np.ndarray], apparent: dict[str, float], known: dict[str, float], rounds: int
+    d: dict[str, np.ndarray],
+    apparent: dict[str, float],
+    known: dict[str, float],
+    rounds: int,
+    source: str = "guangzhou",
 ) -> dict:
-    """The re-fitted head on features with ``rounds`` age directions projected out (-1: LEACE)."""
+    """The re-fitted head on features with ``rounds`` age directions projected out (-1: LEACE),
+    learned from Guangzhou's training films and their apparent age, or from a trained-on NLM
+    hospital's films and its patients' true age (``source="shenzhen"``)."""
     from sklearn.metrics import roc_auc_score
 
     from training import feature_age, head_refit
@@ -84,15 +90,20 @@ def measure(
     fit = np.array([h not in ("guangzhou (validation)", held) for h in hosp])
     mu, sd = d["features"][fit].mean(axis=0), d["features"][fit].std(axis=0) + 1e-6
     x = (d["features"] - mu) / sd
-    gz = np.array([h == "guangzhou (training)" and p in apparent for h, p in zip(hosp, paths)])
-    gz_age = np.array([apparent[q] for q in paths[gz]])
-    p = leace(x[gz], gz_age, y[gz]) if rounds < 0 else nullspace(x[gz], gz_age, y[gz], rounds)
+    if source == held:
+        raise SystemExit(f"--source {source}: the run holds it out; its films are read, never fitted")
+    name, age_of = ("guangzhou (training)", apparent) if source == "guangzhou" else (source, known)
+    src = np.array([h == name and q in age_of for h, q in zip(hosp, paths)])
+    if not src.any():
+        raise SystemExit(f"--source {source}: no film of the run's features has an age there")
+    src_age = np.array([age_of[q] for q in paths[src]])
+    p = leace(x[src], src_age, y[src]) if rounds < 0 else nullspace(x[src], src_age, y[src], rounds)
     xp = x @ p
     head = head_refit.refit(xp[fit], [f for f, m in zip(films, fit) if m], STRENGTH)
     scores = head.decision_function(xp)
     rule = head_refit.guangzhou_rule(d, scores)
     val, out = hosp == "guangzhou (validation)", hosp == held
-    row = {"rounds": rounds, "guangzhou_auc": float(roc_auc_score(y[val], scores[val]))}
+    row = {"rounds": rounds, "source": source, "guangzhou_auc": float(roc_auc_score(y[val], scores[val]))}
     for group, kids in (("adults", 0), ("children", 1), ("all", -1)):
         m = out & ((d["child"] == kids) if kids >= 0 else True)
         if len(np.unique(y[m])) == 2:
@@ -123,7 +134,12 @@ def render(run: Path, rows: list[dict]) -> str:
         "held-out normal: score vs age (Spearman)",
         "age read from the features: Guangzhou val normal (apparent); held-out normal (patient)",
     )
-    lines = [f"## {run} (held out: re-fitted head C={STRENGTH})", "", "| " + " | ".join(header) + " |"]
+    source = rows[0]["source"] if rows else "guangzhou"
+    lines = [
+        f"## {run} (re-fitted head C={STRENGTH}; age directions from {source})",
+        "",
+        "| " + " | ".join(header) + " |",
+    ]
     lines.append("| --- " * len(header) + "|")
     for r in rows:
         n, of = r["held_normal_flagged"]
@@ -147,12 +163,15 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     feature_age.add_age_arguments(ap)
     ap.add_argument("--rounds", default=",".join(map(str, ROUNDS)), help="INLP directions, -1 LEACE: 0,5,-1")
+    ap.add_argument(
+        "--source", default="guangzhou", help="where the age directions are learned: guangzhou, shenzhen"
+    )
     args = ap.parse_args(argv)
     apparent, known = feature_age.ages(args)
     rounds = [int(k) for k in args.rounds.split(",")]
     for run in args.run:
         d = feature_age.features(run, args.data)
-        print(render(run, [measure(d, apparent, known, k) for k in rounds]))
+        print(render(run, [measure(d, apparent, known, k, args.source) for k in rounds]))
 
 
 if __name__ == "__main__":

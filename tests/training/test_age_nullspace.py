@@ -56,19 +56,7 @@ def test_no_rounds_is_the_control():
 
 @pytest.mark.parametrize(("rounds", "low", "high"), [(0, 0.5, 1.0), (2, 0.3, 0.65), (-1, -1.0, 0.1)])
 def test_the_measurement_reads_the_held_out_hospital_without_fitting_on_it(rounds, low, high):
-    x, age, labels = _films(400)
-    hosp = np.array(["guangzhou (training)"] * 200 + ["guangzhou (validation)"] * 100 + ["shenzhen"] * 100)
-    paths = np.array([f"/f{i}.png" for i in range(400)])
-    d = {
-        "features": x,
-        "label": labels,
-        "hospital": hosp,
-        "child": np.where(np.arange(400) % 4 == 0, 1, 0),
-        "path": paths,
-        "held_out": np.array("shenzhen"),
-    }
-    apparent = {p: a for p, a in zip(paths[:300], age[:300])}
-    known = {p: a for p, a in zip(paths[300:], age[300:])}
+    d, apparent, known = _hospitals(held="shenzhen")
     row = age_nullspace.measure(d, apparent, known, rounds)
     assert row["guangzhou_auc"] > 0.95 and row["held_all_auc"] > 0.95  # the class survives
     assert row["held_normal_flagged"][1] == 50
@@ -76,3 +64,35 @@ def test_the_measurement_reads_the_held_out_hospital_without_fitting_on_it(round
     assert low < row["guangzhou_normal_age_read"] < high and low < row["held_normal_age_read"] < high
     text = age_nullspace.render("run", [row])
     assert ("| LEACE |" if rounds < 0 else f"| {rounds} |") in text
+
+
+def _hospitals(held: str):
+    x, age, labels = _films(400)
+    paths = np.array([f"/f{i}.png" for i in range(400)])
+    d = {
+        "features": x,
+        "label": labels,
+        "hospital": np.array(
+            ["guangzhou (training)"] * 200 + ["guangzhou (validation)"] * 100 + ["shenzhen"] * 100
+        ),
+        "child": np.zeros(400, int),
+        "path": paths,
+        "held_out": np.array(held),
+    }
+    return d, dict(zip(paths[:300], age[:300])), dict(zip(paths[300:], age[300:]))
+
+
+def test_directions_can_come_from_a_trained_on_hospitals_true_ages():
+    d, apparent, known = _hospitals(held="montgomery")
+    row = age_nullspace.measure(d, apparent, known, -1, source="shenzhen")
+    assert row["source"] == "shenzhen" and row["guangzhou_auc"] > 0.95
+    assert row["guangzhou_normal_age_read"] < 0.3  # in these films both hospitals carry age alike
+
+
+@pytest.mark.parametrize(
+    ("held", "source", "message"), [("shenzhen", "shenzhen", "holds it out"), ("x", "y", "no film")]
+)
+def test_directions_are_never_learned_from_the_held_out_hospital_or_from_nothing(held, source, message):
+    d, apparent, known = _hospitals(held)
+    with pytest.raises(SystemExit, match=message):
+        age_nullspace.measure(d, apparent, known, -1, source=source)
