@@ -118,8 +118,9 @@ def training_set(
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int64)
 
 
-def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0):
-    """Class-balanced training; returns the core (un-augmented) network."""
+def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0, sample_weight=None):
+    """Class-balanced training (times ``sample_weight`` per example, if given); returns the core
+    (un-augmented) network."""
     import keras
     import tensorflow as tf
 
@@ -140,8 +141,13 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(64)
-    model.fit(ds.prefetch(2), epochs=epochs, class_weight=weights, verbose=verbose)
+    if sample_weight is None:
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(64)
+        model.fit(ds.prefetch(2), epochs=epochs, class_weight=weights, verbose=verbose)
+    else:
+        w = np.array([weights[c] for c in y.tolist()], dtype=np.float32) * sample_weight.astype(np.float32)
+        ds = tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=seed).batch(64)
+        model.fit(ds.prefetch(2), epochs=epochs, verbose=verbose)
     return core
 
 
@@ -190,6 +196,14 @@ def main(argv: list[str] | None = None) -> None:
         help="e.g. NORMAL2: train without that acquisition batch and score it (training.scope_batch)",
     )
     ap.add_argument(
+        "--age-weight",
+        type=Path,
+        default=None,
+        help="apparent ages (training.age_reader CSV): weigh up each class's oldest-looking films",
+    )
+    ap.add_argument("--age-top", type=float, default=0.2, help="with --age-weight: the share weighed up")
+    ap.add_argument("--age-factor", type=float, default=3.0, help="with --age-weight: their weight")
+    ap.add_argument(
         "--no-hospital-folds", action="store_true", help="with --hospitals: skip Shenzhen's 5 folds"
     )
     args = ap.parse_args(argv)
@@ -207,12 +221,13 @@ def main(argv: list[str] | None = None) -> None:
         scope_batch.hold_out(c, train, val, args.hold_out_batch, len(c["x_alt"]), seed)
         print(f"{len(c['x_batch'])} films of batch {args.hold_out_batch} held out", flush=True)
     hosp = _hospital_data(args) if args.hospitals else None
+    film_w = _age_weights(args, c)
     print(f"data ready in {time.time() - t0:.0f}s", flush=True)
     if args.folds_only:
         run_dir = args.resume or args.out / time.strftime("scope-folds-%Y%m%d-%H%M%S")
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(vars(args), default=str, indent=2))
-        done = run_folds(c, items, hosp, args, run_dir / "loso")
+        done = run_folds(c, items, hosp, args, run_dir / "loso", film_w)
         print(f"{len(done)} folds in {time.time() - t0:.0f}s: {run_dir}", flush=True)
         return
     if args.resume:
@@ -227,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         if hosp is not None:
             x, y = _with_hospitals(x, y, hosp, None)
         print(f"training on {len(x)} examples: {dict(Counter(GATE_CLASSES[i] for i in y))}", flush=True)
-        core = fit(x, y, args.epochs, args.seed, verbose=2)
+        core = fit(x, y, args.epochs, args.seed, verbose=2, sample_weight=_rows(film_w, c, len(y)))
         core.save(run_dir / "gate.keras")
     (run_dir / "config.json").write_text(json.dumps(vars(args), default=str, indent=2))
     full_scope = p_in(core, c["x_scope"])
@@ -249,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
         str(it.path): (full_scope[i].tolist(), "full model (source never trained on)")
         for i, it in enumerate(items)
     }
-    for source, done in run_folds(c, items, hosp, args, run_dir / "loso").items():
+    for source, done in run_folds(c, items, hosp, args, run_dir / "loso", film_w).items():
         for path, probs in json.loads(done.read_text()).items():
             per_item[path] = (probs, f"fold without {source}")
     for it in items:
@@ -268,7 +283,9 @@ def main(argv: list[str] | None = None) -> None:
 
         def fit_fold(k: int):
             xk, yk = _with_hospitals(*training_set(c, items, None), hosp, k)
-            return fit(xk, yk, args.fold_epochs or args.epochs, args.seed)
+            return fit(
+                xk, yk, args.fold_epochs or args.epochs, args.seed, sample_weight=_rows(film_w, c, len(yk))
+            )
 
         earlier = run_dir / "scores.json"  # --resume: the hospital folds are kept, not trained again
         kept = json.loads(earlier.read_text()).get("hospitals") if args.resume and earlier.exists() else None
@@ -279,7 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"done in {time.time() - t0:.0f}s: {run_dir}", flush=True)
 
 
-def run_folds(c: dict, items: list[ScopeItem], hosp, args, folds: Path) -> dict[str, Path]:
+def run_folds(
+    c: dict, items: list[ScopeItem], hosp, args, folds: Path, film_w: np.ndarray | None = None
+) -> dict[str, Path]:
     """Train (or reuse) one gate per left-out source; returns each source's saved scores.
 
     Each fold is saved as it ends, so an interrupted run resumes; ``--no-folds`` trains none and
@@ -303,12 +322,45 @@ def run_folds(c: dict, items: list[ScopeItem], hosp, args, folds: Path) -> dict[
             xf, yf = training_set(c, items, source)
             if hosp is not None:
                 xf, yf = _with_hospitals(xf, yf, hosp, None)
-            fold = fit(xf, yf, args.fold_epochs or args.epochs, args.seed)
+            fold = fit(
+                xf, yf, args.fold_epochs or args.epochs, args.seed, sample_weight=_rows(film_w, c, len(yf))
+            )
             idx = [i for i, it in enumerate(items) if it.source == source]
             probs = p_in(fold, c["x_scope"][idx])
             done.write_text(json.dumps({str(items[i].path): probs[j].tolist() for j, i in enumerate(idx)}))
         saved[source] = done
     return saved
+
+
+def _age_weights(args, c: dict) -> np.ndarray | None:
+    """``--age-weight``: a weight per Guangzhou training film left in the cache (after any held-out batch)."""
+    if args.age_weight is None:
+        return None
+    from training import scope_age_weight
+
+    train, _ = cache_films(args.data, args.limit)
+    kept = [
+        p
+        for p, _ in train
+        if not args.hold_out_batch or split.acquisition_batch(p.name) != args.hold_out_batch
+    ]
+    if len(kept) != len(c["x_train"]):
+        raise SystemExit("--age-weight: the gate cache does not match the film lists: delete it")
+    ages = scope_age_weight.apparent_ages(args.age_weight)
+    w = scope_age_weight.film_weights(kept, ages, args.age_top, args.age_factor)
+    print(
+        f"--age-weight: {int((w > w.min()).sum())} of {len(w)} films weighed {w.max() / w.min():.1f}x",
+        flush=True,
+    )
+    return w
+
+
+def _rows(film_w: np.ndarray | None, c: dict, n_rows: int) -> np.ndarray | None:
+    from training import scope_age_weight
+
+    if film_w is None:
+        return None
+    return scope_age_weight.row_weights(film_w, len(c["a_train"]) // max(1, len(c["x_train"])), n_rows)
 
 
 def _hospital_data(args) -> tuple[list[dict], dict]:

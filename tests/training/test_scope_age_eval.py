@@ -1,0 +1,75 @@
+"""What a scope gate trained without a batch refuses (``training.scope_age_eval``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training import scope_age_eval
+
+FILMS = [
+    {"hospital": "montgomery", "age": None},
+    {"hospital": "shenzhen", "age": 40.0},
+    {"hospital": "shenzhen", "age": 18.0},
+    {"hospital": "shenzhen", "age": 6.0},
+    {"hospital": "shenzhen", "age": 10.0},
+    {"hospital": "shenzhen", "age": 14.0},
+]
+
+
+def test_groups_split_by_hospital_and_age() -> None:
+    g = scope_age_eval.groups(FILMS)
+    assert [list(np.flatnonzero(m)) for m, _ in g.values()] == [[0], [1, 2], [3, 4], [5]]
+    assert [kind for _, kind in g.values()] == ["refused", "refused", "assessed", "assessed"]
+
+
+def test_rows_count_refusals_and_assessments() -> None:
+    paths = [f"/d/train/NORMAL/NORMAL2-IM-{i:04d}-0001.jpeg" for i in range(10)]
+    ages = {f"NORMAL/{Path(p).name}": (0, float(i)) for i, p in enumerate(paths)}
+    refused = {
+        "batch": np.array([False] * 8 + [True, True]),  # the two oldest-looking films
+        "val": np.array([False, True, False]),
+        "val_shifted": np.array([True, True, False]),
+        "hosp": np.array([True, True, False, True, False, False]),
+    }
+    cells = scope_age_eval.rows("g", refused, paths, ages, FILMS)
+    assert cells[0] == "g"
+    assert cells[1].startswith("2 / 10 (20.00%")
+    assert cells[2] == "2 / 2; 0 / 8"
+    assert cells[3] == "1; 2 of 3"
+    # Montgomery 1 of 1 refused; Shenzhen adults 1 of 2 refused; children 1-10: 1 of 2 assessed; 11-17: 1 of 1
+    assert [c.split(" (")[0] for c in cells[4:]] == ["1 / 1", "1 / 2", "1 / 2", "1 / 1"]
+
+
+def test_a_run_without_a_held_out_batch_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "scores.json").write_text(json.dumps({"val": [[1.0]]}))
+    with pytest.raises(SystemExit, match="--hold-out-batch"):
+        scope_age_eval.load(tmp_path)
+
+
+@pytest.mark.slow
+def test_an_age_weighted_gate_trains_and_is_measured(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("tensorflow")
+    from tests.shared import data_dir, scope_smoke_args
+    from training.train_scope import cache_films
+    from training.train_scope import main as train_scope
+
+    data = data_dir()
+    train, _ = cache_films(data / "chest_xray" / "train", 20)
+    # apparent ages for the smoke run's films (the real ones come from training.age_reader)
+    rows = [f"{p},{y},{i % 7}\n" for i, (p, y) in enumerate(train)]
+    ages = tmp_path / "ages.csv"
+    ages.write_text("path,label,apparent_age\n" + "".join(rows))
+    runs = tmp_path / "runs"
+    train_scope([*scope_smoke_args(runs), "--hold-out-batch", "NORMAL2", "--age-weight", str(ages)])
+    out = capsys.readouterr().out
+    assert "--age-weight:" in out and "films weighed 3.0x" in out
+    run_dir = next(runs.glob("scope-2*"))
+    assert json.loads((run_dir / "config.json").read_text())["age_weight"] == str(ages)
+    scope_age_eval.main([str(run_dir), "--apparent", str(ages), "--data", str(data), "--union", "0", "0"])
+    table = capsys.readouterr().out
+    assert "age-weighted" in table and "either of" in table
+    assert "Montgomery (adults mostly) refused" in table

@@ -1,0 +1,157 @@
+"""``python -m training.scope_age_eval RUN...``: what a scope gate trained without a batch refuses,
+of that batch, of validation, and of hospitals it never saw (stop 57).
+
+Why: weighing up older-looking children (``training.scope_age_weight``) is meant to let an unseen
+batch's older children through, and may let adults through with them. Each run here was trained
+with ``--hold-out-batch``; its threshold is set by the convert rule on its own validation, and the
+same threshold is applied to the batch (split by apparent age), to Shenzhen's and Montgomery's
+films through the run's own ``gate.keras``, and, with ``--union``, to two runs together as the
+pipeline uses them (a film is refused when either gate refuses). A run that trained on Shenzhen
+(``--hospitals``) is in sample there, and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pneumoscan.validation.stats import clopper_pearson
+from training import scope_age_weight, scope_batch
+
+
+def load(run: Path) -> dict:
+    scores = json.loads((run / "scores.json").read_text())
+    if "held_out_batch" not in scores:
+        raise SystemExit(f"{run}: not trained with --hold-out-batch")
+    cfg = json.loads((run / "config.json").read_text())
+    return {"run": run, "scores": scores, "hospitals": bool(cfg.get("hospitals")), "cfg": cfg}
+
+
+def rule_of(run: dict, second_share: float) -> tuple[float, float]:
+    return (second_share, second_share) if run["hospitals"] else scope_batch.RULES["first"]
+
+
+def hospital_inputs(data: Path) -> tuple[list[dict], np.ndarray]:
+    """Every NLM film as a gate input (no augmentation: they are only scored here)."""
+    from training import scope_data, scope_hospitals
+
+    films = scope_hospitals.hospital_films(data)
+    u8 = np.stack(
+        [scope_data.squash_file(Path(f["path"])) for f in tqdm(films, desc="NLM films", leave=False)]
+    )
+    return films, scope_data.to_input(u8)
+
+
+def groups(films: list[dict]) -> dict[str, tuple[np.ndarray, str]]:
+    """Masks of the NLM groups, and whether the figure counts refusals or assessments."""
+    age = np.array([f["age"] if f["age"] is not None else np.nan for f in films])
+    hosp = np.array([f["hospital"] for f in films])
+    return {
+        "Montgomery (adults mostly) refused": (hosp == "montgomery", "refused"),
+        "Shenzhen adults refused": ((hosp == "shenzhen") & (age >= 18), "refused"),
+        "Shenzhen children 1-10 assessed": ((hosp == "shenzhen") & (age <= 10), "assessed"),
+        "Shenzhen children 11-17 assessed": ((hosp == "shenzhen") & (age > 10) & (age < 18), "assessed"),
+    }
+
+
+def _cell(k: int, n: int) -> str:
+    lo, hi = clopper_pearson(k, n)
+    return f"{k} / {n} ({k / n:.2%}; {lo:.1%}-{hi:.1%})"
+
+
+def refused_masks(run: dict, t: float, x_hosp: np.ndarray | None) -> dict[str, np.ndarray]:
+    s = run["scores"]
+    out = {
+        "batch": np.asarray(s["held_out_batch"]["probs"])[:, 0] < t,
+        "val": np.asarray(s["val"])[:, 0] < t,
+        "val_shifted": np.asarray(s["val_shifted"])[:, 0] < t,
+    }
+    if x_hosp is not None:
+        import keras
+
+        from training.train_scope import p_in
+
+        core = keras.models.load_model(run["run"] / "gate.keras")
+        out["hosp"] = p_in(core, x_hosp)[:, 0] < t
+    return out
+
+
+def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: list[dict] | None) -> list[str]:
+    """Markdown cells for one gate (or a union): the batch, its oldest-looking fifth, validation, NLM groups."""
+    b = refused["batch"]
+    age = np.array(
+        [
+            ages[scope_age_weight._key(p)][1] if scope_age_weight._key(p) in ages else np.nan
+            for p in batch_paths
+        ]
+    )
+    top = age >= np.nanquantile(age, 0.8)
+    cells = [
+        _cell(int(b.sum()), len(b)),
+        f"{int(b[top].sum())} / {int(top.sum())}; {int(b[~top].sum())} / {int((~top).sum())}",
+        f"{int(refused['val'].sum())}; {int(refused['val_shifted'].sum())} of {len(refused['val'])}",
+    ]
+    if films is not None and "hosp" in refused:
+        for mask, kind in groups(films).values():
+            k = int(refused["hosp"][mask].sum())
+            cells.append(_cell(k if kind == "refused" else int(mask.sum()) - k, int(mask.sum())))
+    return [name, *cells]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", type=Path, nargs="+", help="scope runs trained with --hold-out-batch")
+    ap.add_argument("--apparent", type=Path, required=True, help="apparent ages (training.age_reader CSV)")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--second-share", type=float, default=0.01, help="the second gate's rule (shipped: 1%%)")
+    ap.add_argument(
+        "--union",
+        nargs=2,
+        type=int,
+        action="append",
+        default=[],
+        metavar=("I", "J"),
+        help="also report runs I and J (0-based) together, refused when either refuses",
+    )
+    args = ap.parse_args(argv)
+    runs = [load(r) for r in args.runs]
+    paths = runs[0]["scores"]["held_out_batch"]["paths"]
+    if any(r["scores"]["held_out_batch"]["paths"] != paths for r in runs):
+        raise SystemExit("the runs held out different films")
+    ages = scope_age_weight.apparent_ages(args.apparent)
+    films, x_hosp = hospital_inputs(args.data)
+    head = [
+        "gate",
+        "unseen batch refused",
+        "of it: oldest-looking fifth; the rest",
+        "validation refused: clean; shifted",
+    ]
+    head += list(groups(films))
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    masks = []
+    for r in runs:
+        t = scope_batch.rule_threshold(
+            np.asarray(r["scores"]["val"])[:, 0],
+            np.asarray(r["scores"]["val_shifted"])[:, 0],
+            rule_of(r, args.second_share),
+        )
+        masks.append(refused_masks(r, t, x_hosp))
+        aw = r["cfg"].get("age_weight")
+        name = f"{r['run'].name} ({'second' if r['hospitals'] else 'first'}; {'age-weighted' if aw else 'as shipped'}; {t:.4f})"
+        lines.append("| " + " | ".join(rows(name, masks[-1], paths, ages, films)) + " |")
+    for i, j in args.union:
+        both = {k: masks[i][k] | masks[j][k] for k in masks[i]}
+        name = f"either of {runs[i]['run'].name} and {runs[j]['run'].name}"
+        lines.append("| " + " | ".join(rows(name, both, paths, ages, films)) + " |")
+    note = [r["run"].name for r in runs if r["hospitals"]]
+    print("\n".join(lines))
+    if note:
+        print(f"\nShenzhen is in sample for {', '.join(note)} (trained with --hospitals).")
+
+
+if __name__ == "__main__":
+    main()
