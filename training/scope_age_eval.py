@@ -63,21 +63,35 @@ def _cell(k: int, n: int) -> str:
     return f"{k} / {n} ({k / n:.2%}; {lo:.1%}-{hi:.1%})"
 
 
-def refused_masks(run: dict, t: float, x_hosp: np.ndarray | None) -> dict[str, np.ndarray]:
+def label(run: dict) -> str:
+    recipe = "age-weighted" if run["cfg"].get("age_weight") else "shipped recipe"
+    return f"{run['run'].name} ({'second' if run['hospitals'] else 'first'} gate, {recipe})"
+
+
+def probabilities(run: dict, x_hosp: np.ndarray) -> dict[str, np.ndarray]:
+    """The run's in-scope probability of the batch, of validation (clean, shifted) and of the NLM films."""
+    import keras
+
+    from training.train_scope import p_in
+
     s = run["scores"]
-    out = {
-        "batch": np.asarray(s["held_out_batch"]["probs"])[:, 0] < t,
-        "val": np.asarray(s["val"])[:, 0] < t,
-        "val_shifted": np.asarray(s["val_shifted"])[:, 0] < t,
+    core = keras.models.load_model(run["run"] / "gate.keras")
+    return {
+        "batch": np.asarray(s["held_out_batch"]["probs"])[:, 0],
+        "val": np.asarray(s["val"])[:, 0],
+        "val_shifted": np.asarray(s["val_shifted"])[:, 0],
+        "hosp": p_in(core, x_hosp)[:, 0],
     }
-    if x_hosp is not None:
-        import keras
 
-        from training.train_scope import p_in
 
-        core = keras.models.load_model(run["run"] / "gate.keras")
-        out["hosp"] = p_in(core, x_hosp)[:, 0] < t
-    return out
+def refused_below(probs: dict[str, np.ndarray], t: float) -> dict[str, np.ndarray]:
+    return {k: v < t for k, v in probs.items()}
+
+
+def matched_threshold(p_batch: np.ndarray, k: int) -> float:
+    """The threshold at which a gate refuses ``k`` films of the batch (its k+1-th lowest score):
+    two recipes compared at the same cost to the batch, rather than each at its own rule."""
+    return float(np.sort(p_batch)[k])
 
 
 def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: list[dict] | None) -> list[str]:
@@ -85,7 +99,7 @@ def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: li
     b = refused["batch"]
     age = np.array(
         [
-            ages[scope_age_weight._key(p)][1] if scope_age_weight._key(p) in ages else np.nan
+            ages[scope_age_weight.film_key(p)][1] if scope_age_weight.film_key(p) in ages else np.nan
             for p in batch_paths
         ]
     )
@@ -108,6 +122,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--apparent", type=Path, required=True, help="apparent ages (training.age_reader CSV)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--second-share", type=float, default=0.01, help="the second gate's rule (shipped: 1%%)")
+    ap.add_argument(
+        "--match-batch",
+        default="",
+        help="comma-separated counts: also each run at the threshold refusing that many of the batch",
+    )
     ap.add_argument(
         "--union",
         nargs=2,
@@ -132,21 +151,24 @@ def main(argv: list[str] | None = None) -> None:
     ]
     head += list(groups(films))
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    masks = []
+    masks, probs = [], []
     for r in runs:
+        probs.append(probabilities(r, x_hosp))
         t = scope_batch.rule_threshold(
-            np.asarray(r["scores"]["val"])[:, 0],
-            np.asarray(r["scores"]["val_shifted"])[:, 0],
-            rule_of(r, args.second_share),
+            probs[-1]["val"], probs[-1]["val_shifted"], rule_of(r, args.second_share)
         )
-        masks.append(refused_masks(r, t, x_hosp))
-        aw = r["cfg"].get("age_weight")
-        name = f"{r['run'].name} ({'second' if r['hospitals'] else 'first'}; {'age-weighted' if aw else 'as shipped'}; {t:.4f})"
+        masks.append(refused_below(probs[-1], t))
+        name = f"{label(r)}, its rule ({t:.4f})"
         lines.append("| " + " | ".join(rows(name, masks[-1], paths, ages, films)) + " |")
     for i, j in args.union:
         both = {k: masks[i][k] | masks[j][k] for k in masks[i]}
         name = f"either of {runs[i]['run'].name} and {runs[j]['run'].name}"
         lines.append("| " + " | ".join(rows(name, both, paths, ages, films)) + " |")
+    for k in [int(v) for v in args.match_batch.split(",") if v]:
+        for r, p in zip(runs, probs):
+            t = matched_threshold(p["batch"], k)
+            name = f"{label(r)}, {k} of the batch ({t:.4f})"
+            lines.append("| " + " | ".join(rows(name, refused_below(p, t), paths, ages, films)) + " |")
     note = [r["run"].name for r in runs if r["hospitals"]]
     print("\n".join(lines))
     if note:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _key(path: str | Path) -> str:
+def film_key(path: str | Path) -> str:
     p = Path(path)
     return f"{p.parent.name}/{p.name}"
 
@@ -32,7 +32,7 @@ def apparent_ages(csv_path: Path) -> dict[str, tuple[int, float]]:
     try:
         with open(csv_path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-        return {_key(r["path"]): (int(r["label"]), float(r["apparent_age"])) for r in rows}
+        return {film_key(r["path"]): (int(r["label"]), float(r["apparent_age"])) for r in rows}
     except (OSError, KeyError, ValueError) as exc:
         raise SystemExit(f"--age-weight: cannot read apparent ages from {csv_path}: {exc}") from exc
 
@@ -44,13 +44,13 @@ def film_weights(
     1 otherwise, scaled to a mean of 1 so that the class's weight against the others is unchanged."""
     if not 0 < top < 1 or factor < 1:
         raise SystemExit(f"--age-top must be in (0, 1) and --age-factor >= 1 (got {top}, {factor})")
-    missing = [str(p) for p in paths if _key(p) not in ages]
+    missing = [str(p) for p in paths if film_key(p) not in ages]
     if missing:
         raise SystemExit(
             f"--age-weight: {len(missing)} training films have no apparent age, e.g. {missing[0]}"
         )
-    label = np.array([ages[_key(p)][0] for p in paths])
-    age = np.array([ages[_key(p)][1] for p in paths])
+    label = np.array([ages[film_key(p)][0] for p in paths])
+    age = np.array([ages[film_key(p)][1] for p in paths])
     w = np.ones(len(paths))
     for cls in np.unique(label):
         idx = np.flatnonzero(label == cls)

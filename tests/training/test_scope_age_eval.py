@@ -69,7 +69,27 @@ def test_an_age_weighted_gate_trains_and_is_measured(tmp_path: Path, capsys) -> 
     assert "--age-weight:" in out and "films weighed 3.0x" in out
     run_dir = next(runs.glob("scope-2*"))
     assert json.loads((run_dir / "config.json").read_text())["age_weight"] == str(ages)
-    scope_age_eval.main([str(run_dir), "--apparent", str(ages), "--data", str(data), "--union", "0", "0"])
+    scope_age_eval.main(
+        [
+            str(run_dir),
+            "--apparent",
+            str(ages),
+            "--data",
+            str(data),
+            "--union",
+            "0",
+            "0",
+            "--match-batch",
+            "0",
+        ]
+    )
     table = capsys.readouterr().out
-    assert "age-weighted" in table and "either of" in table
+    assert "age-weighted" in table and "either of" in table and "0 of the batch" in table
     assert "Montgomery (adults mostly) refused" in table
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_a_matched_threshold_refuses_exactly_k_of_the_batch(k: int) -> None:
+    p = np.array([0.9, 0.05, 0.5, 0.2, 0.99])
+    t = scope_age_eval.matched_threshold(p, k)
+    assert int((p < t).sum()) == k
