@@ -356,10 +356,10 @@ def _age_weights(args, c: dict) -> np.ndarray | None:
 
 
 def _rows(film_w: np.ndarray | None, c: dict, n_rows: int) -> np.ndarray | None:
-    from training import scope_age_weight
-
     if film_w is None:
         return None
+    from training import scope_age_weight
+
     return scope_age_weight.row_weights(film_w, len(c["a_train"]) // max(1, len(c["x_train"])), n_rows)
 
 
