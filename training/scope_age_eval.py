@@ -1,7 +1,7 @@
 """``python -m training.scope_age_eval RUN...``: what a scope gate trained without a batch refuses,
 of that batch, of validation, and of hospitals it never saw (stop 57).
 
-Why: weighing up older-looking children (``training.scope_age_weight``) is meant to let an unseen
+Why: weighing up older-looking children (``train_scope --age-weight``) is meant to let an unseen
 batch's older children through, and may let adults through with them. Each run here was trained
 with ``--hold-out-batch``; its threshold is set by the convert rule on its own validation, and the
 same threshold is applied to the batch (split by apparent age), to Shenzhen's and Montgomery's
@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pneumoscan.validation.stats import clopper_pearson
-from training import scope_age_weight, scope_batch
+from training import age_balance, scope_batch
 
 
 def load(run: Path) -> dict:
@@ -97,12 +97,7 @@ def matched_threshold(p_batch: np.ndarray, k: int) -> float:
 def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: list[dict] | None) -> list[str]:
     """Markdown cells for one gate (or a union): the batch, its oldest-looking fifth, validation, NLM groups."""
     b = refused["batch"]
-    age = np.array(
-        [
-            ages[scope_age_weight.film_key(p)][1] if scope_age_weight.film_key(p) in ages else np.nan
-            for p in batch_paths
-        ]
-    )
+    age = np.array([ages.get(str(Path(p).resolve()), np.nan) for p in batch_paths])
     top = age >= np.nanquantile(age, 0.8)
     cells = [
         _cell(int(b.sum()), len(b)),
@@ -141,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     paths = runs[0]["scores"]["held_out_batch"]["paths"]
     if any(r["scores"]["held_out_batch"]["paths"] != paths for r in runs):
         raise SystemExit("the runs held out different films")
-    ages = scope_age_weight.apparent_ages(args.apparent)
+    ages = age_balance.load(args.apparent)
     films, x_hosp = hospital_inputs(args.data)
     head = [
         "gate",

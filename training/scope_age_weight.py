@@ -15,42 +15,27 @@ on is of normal films.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 
-def film_key(path: str | Path) -> str:
-    p = Path(path)
-    return f"{p.parent.name}/{p.name}"
-
-
-def apparent_ages(csv_path: Path) -> dict[str, tuple[int, float]]:
-    """Label and apparent age of each film in a reader's CSV (``training.age_reader``), by class
-    folder and file name."""
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        return {film_key(r["path"]): (int(r["label"]), float(r["apparent_age"])) for r in rows}
-    except (OSError, KeyError, ValueError) as exc:
-        raise SystemExit(f"--age-weight: cannot read apparent ages from {csv_path}: {exc}") from exc
-
-
 def film_weights(
-    paths: list[Path], ages: dict[str, tuple[int, float]], top: float, factor: float
+    paths: list[Path], labels: list[int], ages: dict[str, float], top: float, factor: float
 ) -> np.ndarray:
     """A weight per training film: ``factor`` for the oldest-looking ``top`` share of its class,
-    1 otherwise, scaled to a mean of 1 so that the class's weight against the others is unchanged."""
+    1 otherwise, scaled to a mean of 1 so that the class's weight against the others is unchanged.
+    ``ages``: apparent age by resolved path (``training.age_balance.load``)."""
     if not 0 < top < 1 or factor < 1:
         raise SystemExit(f"--age-top must be in (0, 1) and --age-factor >= 1 (got {top}, {factor})")
-    missing = [str(p) for p in paths if film_key(p) not in ages]
+    keys = [str(Path(p).resolve()) for p in paths]
+    missing = [k for k in keys if k not in ages]
     if missing:
         raise SystemExit(
             f"--age-weight: {len(missing)} training films have no apparent age, e.g. {missing[0]}"
         )
-    label = np.array([ages[film_key(p)][0] for p in paths])
-    age = np.array([ages[film_key(p)][1] for p in paths])
+    label = np.asarray(labels)
+    age = np.array([ages[k] for k in keys])
     w = np.ones(len(paths))
     for cls in np.unique(label):
         idx = np.flatnonzero(label == cls)

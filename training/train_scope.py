@@ -336,18 +336,17 @@ def _age_weights(args, c: dict) -> np.ndarray | None:
     """``--age-weight``: a weight per Guangzhou training film left in the cache (after any held-out batch)."""
     if args.age_weight is None:
         return None
-    from training import scope_age_weight
+    from training import age_balance, scope_age_weight
 
     train, _ = cache_films(args.data, args.limit)
-    kept = [
-        p
-        for p, _ in train
-        if not args.hold_out_batch or split.acquisition_batch(p.name) != args.hold_out_batch
-    ]
+    batch = args.hold_out_batch
+    kept = [(p, y) for p, y in train if not batch or split.acquisition_batch(p.name) != batch]
     if len(kept) != len(c["x_train"]):
         raise SystemExit("--age-weight: the gate cache does not match the film lists: delete it")
-    ages = scope_age_weight.apparent_ages(args.age_weight)
-    w = scope_age_weight.film_weights(kept, ages, args.age_top, args.age_factor)
+    paths, labels = [p for p, _ in kept], [y for _, y in kept]
+    w = scope_age_weight.film_weights(
+        paths, labels, age_balance.load(args.age_weight), args.age_top, args.age_factor
+    )
     print(
         f"--age-weight: {int((w > w.min()).sum())} of {len(w)} films weighed {w.max() / w.min():.1f}x",
         flush=True,

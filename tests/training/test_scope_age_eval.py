@@ -28,7 +28,7 @@ def test_groups_split_by_hospital_and_age() -> None:
 
 def test_rows_count_refusals_and_assessments() -> None:
     paths = [f"/d/train/NORMAL/NORMAL2-IM-{i:04d}-0001.jpeg" for i in range(10)]
-    ages = {f"NORMAL/{Path(p).name}": (0, float(i)) for i, p in enumerate(paths)}
+    ages = {str(Path(p).resolve()): float(i) for i, p in enumerate(paths)}
     refused = {
         "batch": np.array([False] * 8 + [True, True]),  # the two oldest-looking films
         "val": np.array([False, True, False]),

@@ -7,28 +7,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from training import age_balance
 from training import scope_age_weight as saw
 
 
-def _csv(tmp_path: Path, rows: list[tuple[str, int, float]]) -> Path:
-    p = tmp_path / "ages.csv"
-    p.write_text("path,label,apparent_age\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
-    return p
-
-
 @pytest.fixture
-def ages(tmp_path: Path) -> tuple[list[Path], dict]:
+def ages(tmp_path: Path) -> tuple[list[Path], list[int], dict[str, float]]:
     # Pneumonia films look older than every normal film: a share over all films would take only them.
-    rows = [(f"../d/train/NORMAL/n{i}.jpeg", 0, float(i)) for i in range(10)]
-    rows += [(f"../d/train/PNEUMONIA/p{i}.jpeg", 1, 100.0 + i) for i in range(10)]
-    paths = [Path("/elsewhere/train") / Path(r[0]).parent.name / Path(r[0]).name for r in rows]
-    return paths, saw.apparent_ages(_csv(tmp_path, rows))
+    paths = [tmp_path / "NORMAL" / f"n{i}.jpeg" for i in range(10)]
+    paths += [tmp_path / "PNEUMONIA" / f"p{i}.jpeg" for i in range(10)]
+    labels = [0] * 10 + [1] * 10
+    csv = tmp_path / "ages.csv"
+    rows = [f"{p},{y},{i if y == 0 else 100 + i - 10}\n" for i, (p, y) in enumerate(zip(paths, labels))]
+    csv.write_text("path,label,apparent_age\n" + "".join(rows))
+    return paths, labels, age_balance.load(csv)
 
 
 @pytest.mark.parametrize("top,factor", [(0.2, 3.0), (0.5, 2.0), (0.1, 5.0)])
 def test_the_oldest_looking_share_of_each_class_is_weighed_up(ages, top, factor) -> None:
-    paths, table = ages
-    w = saw.film_weights(paths, table, top, factor)
+    paths, labels, table = ages
+    w = saw.film_weights(paths, labels, table, top, factor)
     assert w.mean() == pytest.approx(1.0)
     n_up = round(10 * top)
     for cls in (slice(0, 10), slice(10, 20)):
@@ -39,25 +37,16 @@ def test_the_oldest_looking_share_of_each_class_is_weighed_up(ages, top, factor)
 
 
 def test_a_film_without_an_apparent_age_is_a_clear_error(ages) -> None:
-    paths, table = ages
+    paths, labels, table = ages
     with pytest.raises(SystemExit, match="no apparent age"):
-        saw.film_weights([*paths, Path("/x/NORMAL/unknown.jpeg")], table, 0.2, 3.0)
+        saw.film_weights([*paths, Path("/x/NORMAL/unknown.jpeg")], [*labels, 0], table, 0.2, 3.0)
 
 
 @pytest.mark.parametrize("top,factor", [(0.0, 3.0), (1.0, 3.0), (0.2, 0.5)])
 def test_out_of_range_settings_are_refused(ages, top, factor) -> None:
-    paths, table = ages
+    paths, labels, table = ages
     with pytest.raises(SystemExit, match="--age-top"):
-        saw.film_weights(paths, table, top, factor)
-
-
-def test_an_unreadable_csv_is_a_clear_error(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.csv"
-    bad.write_text("path,label\nx.jpeg,0\n")
-    with pytest.raises(SystemExit, match="cannot read apparent ages"):
-        saw.apparent_ages(bad)
-    with pytest.raises(SystemExit, match="cannot read apparent ages"):
-        saw.apparent_ages(tmp_path / "missing.csv")
+        saw.film_weights(paths, labels, table, top, factor)
 
 
 @pytest.mark.parametrize("copies", [0, 1, 3])
