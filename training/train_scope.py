@@ -141,13 +141,12 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, verbose: int = 0, 
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    if sample_weight is None:
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(64)
-        model.fit(ds.prefetch(2), epochs=epochs, class_weight=weights, verbose=verbose)
-    else:
-        w = np.array([weights[c] for c in y.tolist()], dtype=np.float32) * sample_weight.astype(np.float32)
-        ds = tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=seed).batch(64)
-        model.fit(ds.prefetch(2), epochs=epochs, verbose=verbose)
+    # class_weight, as per-example weights (what Keras does with it), times any of the caller's
+    w = np.array([weights[c] for c in y.tolist()], dtype=np.float32)
+    if sample_weight is not None:
+        w *= sample_weight.astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=seed).batch(64)
+    model.fit(ds.prefetch(2), epochs=epochs, verbose=verbose)
     return core
 
 
