@@ -24,10 +24,13 @@ from training import age_balance, scope_batch
 
 
 def load(run: Path) -> dict:
-    scores = json.loads((run / "scores.json").read_text())
+    try:
+        scores = json.loads((run / "scores.json").read_text())
+        cfg = json.loads((run / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{run}: not a finished train_scope run ({exc})") from exc
     if "held_out_batch" not in scores:
         raise SystemExit(f"{run}: not trained with --hold-out-batch")
-    cfg = json.loads((run / "config.json").read_text())
     return {"run": run, "scores": scores, "hospitals": bool(cfg.get("hospitals")), "cfg": cfg}
 
 
@@ -94,7 +97,7 @@ def matched_threshold(p_batch: np.ndarray, k: int) -> float:
     return float(np.sort(p_batch)[k])
 
 
-def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: list[dict] | None) -> list[str]:
+def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: list[dict]) -> list[str]:
     """Markdown cells for one gate (or a union): the batch, its oldest-looking fifth, validation, NLM groups."""
     b = refused["batch"]
     age = np.array([ages.get(str(Path(p).resolve()), np.nan) for p in batch_paths])
@@ -104,10 +107,9 @@ def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: li
         f"{int(b[top].sum())} / {int(top.sum())}; {int(b[~top].sum())} / {int((~top).sum())}",
         f"{int(refused['val'].sum())}; {int(refused['val_shifted'].sum())} of {len(refused['val'])}",
     ]
-    if films is not None and "hosp" in refused:
-        for mask, kind in groups(films).values():
-            k = int(refused["hosp"][mask].sum())
-            cells.append(_cell(k if kind == "refused" else int(mask.sum()) - k, int(mask.sum())))
+    for mask, kind in groups(films).values():
+        k = int(refused["hosp"][mask].sum())
+        cells.append(_cell(k if kind == "refused" else int(mask.sum()) - k, int(mask.sum())))
     return [name, *cells]
 
 

@@ -46,7 +46,18 @@ def test_rows_count_refusals_and_assessments() -> None:
 
 def test_a_run_without_a_held_out_batch_is_refused(tmp_path: Path) -> None:
     (tmp_path / "scores.json").write_text(json.dumps({"val": [[1.0]]}))
+    (tmp_path / "config.json").write_text("{}")
     with pytest.raises(SystemExit, match="--hold-out-batch"):
+        scope_age_eval.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "files", [{}, {"scores.json": "{}"}, {"scores.json": "not json", "config.json": "{}"}]
+)
+def test_an_unfinished_run_is_a_clear_message(tmp_path: Path, files: dict) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(SystemExit, match="not a finished train_scope run"):
         scope_age_eval.load(tmp_path)
 
 
