@@ -138,6 +138,15 @@ def main(argv: list[str] | None = None) -> None:
     paths = runs[0]["scores"]["held_out_batch"]["paths"]
     if any(r["scores"]["held_out_batch"]["paths"] != paths for r in runs):
         raise SystemExit("the runs held out different films")
+    bad_union = [pair for pair in args.union if not all(0 <= i < len(runs) for i in pair)]
+    if bad_union:
+        raise SystemExit(f"--union {bad_union[0]}: runs are numbered 0 to {len(runs) - 1}")
+    try:
+        counts = [int(v) for v in args.match_batch.split(",") if v]
+    except ValueError:
+        raise SystemExit(f"--match-batch {args.match_batch!r}: comma-separated counts, e.g. 7,10") from None
+    if any(not 0 <= k < len(paths) for k in counts):
+        raise SystemExit(f"--match-batch: a count must be between 0 and {len(paths) - 1} (the batch's films)")
     ages = age_balance.load(args.apparent)
     films, x_hosp = hospital_inputs(args.data)
     head = [
@@ -161,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         both = {k: masks[i][k] | masks[j][k] for k in masks[i]}
         name = f"either of {runs[i]['run'].name} and {runs[j]['run'].name}"
         lines.append("| " + " | ".join(rows(name, both, paths, ages, films)) + " |")
-    for k in [int(v) for v in args.match_batch.split(",") if v]:
+    for k in counts:
         for r, p in zip(runs, probs):
             t = matched_threshold(p["batch"], k)
             name = f"{label(r)}, {k} of the batch ({t:.4f})"

@@ -104,3 +104,19 @@ def test_a_matched_threshold_refuses_exactly_k_of_the_batch(k: int) -> None:
     p = np.array([0.9, 0.05, 0.5, 0.2, 0.99])
     t = scope_age_eval.matched_threshold(p, k)
     assert int((p < t).sum()) == k
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--union", "0", "1"], "runs are numbered 0 to 0"),
+        (["--match-batch", "2"], "between 0 and 1"),
+        (["--match-batch", "seven"], "comma-separated counts"),
+    ],
+)
+def test_options_out_of_range_are_clear_messages(tmp_path: Path, extra: list[str], message: str) -> None:
+    held = {"batch": "NORMAL2", "paths": ["a.jpeg", "b.jpeg"], "probs": [[0.9], [0.1]]}
+    (tmp_path / "scores.json").write_text(json.dumps({"held_out_batch": held}))
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SystemExit, match=message):
+        scope_age_eval.main([str(tmp_path), "--apparent", str(tmp_path / "none.csv"), *extra])
