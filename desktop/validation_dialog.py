@@ -7,6 +7,7 @@ The dialog holds no statistics and no file logic: it takes the core's
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -208,6 +209,7 @@ class ValidationDialog(QDialog):
 
     def _done(self, report: ValidationReport, pngs: list[bytes]) -> None:
         from pneumoscan.validation.html import guarantee_text, points_table
+        from pneumoscan.validation.scope_cost import cost_lines
 
         self._finish()
         self.report = report
@@ -221,6 +223,7 @@ class ValidationDialog(QDialog):
             + "<p>How far these films are from each claim:<br>"
             + "<br>".join(report.claims)
             + "</p>"
+            + "".join(f"<p>{html.escape(line)}</p>" for line in cost_lines(report.scope))
         )
         while self.figure_row.count():
             item = self.figure_row.takeAt(0)

@@ -64,6 +64,16 @@ def _adapted_section(report: ValidationReport) -> str:
     return f"<h2>Locally adapted head</h2><ul>{items}</ul>"
 
 
+def _scope_section(report: ValidationReport) -> str:
+    from pneumoscan.validation.scope_cost import cost_lines
+
+    lines = cost_lines(report.scope)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f"<h2>What the scope gate cost here</h2><ul>{items}</ul>"
+
+
 def render(report: ValidationReport) -> str:
     figures = ""
     if plots.available():
@@ -119,6 +129,7 @@ def render(report: ValidationReport) -> str:
         "figures": figures,
         "lists": lists,
         "adapted": _adapted_section(report),
+        "scope": _scope_section(report),
     }
     values = {k: html.escape(str(v)) for k, v in text.items()} | fragments
     return PAGE.substitute(values)

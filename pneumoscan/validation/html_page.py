@@ -22,6 +22,7 @@ $files files. Not used (listed below): $not_used.</p>
 <h2>Operating points</h2>$points_table
 <p>How far these films are from each claim: $claims.</p>
 <p>Intervals are exact (Clopper-Pearson) binomial intervals on these films.</p>
+$scope
 <h2>Proposed site thresholds</h2>
 <ul><li><b>Target sensitivity $target</b>: threshold $site_threshold
 (95% bootstrap interval $site_low-$site_high); at it, the lower 95% confidence bound on

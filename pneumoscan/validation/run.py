@@ -21,6 +21,7 @@ from pneumoscan.reading.discovery import discover_with_problems
 from pneumoscan.validation import stats as S
 from pneumoscan.validation.labels import LabelTable, label_from_folders, patient_of, read_labels
 from pneumoscan.validation.points import OperatingPoint
+from pneumoscan.validation.scope_cost import gate_cost
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ValidationReport:
     summary: str
     labelled_files_sha256: str
     claims: list[str] = field(default_factory=list)  # how far these films are from each sensitivity claim
+    scope: dict[str, Any] = field(default_factory=dict)  # what the scope gate cost here (scope_cost.py)
     adapted: dict[str, Any] | None = None  # --adapt: the adapted head beside the shipped one (adaptation.py)
     scores: dict[str, list] = field(default_factory=dict, repr=False)  # y, p, patient: for plots
 
@@ -53,27 +55,35 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _label(r, labels: LabelTable | None, roots: Sequence[Path]) -> int | None:
+    if labels is not None:
+        return labels.lookup(r.path, r.meta)
+    root = next((Path(x) for x in roots if Path(x) in r.path.parents or Path(x) == r.path), None)
+    return label_from_folders(r.path, root)
+
+
 def collect(
     results: Sequence, labels: LabelTable | None, roots: Sequence[Path]
-) -> tuple[list[tuple[Path, int, float, str]], dict[str, list[str]]]:
-    """(path, label, probability, patient) for assessed labelled films, and the lists of the others."""
-    used, not_used = [], {"out_of_scope": [], "unlabelled": [], "unreadable": []}
+) -> tuple[list[tuple[Path, int, float, str]], dict[str, list[str]], list[tuple[Any, int]]]:
+    """(path, label, probability, patient) for assessed labelled films, the lists of the others,
+    and (result, label) for each labelled film the scope gate refused (what the gate costs here)."""
+    used, refused, not_used = [], [], {"out_of_scope": [], "unlabelled": [], "unreadable": []}
     for r in results:
         if r.out_of_scope:
             not_used["out_of_scope"].append(f"{r.path}: {r.reason}")
+            label = _label(r, labels, roots)
+            if label is not None:
+                refused.append((r, label))
             continue
         if not r.ok or r.probability is None:
             not_used["unreadable"].append(f"{r.path}: {r.reason}")
             continue
-        label = labels.lookup(r.path, r.meta) if labels is not None else None
-        if label is None and labels is None:
-            root = next((Path(x) for x in roots if Path(x) in r.path.parents or Path(x) == r.path), None)
-            label = label_from_folders(r.path, root)
+        label = _label(r, labels, roots)
         if label is None:
             not_used["unlabelled"].append(str(r.path))
             continue
         used.append((r.path, label, float(r.probability), patient_of(r.path, r.meta)))
-    return used, not_used
+    return used, not_used, refused
 
 
 def proposals(
@@ -102,7 +112,9 @@ def proposals(
     }
 
 
-def summarize(report_counts: dict, auc: dict, points: list[OperatingPoint], files: int) -> str:
+def summarize(
+    report_counts: dict, auc: dict, points: list[OperatingPoint], files: int, scope: dict | None = None
+) -> str:
     n = report_counts["films"]
     shipped = next(op for op in points if op.key == "shipped")
     c = shipped.confusion
@@ -117,6 +129,13 @@ def summarize(report_counts: dict, auc: dict, points: list[OperatingPoint], file
         text += (
             f" At the proposed site threshold ({site.threshold:.3f}) it would have missed {c['fn']} and "
             f"flagged {c['fp']} normals."
+        )
+    refused = (scope or {}).get("refused", {})
+    if refused.get("k"):
+        pneumonia = scope["by_class"]["pneumonia"]["k"]
+        text += (
+            f" The scope gate refused {refused['k']} of your labelled films ({100 * refused['value']:.1f}%), "
+            f"{pneumonia} of them pneumonia: not assessed, so never flagged (listed in the report)."
         )
     return text
 
@@ -165,7 +184,7 @@ def validate(
                 progress(i + 1, len(files))
     finally:
         screener.keep_features = False
-    used, not_used = collect(results, labels, [Path(p) for p in paths])
+    used, not_used, refused = collect(results, labels, [Path(p) for p in paths])
     not_used["unreadable"] += [f"{p}: {why}" for p, why in problems]
     if labels is not None:
         not_used["unknown_labels"] = list(labels.unknown)
@@ -222,6 +241,7 @@ def validate(
         "patients_normal": len(set(groups[y == 0])),
     }
     claims = claim_distances(int(y.sum()))
+    scope = gate_cost(refused, y, p, {op.key: (op.name, op.threshold) for op in points})
     adapted = None
     if adapt:
         from pneumoscan.validation.adaptation import adapted_head_report
@@ -243,9 +263,10 @@ def validate(
         auc=auc,
         operating_points=points,
         proposals=prop,
-        summary=summarize(counts, auc, points, len(files) + len(problems)),
+        summary=summarize(counts, auc, points, len(files) + len(problems), scope),
         labelled_files_sha256=digest,
         claims=claims,
+        scope=scope,
         adapted=adapted,
         scores={"y": y.tolist(), "p": p.tolist(), "patient": groups.tolist()},
     )

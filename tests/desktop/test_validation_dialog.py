@@ -5,7 +5,7 @@ from __future__ import annotations
 from desktop.dialogs import about_html
 from desktop.validation_dialog import ValidationDialog
 from pneumoscan.model.profiles import list_profiles
-from tests.core.validation.helpers import labelled_folder
+from tests.core.validation.helpers import labelled_folder, site_with_refusals
 
 
 def test_validate_and_adopt_from_the_dialog(window, tmp_path, qtbot):
@@ -26,6 +26,23 @@ def test_validate_and_adopt_from_the_dialog(window, tmp_path, qtbot):
     assert "clinic-a" in about_html(window.screener.manifest, window.site_profiles)
     about = about_html(window.screener.manifest, window.site_profiles, window.screener.operating_point)
     assert "validated at this site (profile clinic-a)" in about
+    dialog.grab().save(str(tmp_path / "dialog.png"))
+
+
+def test_the_dialog_says_what_the_scope_gate_cost(window, tmp_path, qtbot):
+    dialog = ValidationDialog(window, window.screener, window.runner, n_boot=100)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(site_with_refusals(tmp_path / "site")))
+    dialog.start()
+    assert (
+        "The scope gate refused 4 of your labelled films (3.8%), 3 of them pneumonia" in dialog.summary.text()
+    )
+    text = dialog.table.toPlainText()
+    assert (
+        "The scope gate refused 4 of 104" in text
+        and "Counting refused pneumonia films as not flagged" in text
+    )
+    dialog.resize(900, 700)
     dialog.grab().save(str(tmp_path / "dialog.png"))
 
 

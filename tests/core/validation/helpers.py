@@ -23,6 +23,19 @@ def labelled_folder(root, n_normal=40, n_pneumonia=60):
     return root
 
 
+def site_with_refusals(root):
+    """The labelled folder plus films the pixel checks refuse: 3 in PNEUMONIA, 1 in NORMAL."""
+    labelled_folder(root)
+    flat = np.full((240, 240), 128, np.uint8)
+    Image.fromarray(flat).save(root / "PNEUMONIA" / "flat_a.png")
+    Image.fromarray(flat).save(root / "PNEUMONIA" / "flat_b.png")
+    Image.fromarray(np.arange(40 * 40, dtype=np.uint16).reshape(40, 40).astype(np.uint8)).save(
+        root / "PNEUMONIA" / "tiny.png"
+    )
+    Image.fromarray(flat).save(root / "NORMAL" / "flat_n.png")
+    return root
+
+
 #: The required fields of a site profile, with harmless values.
 PROFILE_FIELDS = {
     "name": "p",
