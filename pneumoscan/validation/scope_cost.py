@@ -28,6 +28,21 @@ def refusal_check(result: Any) -> str:
     return f"{c.check}: {c.label}" if c.label else c.check
 
 
+#: Words for the sentences (the JSON keeps the checks' own names).
+WORDS = {
+    "adult_chest": "looks adult",
+    "other_radiograph": "another body part",
+    "not_radiograph": "not a radiograph",
+    "inverted_or_rotated": "inverted or rotated",
+    "distance": "far from the training films",
+}
+
+
+def check_words(name: str) -> str:
+    """``classifier_hospitals: adult_chest`` -> ``looks adult`` (either learned gate); others as named."""
+    return WORDS.get(name.rpartition(": ")[2] or name, name)
+
+
 def _rate(k: int, n: int) -> dict[str, Any]:
     lo, hi = clopper_pearson(k, n) if n else (float("nan"), float("nan"))
     return {"k": k, "n": n, "value": k / n if n else None, "ci95": [lo, hi]}
@@ -83,11 +98,16 @@ def cost_lines(cost: dict[str, Any]) -> list[str]:
         return [
             f"The scope gate refused none of your {r['n']} labelled films (95% CI 0-{100 * r['ci95'][1]:.1f}%)."
         ]
-    checks = ", ".join(f"{name} {k}" for name, k in cost["by_check"].items())
+    words = Counter()
+    for name, k in cost["by_check"].items():
+        words[check_words(name)] += k
+    lo, hi = r["ci95"]
     lines = [
-        f"The scope gate refused {_pct(r)} of your labelled films: {c['pneumonia']['k']} of "
-        f"{c['pneumonia']['n']} pneumonia, {c['normal']['k']} of {c['normal']['n']} normal (by {checks}); "
-        "each is listed under 'out of scope' with its reason.",
+        f"The scope gate refused {r['k']} of your {r['n']} labelled films ({100 * r['value']:.1f}%; 95% CI "
+        f"{100 * lo:.1f}-{100 * hi:.1f}): {c['pneumonia']['k']} of {c['pneumonia']['n']} pneumonia, "
+        f"{c['normal']['k']} of {c['normal']['n']} normal ("
+        + ", ".join(f"{w} {k}" for w, k in words.most_common())
+        + "); each is listed under 'out of scope' with its reason.",
     ]
     for key in SAID:
         s = cost["sensitivity_with_gate"].get(key)

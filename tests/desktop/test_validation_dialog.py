@@ -39,7 +39,7 @@ def test_the_dialog_says_what_the_scope_gate_cost(window, tmp_path, qtbot):
     )
     text = dialog.table.toPlainText()
     assert (
-        "The scope gate refused 4 of 104" in text
+        "The scope gate refused 4 of your 104 labelled films" in text
         and "Counting refused pneumonia films as not flagged" in text
     )
     dialog.resize(900, 700)

@@ -13,7 +13,7 @@ from pneumoscan import cli
 from pneumoscan.scope.result import PASS, REFUSE, CheckResult
 from pneumoscan.screener import Screener
 from pneumoscan.validation import validate
-from pneumoscan.validation.scope_cost import cost_lines, gate_cost, refusal_check
+from pneumoscan.validation.scope_cost import check_words, cost_lines, gate_cost, refusal_check
 from tests.core.validation.helpers import labelled_folder, site_with_refusals
 
 
@@ -43,6 +43,20 @@ def test_the_check_that_refused_is_named(checks, expected):
     assert refusal_check(SimpleNamespace(checks=checks)) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("classifier: adult_chest", "looks adult"),
+        ("classifier_hospitals: adult_chest", "looks adult"),
+        ("classifier: not_radiograph", "not a radiograph"),
+        ("distance", "far from the training films"),
+        ("exposure", "exposure"),
+    ],
+)
+def test_checks_are_said_in_words(name, words):
+    assert check_words(name) == words
+
+
 def test_gate_cost_counts_refusals_by_class_and_check_and_sensitivity_with_them():
     refused = [
         (_refused("classifier", "adult_chest"), 1),
@@ -63,9 +77,9 @@ def test_gate_cost_counts_refusals_by_class_and_check_and_sensitivity_with_them(
     assert lo < 0.3 < hi
     lines = cost_lines(cost)
     assert (
-        "refused 3 of 10" in lines[0]
+        "refused 3 of your 10 labelled films" in lines[0]
         and "2 of 6 pneumonia" in lines[0]
-        and "classifier: adult_chest 2" in lines[0]
+        and "looks adult 2, far from the training films 1" in lines[0]
     )
     assert any("shipped default (0.500) flags 3 of 6" in line for line in lines)
 
@@ -113,6 +127,6 @@ def test_cli_prints_and_writes_the_gate_cost(tiny_manifest, tmp_path, capsys, mo
         == 0
     )
     printed = capsys.readouterr().out
-    assert "The scope gate refused 4 of 104" in printed and "flags" in printed
+    assert "The scope gate refused 4 of your 104 labelled films" in printed and "flags" in printed
     page = out.read_text()
     assert "What the scope gate cost here" in page and "exposure 3, size 1" in page
