@@ -88,14 +88,36 @@ def split_items(
     return train, val
 
 
-def main() -> None:
+def write_labels_csv(val: list[tuple[Path, int]], out: Path) -> None:
+    """The validation films as ``pneumoscan validate --labels``: the product measured on them as a
+    site would measure it (scope gate in), beside the figures of training's own evaluation."""
+    import csv
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label"])
+        w.writerows([str(p.resolve()), "PNEUMONIA" if y else "NORMAL"] for p, y in val)
+
+
+def main(argv: list[str] | None = None) -> None:
     """Write the split file once; committed so every later run uses the same ids."""
     import argparse
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--data", default="../shared/data/chest_xray/train")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--labels-csv",
+        type=Path,
+        help="instead: write the committed split's validation films as a labels CSV for pneumoscan validate",
+    )
+    args = ap.parse_args(argv)
     items = list_images(Path(args.data))
+    if args.labels_csv:
+        _, valid = split_items(items, load_split())
+        write_labels_csv(valid, args.labels_csv)
+        print(f"{len(valid)} validation films -> {args.labels_csv}")
+        return
     val = make_split(items)
     save_split(val)
     train, valid = split_items(items, val)

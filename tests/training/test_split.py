@@ -43,3 +43,14 @@ def test_no_patient_on_both_sides():
 def test_split_is_reproducible():
     items = split.list_images(data_dir() / "chest_xray" / "train")
     assert split.make_split(items) == split.load_split()
+
+
+def test_the_validation_films_as_a_labels_csv_that_validate_reads(tmp_path):
+    from pneumoscan.validation.labels import read_labels
+
+    items = [(tmp_path / "person1_virus_2.jpeg", 1), (tmp_path / "IM-0001-0001.jpeg", 0)]
+    out = tmp_path / "csv" / "val.csv"
+    split.write_labels_csv(items, out)
+    table = read_labels(out)
+    assert table.unknown == []
+    assert table.by_path == {str(p.resolve()): y for p, y in items}
