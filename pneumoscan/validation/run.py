@@ -241,7 +241,8 @@ def validate(
         "patients_normal": len(set(groups[y == 0])),
     }
     claims = claim_distances(int(y.sum()))
-    scope = gate_cost(refused, y, p, {op.key: (op.name, op.threshold) for op in points})
+    gate_on = bool(getattr(getattr(screener, "gate", None), "enabled", True))
+    scope = gate_cost(refused, y, p, {op.key: (op.name, op.threshold) for op in points}, gate_on)
     adapted = None
     if adapt:
         from pneumoscan.validation.adaptation import adapted_head_report

@@ -44,7 +44,7 @@ def check_words(name: str) -> str:
 
 
 def _rate(k: int, n: int) -> dict[str, Any]:
-    lo, hi = clopper_pearson(k, n) if n else (float("nan"), float("nan"))
+    lo, hi = clopper_pearson(k, n) if n else (None, None)  # JSON has no NaN
     return {"k": k, "n": n, "value": k / n if n else None, "ci95": [lo, hi]}
 
 
@@ -53,11 +53,14 @@ def gate_cost(
     y: np.ndarray,
     p: np.ndarray,
     thresholds: dict[str, tuple[str, float]],
+    gate_on: bool = True,
 ) -> dict[str, Any]:
     """``refused``: (result, label) for each labelled film the gate refused; ``y``, ``p``: the
     assessed films' labels and probabilities; ``thresholds``: operating point key -> (name, threshold).
 
     Sensitivity with the gate counts every labelled pneumonia film, refused ones as not flagged.
+    ``gate_on=False`` (switched off for research use) is recorded, so that "none refused" is not
+    read as the gate's figure.
     """
     labels = np.array([lab for _r, lab in refused], dtype=int)
     y = np.asarray(y, dtype=int)
@@ -73,6 +76,7 @@ def gate_cost(
         for key, (name, t) in thresholds.items()
     }
     return {
+        "gate_on": gate_on,
         "refused": _rate(len(refused), len(refused) + len(y)),
         "by_class": by_class,
         "by_check": dict(Counter(refusal_check(r) for r, _lab in refused).most_common()),
@@ -94,6 +98,11 @@ def cost_lines(cost: dict[str, Any]) -> list[str]:
     r, c = cost["refused"], cost["by_class"]
     if not r["n"]:
         return []
+    if not cost.get("gate_on", True):
+        return [
+            "The scope gate was switched off for this validation (research use): every readable labelled "
+            "film was assessed, so these figures do not show what the gate would cost here."
+        ]
     if not r["k"]:
         return [
             f"The scope gate refused none of your {r['n']} labelled films (95% CI 0-{100 * r['ci95'][1]:.1f}%)."

@@ -84,6 +84,22 @@ def test_gate_cost_counts_refusals_by_class_and_check_and_sensitivity_with_them(
     assert any("shipped default (0.500) flags 3 of 6" in line for line in lines)
 
 
+def test_a_gate_switched_off_is_said_not_counted_as_none_refused(tiny_manifest, tmp_path):
+    root = site_with_refusals(tmp_path / "site")
+    report = validate([root], Screener(tiny_manifest, scope_gate=False), n_boot=100)
+    assert report.scope["gate_on"] is False
+    (line,) = cost_lines(report.scope)
+    assert "switched off" in line and "refused none" not in line
+
+
+def test_no_films_means_no_interval_and_valid_json():
+    import json
+
+    cost = gate_cost([], np.array([], dtype=int), np.array([]), {})
+    assert cost["refused"]["ci95"] == [None, None] and cost_lines(cost) == []
+    json.loads(json.dumps(cost, allow_nan=False))
+
+
 def test_nothing_refused_is_said_with_its_upper_bound():
     cost = gate_cost(
         [], np.array([1, 0, 1]), np.array([0.9, 0.1, 0.8]), {"shipped": ("shipped default", 0.5)}
