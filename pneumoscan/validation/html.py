@@ -65,13 +65,21 @@ def _adapted_section(report: ValidationReport) -> str:
 
 
 def _scope_section(report: ValidationReport) -> str:
-    from pneumoscan.validation.scope_cost import cost_lines
+    from pneumoscan.validation.scope_cost import check_words, cost_lines
 
     lines = cost_lines(report.scope)
     if not lines:
         return ""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f"<h2>What the scope gate cost here</h2><ul>{items}</ul>"
+    films = report.scope.get("films", [])
+    listed = ""
+    if films:
+        rows = "".join(
+            f"<li>{html.escape(f['label'])}: {html.escape(f['path'])} ({html.escape(check_words(f['check']))})</li>"
+            for f in sorted(films, key=lambda f: (f["label"] != "pneumonia", f["path"]))
+        )
+        listed = f"<details><summary>refused labelled films: {len(films)}</summary><ul>{rows}</ul></details>"
+    return f"<h2>What the scope gate cost here</h2><ul>{items}</ul>{listed}"
 
 
 def render(report: ValidationReport) -> str:

@@ -81,6 +81,10 @@ def gate_cost(
         "by_class": by_class,
         "by_check": dict(Counter(refusal_check(r) for r, _lab in refused).most_common()),
         "sensitivity_with_gate": sens,
+        "films": [
+            {"path": str(r.path), "label": "pneumonia" if lab else "normal", "check": refusal_check(r)}
+            for r, lab in refused
+        ],
     }
 
 

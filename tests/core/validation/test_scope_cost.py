@@ -18,7 +18,9 @@ from tests.core.validation.helpers import labelled_folder, site_with_refusals
 
 
 def _refused(check: str, label: str = "") -> SimpleNamespace:
-    return SimpleNamespace(checks=[CheckResult("size", PASS), CheckResult(check, REFUSE, "why", 0.1, label)])
+    return SimpleNamespace(
+        path=f"{check}.png", checks=[CheckResult("size", PASS), CheckResult(check, REFUSE, "why", 0.1, label)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,6 +121,12 @@ def test_validate_reports_what_the_gate_cost_on_labelled_films(tiny_manifest, tm
     assert (s["refused"]["k"], s["refused"]["n"]) == (4, 104)
     assert (s["by_class"]["pneumonia"]["k"], s["by_class"]["pneumonia"]["n"]) == (3, 63)
     assert s["by_check"] == {"exposure": 3, "size": 1}
+    assert sorted((f["label"], f["check"]) for f in s["films"]) == [
+        ("normal", "exposure"),
+        ("pneumonia", "exposure"),
+        ("pneumonia", "exposure"),
+        ("pneumonia", "size"),
+    ]
     shipped = next(op for op in report.operating_points if op.key == "shipped")
     with_gate = s["sensitivity_with_gate"]["shipped"]
     assert with_gate["n"] == 63 and with_gate["k"] == shipped.confusion["tp"]
@@ -146,3 +154,6 @@ def test_cli_prints_and_writes_the_gate_cost(tiny_manifest, tmp_path, capsys, mo
     assert "The scope gate refused 4 of your 104 labelled films" in printed and "flags" in printed
     page = out.read_text()
     assert "What the scope gate cost here" in page and "exposure 3, size 1" in page
+    assert (
+        "refused labelled films: 4" in page and f"pneumonia: {root / 'PNEUMONIA' / 'tiny.png'} (size)" in page
+    )
