@@ -38,15 +38,22 @@ def rule_of(run: dict, second_share: float) -> tuple[float, float]:
     return (second_share, second_share) if run["hospitals"] else scope_batch.RULES["first"]
 
 
-def hospital_inputs(data: Path) -> tuple[list[dict], np.ndarray]:
-    """Every NLM film as a gate input (no augmentation: they are only scored here)."""
+def hospital_films(data: Path) -> tuple[list[dict], np.ndarray]:
+    """Every NLM film, squashed (uint8, 224 x 224; no augmentation: they are only scored here)."""
     from training import scope_data, scope_hospitals
 
     films = scope_hospitals.hospital_films(data)
     u8 = np.stack(
         [scope_data.squash_file(Path(f["path"])) for f in tqdm(films, desc="NLM films", leave=False)]
     )
-    return films, scope_data.to_input(u8)
+    return films, u8
+
+
+def pool_of(run: dict) -> int:
+    """The run's gate input size (``train_scope --pool``): its NLM inputs are pooled alike."""
+    from training import scope_data
+
+    return int(run["cfg"].get("pool", scope_data.POOL))
 
 
 def groups(films: list[dict]) -> dict[str, tuple[np.ndarray, str]]:
@@ -71,10 +78,11 @@ def label(run: dict) -> str:
     return f"{run['run'].name} ({'second' if run['hospitals'] else 'first'} gate, {recipe})"
 
 
-def probabilities(run: dict, x_hosp: np.ndarray) -> dict[str, np.ndarray]:
+def probabilities(run: dict, u8_hosp: np.ndarray) -> dict[str, np.ndarray]:
     """The run's in-scope probability of the batch, of validation (clean, shifted) and of the NLM films."""
     import keras
 
+    from training import scope_data
     from training.train_scope import p_in
 
     s = run["scores"]
@@ -83,7 +91,7 @@ def probabilities(run: dict, x_hosp: np.ndarray) -> dict[str, np.ndarray]:
         "batch": np.asarray(s["held_out_batch"]["probs"])[:, 0],
         "val": np.asarray(s["val"])[:, 0],
         "val_shifted": np.asarray(s["val_shifted"])[:, 0],
-        "hosp": p_in(core, x_hosp)[:, 0],
+        "hosp": p_in(core, scope_data.to_input(u8_hosp, pool_of(run)))[:, 0],
     }
 
 
@@ -148,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     if any(not 0 <= k < len(paths) for k in counts):
         raise SystemExit(f"--match-batch: a count must be between 0 and {len(paths) - 1} (the batch's films)")
     ages = age_balance.load(args.apparent)
-    films, x_hosp = hospital_inputs(args.data)
+    films, u8_hosp = hospital_films(args.data)
     head = [
         "gate",
         "unseen batch refused",
@@ -159,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     masks, probs = [], []
     for r in runs:
-        probs.append(probabilities(r, x_hosp))
+        probs.append(probabilities(r, u8_hosp))
         t = scope_batch.rule_threshold(
             probs[-1]["val"], probs[-1]["val_shifted"], rule_of(r, args.second_share)
         )

@@ -120,3 +120,8 @@ def test_options_out_of_range_are_clear_messages(tmp_path: Path, extra: list[str
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(SystemExit, match=message):
         scope_age_eval.main([str(tmp_path), "--apparent", str(tmp_path / "none.csv"), *extra])
+
+
+@pytest.mark.parametrize(("cfg", "pool"), [({"pool": 4}, 4), ({"pool": 2}, 2), ({}, 2)])
+def test_the_nlm_films_are_pooled_as_the_run_was_trained(cfg: dict, pool: int) -> None:
+    assert scope_age_eval.pool_of({"cfg": cfg}) == pool
