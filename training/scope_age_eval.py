@@ -88,11 +88,24 @@ def probabilities(run: dict, u8_hosp: np.ndarray) -> dict[str, np.ndarray]:
     s = run["scores"]
     core = keras.models.load_model(run["run"] / "gate.keras")
     return {
+        "never": never_trained_adults(s),
         "batch": np.asarray(s["held_out_batch"]["probs"])[:, 0],
         "val": np.asarray(s["val"])[:, 0],
         "val_shifted": np.asarray(s["val_shifted"])[:, 0],
         "hosp": p_in(core, scope_data.to_input(u8_hosp, pool_of(run)))[:, 0],
     }
+
+
+def never_trained_adults(scores: dict) -> np.ndarray:
+    """In-scope probabilities of the scope set's adult frontal films from sources no gate trains on
+    (licence-restricted), in path order: unseen adults from many hospitals beside Montgomery."""
+    scope = scores.get("scope", {})
+    keys = sorted(
+        k
+        for k, v in scope.items()
+        if v["class"] == "adult_cxr" and not v["train_ok"] and v["scored_by"].startswith("full")
+    )
+    return np.array([scope[k]["probs"][0] for k in keys], dtype=float)
 
 
 def refused_below(probs: dict[str, np.ndarray], t: float) -> dict[str, np.ndarray]:
@@ -118,6 +131,8 @@ def rows(name: str, refused: dict, batch_paths: list[str], ages: dict, films: li
     for mask, kind in groups(films).values():
         k = int(refused["hosp"][mask].sum())
         cells.append(_cell(k if kind == "refused" else int(mask.sum()) - k, int(mask.sum())))
+    never = refused["never"]
+    cells.append(_cell(int(never.sum()), len(never)) if len(never) else "-")
     return [name, *cells]
 
 
@@ -163,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         "of it: oldest-looking fifth; the rest",
         "validation refused: clean; shifted",
     ]
-    head += list(groups(films))
+    head += [*groups(films), "adult frontal films no gate trained on refused"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     masks, probs = [], []
     for r in runs:

@@ -34,6 +34,7 @@ def test_rows_count_refusals_and_assessments() -> None:
         "val": np.array([False, True, False]),
         "val_shifted": np.array([True, True, False]),
         "hosp": np.array([True, True, False, True, False, False]),
+        "never": np.array([True, False, True]),
     }
     cells = scope_age_eval.rows("g", refused, paths, ages, FILMS)
     assert cells[0] == "g"
@@ -41,7 +42,22 @@ def test_rows_count_refusals_and_assessments() -> None:
     assert cells[2] == "2 / 2; 0 / 8"
     assert cells[3] == "1; 2 of 3"
     # Montgomery 1 of 1 refused; Shenzhen adults 1 of 2 refused; children 1-10: 1 of 2 assessed; 11-17: 1 of 1
-    assert [c.split(" (")[0] for c in cells[4:]] == ["1 / 1", "1 / 2", "1 / 2", "1 / 1"]
+    assert [c.split(" (")[0] for c in cells[4:]] == ["1 / 1", "1 / 2", "1 / 2", "1 / 1", "2 / 3"]
+
+
+def test_never_trained_adults_are_the_licence_restricted_frontal_films_in_path_order() -> None:
+    def item(cls: str, ok: bool, p: float, by: str = "full model (source never trained on)") -> dict:
+        return {"class": cls, "train_ok": ok, "probs": [p, 1 - p], "scored_by": by}
+
+    scope = {
+        "b/covid_2.png": item("adult_cxr", False, 0.2),
+        "a/covid_1.png": item("adult_cxr", False, 0.1),
+        "c/covid_lat.png": item("adult_cxr_lateral", False, 0.3),
+        "d/mhh_1.png": item("adult_cxr", True, 0.4, "fold without mhh"),
+        "e/covid_ok.png": item("adult_cxr", True, 0.5, "full model (trained on this source: no fold run)"),
+    }
+    assert scope_age_eval.never_trained_adults({"scope": scope}).tolist() == [0.1, 0.2]
+    assert scope_age_eval.never_trained_adults({}).size == 0
 
 
 def test_a_run_without_a_held_out_batch_is_refused(tmp_path: Path) -> None:
