@@ -55,21 +55,12 @@ def extract(run: Path, data: Path, sample: int = TRAIN_SAMPLE) -> dict[str, np.n
     from training.predict_run import require_run
 
     require_run(run)
-    import keras
-
-    import training.model  # noqa: F401  (registers the custom layers for loading)
-    from pneumoscan.model.preprocess import InputSpec
-    from training import dataset
+    from training.head_refit import pooled_outputs
 
     rows = films(run, data, sample)
-    model = keras.models.load_model(run / "best.keras")
-    pooled = keras.Model(model.input, model.get_layer("pooled").output)
-    feats = []
-    for i in range(0, len(rows), 128):
-        x, _ = dataset.load_arrays([(r[0], 0) for r in rows[i : i + 128]], InputSpec())
-        feats.append(pooled.predict(dataset.model_tensors(x), verbose=0, batch_size=64))
+    features, _logit = pooled_outputs(run, [r[0] for r in rows])
     out = {
-        "features": np.concatenate(feats).astype(np.float32),
+        "features": features,
         "group": np.array([r[1] for r in rows]),
         "age": np.array([r[2] for r in rows], dtype=float),
     }

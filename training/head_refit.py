@@ -30,6 +30,25 @@ STRENGTHS = (0.001, 0.01, 0.1, 1.0)  # inverse L2 strength (scikit-learn's C) on
 CHILD = {-1: None, 0: False, 1: True}  # the cache's age code -> ``Film.child``
 
 
+def pooled_outputs(run: Path, paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """The run's pooled features and logit for each film, from its own checkpoint."""
+    import keras
+
+    import training.model  # noqa: F401  (registers the custom layers for loading)
+    from pneumoscan.model.preprocess import InputSpec
+    from training import dataset
+
+    model = keras.models.load_model(run / "best.keras")
+    head = keras.Model(model.input, [model.get_layer("pooled").output, model.get_layer("logit").output])
+    feats, logits = [], []
+    for i in range(0, len(paths), 128):
+        x, _ = dataset.load_arrays([(p, 0) for p in paths[i : i + 128]], InputSpec())
+        f, z = head.predict(dataset.model_tensors(x), verbose=0, batch_size=64)
+        feats.append(f)
+        logits.append(z[:, 0])
+    return np.concatenate(feats).astype(np.float32), np.concatenate(logits).astype(np.float32)
+
+
 def extract(run: Path, data: Path, sample: int = GZ_TRAIN_SAMPLE) -> dict[str, np.ndarray]:
     """Pooled features and the trained head's logit for every film this evaluation uses (cached)."""
     cache = run / "head_features.npz"
@@ -38,11 +57,7 @@ def extract(run: Path, data: Path, sample: int = GZ_TRAIN_SAMPLE) -> dict[str, n
     from training.predict_run import require_run
 
     require_run(run)
-    import keras
-
-    import training.model  # noqa: F401  (registers the custom layers for loading)
-    from pneumoscan.model.preprocess import InputSpec
-    from training import dataset, sources
+    from training import sources
     from training.train import load_config, split_for
 
     cfg = load_config(run)
@@ -52,17 +67,10 @@ def extract(run: Path, data: Path, sample: int = GZ_TRAIN_SAMPLE) -> dict[str, n
     films = [Film(p, int(y), "guangzhou (validation)", True) for p, y in val_items]
     films += [Film(p, int(y), "guangzhou (training)", True) for p, y in train_items[:sample]]
     films += sources.other_hospitals(data, ["shenzhen", "montgomery", "hannover"])
-    model = keras.models.load_model(run / "best.keras")
-    head = keras.Model(model.input, [model.get_layer("pooled").output, model.get_layer("logit").output])
-    feats, logits = [], []
-    for i in range(0, len(films), 128):
-        x, _ = dataset.load_arrays([(f.path, f.label) for f in films[i : i + 128]], InputSpec())
-        f, z = head.predict(dataset.model_tensors(x), verbose=0, batch_size=64)
-        feats.append(f)
-        logits.append(z[:, 0])
+    features, logit = pooled_outputs(run, [f.path for f in films])
     out = {
-        "features": np.concatenate(feats).astype(np.float32),
-        "logit": np.concatenate(logits).astype(np.float32),
+        "features": features,
+        "logit": logit,
         "hospital": np.array([f.hospital for f in films]),
         "label": np.array([f.label for f in films]),
         "child": np.array([-1 if f.child is None else int(f.child) for f in films]),
