@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     items = list_images(Path(args.data))
     if args.labels_csv:
         _, valid = split_items(items, load_split())
-        write_labels_csv(valid, args.labels_csv)
+        try:
+            write_labels_csv(valid, args.labels_csv)
+        except OSError as exc:
+            raise SystemExit(f"{args.labels_csv}: not written ({exc.strerror or exc})") from exc
         print(f"{len(valid)} validation films -> {args.labels_csv}")
         return
     val = make_split(items)

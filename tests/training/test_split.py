@@ -54,3 +54,20 @@ def test_the_validation_films_as_a_labels_csv_that_validate_reads(tmp_path):
     table = read_labels(out)
     assert table.unknown == []
     assert table.by_path == {str(p.resolve()): y for p, y in items}
+
+
+def test_a_labels_csv_that_cannot_be_written_is_a_clear_message(tmp_path):
+    from tests.shared import data_dir
+
+    if not (data_dir() / "chest_xray" / "train").is_dir():
+        pytest.skip("the chest_xray data set is not beside the repo")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit, match="not written"):
+        split.main(
+            [
+                "--data",
+                str(data_dir() / "chest_xray" / "train"),
+                "--labels-csv",
+                str(tmp_path / "file" / "v.csv"),
+            ]
+        )
