@@ -35,6 +35,12 @@ def pin(assets: Path) -> str:
     if gate_path and gate:
         gate["distance"]["main_model_sha256"] = manifest["sha256"]
         gate_path.write_text(json.dumps(gate, indent=2) + "\n")
+    reference = assets / "batch_reference.json"  # measured with this model: it names the new file
+    if reference.is_file():
+        data = json.loads(reference.read_text())
+        if "model_sha256" in data:
+            data["model_sha256"] = manifest["sha256"]
+            reference.write_text(json.dumps(data, indent=1) + "\n")
     return digest
 
 

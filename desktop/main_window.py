@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
         if not name or self.screener is None:
             return
         self.screener.operating_point = name
-        self.model.set_operating_point(name, self.screener.threshold)
+        self.model.set_operating_point(name, self.screener.threshold, self.screener.site_gates.get(name))
         if name in self.screener.heads and any(
             r.ok and name not in r.head_probabilities for r in self.model.results
         ):

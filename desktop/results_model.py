@@ -213,10 +213,11 @@ class ResultsModel(QAbstractTableModel):
         self._requested.clear()
         self.endResetModel()
 
-    def set_operating_point(self, name: str, threshold: float) -> None:
-        """Relabel every result; probabilities are kept, nothing is re-run."""
+    def set_operating_point(self, name: str, threshold: float, gate: dict[str, float] | None = None) -> None:
+        """Relabel every result; probabilities and the learned gates' scores are kept, nothing is
+        re-run (``gate``: a site profile's own learned-gate thresholds)."""
         for r in self.results:
-            r.with_threshold(name, threshold)
+            r.with_threshold(name, threshold, gate)
         if self.results:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.results) - 1, len(COLUMNS) - 1))
 

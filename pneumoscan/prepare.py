@@ -60,6 +60,8 @@ def apply_refusal(result: ScreenResult, gate_enabled: bool, final: bool) -> bool
         result.notes.append(f"Scope gate off: would be out of scope ({refusal.reason}).")
         return False
     result.status, result.reason = Status.OUT_OF_SCOPE, f"Not assessed: {refusal.reason}"
+    # the shipped head's probability and map stay out of sight, for a site's own gate (site_gate.py)
+    result.held_cam = result.cam
     result.probability, result.cam = None, None
     return True
 

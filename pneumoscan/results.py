@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from pneumoscan.scope.result import CheckResult
+from pneumoscan.scope.result import CheckResult, first_refusal
+from pneumoscan.scope.site_gate import loosen
 
 POSITIVE, NEGATIVE = "PNEUMONIA", "NORMAL"
 
@@ -70,8 +71,13 @@ class ScreenResult:
     features: np.ndarray | None = field(default=None, repr=False)
     #: Probabilities of site profiles' adapted heads, by operating point (``site:NAME``).
     head_probabilities: dict[str, float] = field(default_factory=dict, repr=False)
-    #: The shipped head's probability while an adapted head's is shown.
+    #: The shipped head's probability, kept while an adapted head's is shown and while the learned
+    #: gates refuse the film (a site's own gate can let it through without a new run).
     base_probability: float | None = field(default=None, repr=False)
+    #: The heat map kept while the learned gates refuse the film (see ``base_probability``).
+    held_cam: np.ndarray | None = field(default=None, repr=False)
+    #: The checks as the shipped gate judged them, kept once a site's gate has judged them again.
+    shipped_checks: list[CheckResult] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -107,15 +113,41 @@ class ScreenResult:
         strength = "likely" if p >= 0.85 else "leans" if p >= 0.6 else "uncertain, leans"
         return f"{strength} {self.subtype}, {p:.2f}"
 
-    def with_threshold(self, operating_point: str, threshold: float) -> ScreenResult:
+    def with_threshold(
+        self, operating_point: str, threshold: float, gate: dict[str, float] | None = None
+    ) -> ScreenResult:
         """Relabel without re-running the model: the probability changes only to or from a site
-        profile's adapted head (both were computed when the film was screened)."""
-        if self.head_probabilities:
-            if self.base_probability is None:
-                self.base_probability = self.probability
-            self.probability = self.head_probabilities.get(operating_point, self.base_probability)
+        profile's adapted head, and the scope verdict only to or from a site's own learned-gate
+        thresholds (``gate``; None: the shipped ones). All of these were computed at screening."""
         self.operating_point, self.threshold = operating_point, threshold
+        if self.head_probabilities and self.base_probability is None:
+            self.base_probability = self.probability
+        self._regate(gate)
+        if self.ok and self.base_probability is not None:
+            self.probability = self.head_probabilities.get(operating_point, self.base_probability)
         return self
+
+    def _regate(self, gate: dict[str, float] | None) -> None:
+        """Judge the learned gates' refusals again at ``gate``'s thresholds (only a film the model
+        scored: one refused before the model has nothing to show)."""
+        if not self.scope_gate or self.status not in (Status.OK, Status.OUT_OF_SCOPE):
+            return
+        if self.shipped_checks is None:
+            if not gate:
+                return
+            self.shipped_checks = list(self.checks)
+        self.checks = loosen(self.shipped_checks, gate) if gate else list(self.shipped_checks)
+        refusal = first_refusal(self.checks)
+        if refusal is not None:
+            if self.status == Status.OK:
+                self.held_cam, self.cam = self.cam, None
+            self.status, self.reason, self.probability = (
+                Status.OUT_OF_SCOPE,
+                f"Not assessed: {refusal.reason}",
+                None,
+            )
+        elif self.status == Status.OUT_OF_SCOPE and self.base_probability is not None:
+            self.status, self.reason, self.cam = Status.OK, "", self.held_cam
 
 
 def problem_results(problems: list[tuple[Path, str]], model_version: str = "") -> list[ScreenResult]:

@@ -28,6 +28,7 @@ from pneumoscan.prepare import Prepared, Preparer, apply_refusal
 from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope import NOTE, ScopeGate, gate_config_path
 from pneumoscan.scope.affirm import defer_to_tags
+from pneumoscan.scope.site_gate import max_shift, site_thresholds
 
 #: Longest a decoded film waits for more films before its batch goes to the model (seconds).
 MAX_WAIT = 0.2
@@ -79,15 +80,10 @@ class Screener:
         # site profiles add operating points ("site:NAME"); one made for another model is refused
         self.site_thresholds: dict[str, float] = {}
         self.heads: dict[str, AdaptedHead] = {}  # site profiles' adapted heads, by operating point
-        for profile in profiles:
-            self.add_profile(profile)
+        #: Site profiles' own learned-gate thresholds, by operating point (``scope.site_gate``).
+        self.site_gates: dict[str, dict[str, float]] = {}
         #: Keep each film's pooled features on its result (validation fits an adapted head on them).
         self.keep_features = False
-        self.operating_point = operating_point or self.manifest.default_operating_point
-        if self.operating_point not in self.thresholds:
-            raise ModelError(
-                f"Unknown operating point {self.operating_point!r}; choose one of {', '.join(self.thresholds)}"
-            )
         self.background = background
         self.model = Model(self.manifest, self.threads)
         self.subtype_threshold = self.model.subtype_threshold
@@ -98,6 +94,13 @@ class Screener:
             enabled=scope_gate,
         )
         self._check_pinned_fields()
+        for profile in profiles:  # after the gate: a profile may carry its own learned-gate thresholds
+            self.add_profile(profile)
+        self.operating_point = operating_point or self.manifest.default_operating_point
+        if self.operating_point not in self.thresholds:
+            raise ModelError(
+                f"Unknown operating point {self.operating_point!r}; choose one of {', '.join(self.thresholds)}"
+            )
 
     def add_profile(self, profile: SiteProfile) -> None:
         """A site profile's operating point (and adapted head) joins those on offer; one made for
@@ -112,6 +115,15 @@ class Screener:
         else:
             self.heads.pop(profile.operating_point, None)
         self.site_thresholds[profile.operating_point] = profile.threshold
+        self.site_gates.pop(profile.operating_point, None)
+        shift = profile.gate_shift
+        if shift:
+            if shift > max_shift(self.gate.config) + 1e-9:
+                raise ModelError(
+                    f"Site profile {profile.name!r} loosens the scope gate further than this model allows "
+                    f"(shift {shift:.2f} > {max_shift(self.gate.config):.2f}); validate again."
+                )
+            self.site_gates[profile.operating_point] = site_thresholds(self.gate.config, shift)
 
     def _check_pinned_fields(self) -> None:
         """Refuse a manifest whose decision fields differ from the digest inside the model file."""
@@ -172,7 +184,7 @@ class Screener:
             else:
                 for i, it in enumerate(good):
                     r, st = it.result, stages[i]
-                    r.probability = float(out.probability[i])
+                    r.probability = r.base_probability = float(out.probability[i])
                     if out.viral_probability is not None:
                         r.viral_probability = float(out.viral_probability[i])
                         r.subtype_threshold = self.subtype_threshold
@@ -195,6 +207,8 @@ class Screener:
                     )
                     r.notes.extend(c.reason for c in learned if c.verdict == NOTE)
                     self._refuse(r, final=True)
+                    if self.site_gates.get(r.operating_point):
+                        r.with_threshold(r.operating_point, r.threshold, self.site_gates[r.operating_point])
         for it in items:
             yield it.result
 

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
             f"{p.name}: threshold {p.threshold:.4f}, {p.counts.get('films', '?')} films, "
             f"sensitivity {_rate(p.figures.get('sensitivity'))}, specificity {_rate(p.figures.get('specificity'))}, "
             f"model {p.model_version}, {p.created}"
+            + (f", site gate (shift {p.gate_shift:.2f})" if p.gate else "")
         )
     return EXIT_SOME_FAILED if problems else EXIT_OK
 

@@ -43,6 +43,11 @@ def add_parser(sub) -> None:
         "--replace", action="store_true", help="with --adopt: replace an existing profile of that name"
     )
     va.add_argument(
+        "--shipped-gate",
+        action="store_true",
+        help="with --adopt: keep the shipped scope gate, not the site gate the report proposes",
+    )
+    va.add_argument(
         "-o", "--output", default="validation.html", help="HTML report (a JSON file is written beside it)"
     )
     va.add_argument("--model", default=None, help="model manifest (default: the shipped assets/model.json)")
@@ -150,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.adopt:
         try:
-            profile = adopt(report, args.adopt)
+            profile = adopt(report, args.adopt, site_gate=not args.shipped_gate)
             path = save_profile(profile)
         except (ProfileError, ValueError, OSError) as exc:
             print(f"pneumoscan: profile not adopted: {exc}", file=sys.stderr)
@@ -158,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
         what = "with its adapted head" if profile.head else "with the shipped head"
         if report.adapted is not None and not profile.head:
             what += " (the adapted head was not better out of fold)"
+        if profile.gate:
+            what += f" and the site gate (shift {profile.gate_shift:.2f})"
         print(
             f"site profile {args.adopt!r} adopted {what} ({path}); use: pneumoscan screen --profile {args.adopt}"
         )

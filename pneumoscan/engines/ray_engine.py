@@ -70,7 +70,7 @@ class InferActor:
         items = [pickle.loads(bytes(b)) for b in batch["prepared"]]
         results = list(self.screener.infer(items))
         for r in results:
-            r.cam = r.thumbnail = None  # the report needs neither; keeps the object store small
+            r.cam = r.held_cam = r.thumbnail = None  # the report needs none; keeps the object store small
         return {"index": batch["index"], "result": np.array([pickle.dumps(r) for r in results], dtype=object)}
 
 

@@ -49,10 +49,18 @@ class SiteProfile:
     figures: dict[str, Any] = field(default_factory=dict)
     #: A locally adapted head (``pneumoscan.model.adapted_head``): weights, digest; None: the shipped head.
     head: dict[str, Any] | None = None
+    #: The site's own learned-gate thresholds (``pneumoscan.scope.site_gate``): ``shift`` and what it
+    #: cost and gave at validation; None: the shipped gate.
+    gate: dict[str, Any] | None = None
 
     @property
     def operating_point(self) -> str:
         return f"site:{self.name}"
+
+    @property
+    def gate_shift(self) -> float:
+        """How far this site loosens the learned gates (log-odds; 0: the shipped gate)."""
+        return float(self.gate["shift"]) if self.gate else 0.0
 
     @classmethod
     def from_dict(cls, data: Any) -> SiteProfile:
@@ -63,7 +71,9 @@ class SiteProfile:
         if unknown:
             raise ProfileError(f"unknown profile field(s): {', '.join(unknown)}")
         missing = sorted(
-            f.name for f in fields(cls) if f.name not in data and f.name not in ("counts", "figures", "head")
+            f.name
+            for f in fields(cls)
+            if f.name not in data and f.name not in ("counts", "figures", "head", "gate")
         )
         if missing:
             raise ProfileError(f"profile lacks {', '.join(missing)}")
@@ -77,6 +87,11 @@ class SiteProfile:
                 raise ProfileError(f"profile field {key!r} must be text (got {data[key]!r})")
         if data.get("head") is not None and not isinstance(data["head"], dict):
             raise ProfileError("profile field 'head' must be an object")
+        gate = data.get("gate")
+        if gate is not None:
+            shift = gate.get("shift") if isinstance(gate, dict) else None
+            if not isinstance(shift, (int, float)) or isinstance(shift, bool) or not 0 <= shift < math.inf:
+                raise ProfileError(f"profile field 'gate' must be an object with a shift >= 0 (got {gate!r})")
         for key in ("counts", "figures"):
             if not isinstance(data.get(key, {}), dict):
                 raise ProfileError(f"profile field {key!r} must be an object (got {data[key]!r})")

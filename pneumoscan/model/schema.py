@@ -105,5 +105,7 @@ def decision_digest(data: dict[str, Any], gate: dict[str, Any] | None = None) ->
         if gate.get("classifier_hospitals"):  # absent in older gates: their digest is unchanged
             second = gate["classifier_hospitals"]
             fields["scope_gate"]["classifier_hospitals"] = {k: second.get(k) for k in ("sha256", "threshold")}
+        if gate.get("site_limit"):  # how far a site may loosen the learned gates (scope.site_gate)
+            fields["scope_gate"]["site_limit"] = {"max_shift": gate["site_limit"].get("max_shift")}
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +33,35 @@ def adoption_problem(counts: dict[str, Any]) -> str:
     )
 
 
-def adopt(report: ValidationReport, name: str, which: str = "site_target") -> SiteProfile:
-    """A profile from a report: the proposed site threshold by default ('guaranteed' or 'balanced' too).
+def adopt(
+    report: ValidationReport, name: str, which: str = "site_target", site_gate: bool = True
+) -> SiteProfile:
+    """A profile from a report: the proposed site threshold by default ('guaranteed' or 'balanced' too),
+    with the proposed site gate when the report proposes one (``site_gate=False``: the shipped gate).
 
     Refused (``ValueError``) when the films are too few (``MIN_PER_CLASS``)."""
     problem = adoption_problem(report.counts)
     if problem:
         raise ValueError(problem)
+    gate = gate_of(report) if site_gate else None
     if report.adapted is not None and report.adapted["better"] and which == "site_target":
-        return _adapted_profile(report, name)
+        return replace(_adapted_profile(report, name), gate=gate)
     chosen = report.proposals[which]
     if chosen.get("threshold") is None:
         raise ValueError(f"no {which} threshold: {report.proposals[which]}")
     point = next(op for op in report.operating_points if op.key == which)  # the proposal's own point
     figures = {"auc": report.auc, **{k: point.to_json()[k] for k in ("sensitivity", "specificity")}}
-    return _profile(report, name, float(chosen["threshold"]), str(chosen.get("rule", which)), figures)
+    profile = _profile(report, name, float(chosen["threshold"]), str(chosen.get("rule", which)), figures)
+    return replace(profile, gate=gate)
+
+
+def gate_of(report: ValidationReport) -> dict[str, Any] | None:
+    """The proposed site gate as a profile keeps it (None when none is proposed)."""
+    proposal = (report.scope or {}).get("site_gate") or {}
+    if not proposal.get("shift"):
+        return None
+    keep = ("shift", "thresholds", "shipped_thresholds", "max_shift", "refused_before", "refused_after")
+    return {k: proposal[k] for k in keep if k in proposal} | {"release_cost": proposal.get("release_cost")}
 
 
 def _profile(

@@ -19,6 +19,7 @@ import numpy as np
 
 from pneumoscan.reading.discovery import discover_with_problems
 from pneumoscan.validation import stats as S
+from pneumoscan.validation.gate_proposal import propose_gate, sensitivity_with_site_gate
 from pneumoscan.validation.labels import LabelTable, label_from_folders, patient_of, read_labels
 from pneumoscan.validation.points import OperatingPoint
 from pneumoscan.validation.scope_cost import gate_cost
@@ -144,6 +145,16 @@ def summarize(
 CLAIMS = (0.95, 0.98, 0.99)
 
 
+def site_gate_report(refused: list, y: np.ndarray, p: np.ndarray, screener, threshold: float) -> dict:
+    """The site's own learned-gate thresholds, proposed from these films (``gate_proposal``)."""
+    config = dict(getattr(getattr(screener, "gate", None), "config", None) or {})
+    proposal = propose_gate(refused, len(refused) + len(y), config, threshold)
+    if proposal.get("shift"):
+        pos_refused = sum(lab for _r, lab in refused)
+        proposal["sensitivity"] = sensitivity_with_site_gate(proposal, y, p, pos_refused, threshold)
+    return proposal
+
+
 def claim_distances(pneumonia_films: int) -> list[str]:
     """``112 of the 299 pneumonia films needed to claim sensitivity 0.99`` for each claim."""
     out = []
@@ -243,6 +254,8 @@ def validate(
     claims = claim_distances(int(y.sum()))
     gate_on = bool(getattr(getattr(screener, "gate", None), "enabled", True))
     scope = gate_cost(refused, y, p, {op.key: (op.name, op.threshold) for op in points}, gate_on)
+    if gate_on:
+        scope["site_gate"] = site_gate_report(refused, y, p, screener, site["threshold"])
     adapted = None
     if adapt:
         from pneumoscan.validation.adaptation import adapted_head_report

@@ -43,7 +43,7 @@ def check_words(name: str) -> str:
     return WORDS.get(name.rpartition(": ")[2] or name, name)
 
 
-def _rate(k: int, n: int) -> dict[str, Any]:
+def rate(k: int, n: int) -> dict[str, Any]:
     lo, hi = clopper_pearson(k, n) if n else (None, None)  # JSON has no NaN
     return {"k": k, "n": n, "value": k / n if n else None, "ci95": [lo, hi]}
 
@@ -67,17 +67,17 @@ def gate_cost(
     pos_refused = int((labels == 1).sum())
     pos_all = int(y.sum()) + pos_refused
     by_class = {
-        "pneumonia": _rate(pos_refused, pos_all),
-        "normal": _rate(int((labels == 0).sum()), int((y == 0).sum()) + int((labels == 0).sum())),
+        "pneumonia": rate(pos_refused, pos_all),
+        "normal": rate(int((labels == 0).sum()), int((y == 0).sum()) + int((labels == 0).sum())),
     }
     pos_p = np.asarray(p, dtype=float)[y == 1]
     sens = {
-        key: {"name": name, "threshold": t, **_rate(int((pos_p >= t).sum()), pos_all)}
+        key: {"name": name, "threshold": t, **rate(int((pos_p >= t).sum()), pos_all)}
         for key, (name, t) in thresholds.items()
     }
     return {
         "gate_on": gate_on,
-        "refused": _rate(len(refused), len(refused) + len(y)),
+        "refused": rate(len(refused), len(refused) + len(y)),
         "by_class": by_class,
         "by_check": dict(Counter(refusal_check(r) for r, _lab in refused).most_common()),
         "sensitivity_with_gate": sens,
@@ -129,4 +129,13 @@ def cost_lines(cost: dict[str, Any]) -> list[str]:
                 f"Counting refused pneumonia films as not flagged, the {s['name']} ({s['threshold']:.3f}) "
                 f"flags {_pct(s)}."
             )
+    from pneumoscan.validation.gate_proposal import proposal_lines  # it builds on this module
+
+    site = cost.get("site_gate") or {}
+    lines += proposal_lines(site)
+    if site.get("sensitivity"):
+        s = site["sensitivity"]
+        lines.append(
+            f"With the site gate, the proposed site threshold ({s['threshold']:.3f}) flags {_pct(s)}."
+        )
     return lines
