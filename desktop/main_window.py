@@ -311,6 +311,15 @@ class MainWindow(QMainWindow):
             self.open_paths(self.last_paths)
         self.proxy.invalidate()
         self._update_summary()
+        selected = self.selected_result()
+        if (
+            selected is not None
+        ):  # its threshold, label and (with a site gate) status and map may have changed
+            shown = getattr(self, "_shown", None)  # (result, image) the viewer shows now
+            if shown is not None and shown[0] is selected:
+                self._image_loaded(selected, shown[1])
+            else:
+                self.metadata.show_result(selected)
         self.settings.setValue("operating_point", name)
 
     def selected_result(self) -> ScreenResult | None:
@@ -333,6 +342,7 @@ class MainWindow(QMainWindow):
 
     def _image_loaded(self, result: ScreenResult, img) -> None:
         if self.selected_result() is result:
+            self._shown = (result, img)
             self.viewer_panel.show_image(img, result)
             self.metadata.show_result(result, img)
 

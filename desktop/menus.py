@@ -98,9 +98,11 @@ def build_menus_and_toolbar(w) -> None:
     tools.addWidget(w.filter_box)
     tools.addWidget(QLabel("  Operating point: "))
     w.op_box = QComboBox(w)
+    w.op_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # profiles join later
     if w.screener:
         for name, t in w.screener.thresholds.items():
-            w.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f})", name)
+            gate = ", site gate" if name in w.screener.site_gates else ""
+            w.op_box.addItem(f"{name.replace('_', ' ')} ({t:.3f}{gate})", name)
     w.op_box.currentIndexChanged.connect(lambda _i: w.set_operating_point(w.op_box.currentData()))
     tools.addWidget(w.op_box)
     w.addToolBar(tools)

@@ -46,9 +46,11 @@ def add_site_profile(window: MainWindow, profile: SiteProfile) -> None:
     """A profile adopted again under the same name replaces the earlier one in the list and the box."""
     window.site_profiles = [p for p in window.site_profiles if p.name != profile.name] + [profile]
     window.screener.add_profile(profile)
-    label = f"{profile.operating_point.replace('_', ' ')} ({profile.threshold:.3f})"
+    gate = ", site gate" if profile.gate else ""
+    label = f"{profile.operating_point.replace('_', ' ')} ({profile.threshold:.3f}{gate})"
     idx = window.op_box.findData(profile.operating_point)
     if idx >= 0:
         window.op_box.setItemText(idx, label)
     else:
         window.op_box.addItem(label, profile.operating_point)
+    window.op_box.adjustSize()  # the toolbar keeps the box's first width otherwise; the label would be cut

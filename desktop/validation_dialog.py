@@ -127,11 +127,19 @@ class ValidationDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.adopt_button.setEnabled(False)
+        #: Shown only when the report proposes a site gate (``validation.gate_proposal``).
+        self.take_gate = QCheckBox("with the proposed site gate", self)
+        self.take_gate.setChecked(True)
+        self.take_gate.setToolTip(
+            "Loosen the learned scope gates as the report proposes, so that fewer of this site's films are "
+            "refused; the report says what it lets through and what it costs in adult films."
+        )
+        self.take_gate.hide()
         buttons = QHBoxLayout()
         for b in (self.run_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        for b in (self.save_button, self.adopt_button):
+        for b in (self.save_button, self.adopt_button, self.take_gate):
             buttons.addWidget(b)
 
         self.progress = QProgressBar(self)
@@ -246,6 +254,7 @@ class ValidationDialog(QDialog):
             )
         self.save_button.setEnabled(True)
         self.adopt_button.setEnabled(True)
+        self.take_gate.setVisible(bool((report.scope.get("site_gate") or {}).get("shift")))
 
     # --- outputs -----------------------------------------------------------------------
     def save_report(self) -> None:
@@ -274,14 +283,15 @@ class ValidationDialog(QDialog):
             if not ok or not name:
                 return None
         try:
-            profile = adopt(self.report, name.strip())
+            profile = adopt(self.report, name.strip(), site_gate=self.take_gate.isChecked())
             save_profile(profile)
         except (ProfileError, ValueError, OSError) as exc:
             QMessageBox.warning(self, "Profile not adopted", str(exc))
             return None
         self.summary.setText(
-            f"{self.report.summary}\n\nAdopted as site profile {profile.name!r} (threshold {profile.threshold:.4f}); "
-            "it is now in the operating-point selector."
+            f"{self.report.summary}\n\nAdopted as site profile {profile.name!r} (threshold {profile.threshold:.4f}"
+            + (f", site gate: shift {profile.gate_shift:.2f}" if profile.gate else "")
+            + "); it is now in the operating-point selector."
         )
         self.profile_adopted.emit(profile)
         return profile

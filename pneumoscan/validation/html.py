@@ -79,6 +79,14 @@ def _scope_section(report: ValidationReport) -> str:
             for f in sorted(films, key=lambda f: (f["label"] != "pneumonia", f["path"]))
         )
         listed = f"<details><summary>refused labelled films: {len(films)}</summary><ul>{rows}</ul></details>"
+    through = (report.scope.get("site_gate") or {}).get("let_through") or []
+    if through:
+        rows = "".join(
+            f"<li>{html.escape(f['label'])}: {html.escape(f['path'])} (probability {f['probability']:.3f}"
+            f"{', flagged' if f['flagged_at_site_threshold'] else ''})</li>"
+            for f in sorted(through, key=lambda f: (f["label"] != "pneumonia", f["path"]))
+        )
+        listed += f"<details><summary>let through by the site gate: {len(through)}</summary><ul>{rows}</ul></details>"
     return f"<h2>What the scope gate cost here</h2><ul>{items}</ul>{listed}"
 
 

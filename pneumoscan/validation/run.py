@@ -138,6 +138,12 @@ def summarize(
             f" The scope gate refused {refused['k']} of your labelled films ({100 * refused['value']:.1f}%), "
             f"{pneumonia} of them pneumonia: not assessed, so never flagged (listed in the report)."
         )
+        site_gate = scope.get("site_gate") or {}
+        if site_gate.get("shift"):
+            text += (
+                f" A site gate is proposed that would refuse {site_gate['refused_after']['k']} "
+                "(see what it lets through and what it costs)."
+            )
     return text
 
 
