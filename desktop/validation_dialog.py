@@ -216,8 +216,8 @@ class ValidationDialog(QDialog):
         self.summary.setText(f"Validation did not complete: {message}")
 
     def _done(self, report: ValidationReport, pngs: list[bytes]) -> None:
+        from pneumoscan.validation.gate_proposal import scope_lines
         from pneumoscan.validation.html import guarantee_text, points_table
-        from pneumoscan.validation.scope_cost import cost_lines
 
         self._finish()
         self.report = report
@@ -231,7 +231,7 @@ class ValidationDialog(QDialog):
             + "<p>How far these films are from each claim:<br>"
             + "<br>".join(report.claims)
             + "</p>"
-            + "".join(f"<p>{html.escape(line)}</p>" for line in cost_lines(report.scope))
+            + "".join(f"<p>{html.escape(line)}</p>" for line in scope_lines(report.scope))
         )
         while self.figure_row.count():
             item = self.figure_row.takeAt(0)

@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from pneumoscan.screener import Screener
     from pneumoscan.validation import adopt, validate
     from pneumoscan.validation.adoption import save_profile
+    from pneumoscan.validation.gate_proposal import scope_lines
     from pneumoscan.validation.html import write
-    from pneumoscan.validation.scope_cost import cost_lines
 
     if not 0.5 <= args.target_sensitivity < 1.0:
         print("pneumoscan: --target-sensitivity must be from 0.5 to below 1", file=sys.stderr)
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary)
     for claim in report.claims:
         print(f"  {claim}")
-    for line in cost_lines(report.scope):
+    for line in scope_lines(report.scope):
         print(line)
     if report.adapted is not None:
         from pneumoscan.validation.adaptation import summary_lines

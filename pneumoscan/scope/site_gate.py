@@ -6,7 +6,7 @@ films to the gates). A site that has read its own films can adopt a looser gate 
 (``pneumoscan validate``): both learned gates move together by one ``shift`` on the log-odds scale,
 never tighter than shipped, and never looser than ``site_limit.max_shift`` in ``scope_gate.json``,
 the shift at which the whole pipeline still refused the issue's 85% of adult films no gate was
-trained on (``python -m training.site_gate_limit``). Tag, pixel and distance checks never move.
+trained on (``python -m convert.site_gate_limit``). Tag, pixel and distance checks never move.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pneumoscan.scope.site_gate import max_shift, shift_needed, shipped_thresholds, site_thresholds
-from pneumoscan.validation.scope_cost import rate, refusal_check
+from pneumoscan.validation.scope_cost import cost_lines, pct, rate, refusal_check
 
 #: Refused labelled films a site's gate aims at (the issue's bar for the official test).
 TARGET_SHARE = 0.01
@@ -153,5 +153,20 @@ def proposal_lines(proposal: dict[str, Any]) -> list[str]:
             f"What it costs, measured at release: at this loosening the pipeline refused {k} of {n} adult "
             f"frontal films no gate was trained on (shipped gate: {k0}); adopting it means more adult "
             "films without tags may be assessed here."
+        )
+    return lines
+
+
+def scope_lines(cost: dict[str, Any]) -> list[str]:
+    """What the gate cost here, then the site gate proposed from it: the report's whole scope section."""
+    lines = cost_lines(cost)
+    if not lines or not cost.get("gate_on", True):
+        return lines
+    site = cost.get("site_gate") or {}
+    lines += proposal_lines(site)
+    if site.get("sensitivity"):
+        s = site["sensitivity"]
+        lines.append(
+            f"With the site gate, the proposed site threshold ({s['threshold']:.3f}) flags {pct(s)}."
         )
     return lines

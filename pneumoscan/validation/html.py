@@ -65,9 +65,10 @@ def _adapted_section(report: ValidationReport) -> str:
 
 
 def _scope_section(report: ValidationReport) -> str:
-    from pneumoscan.validation.scope_cost import check_words, cost_lines
+    from pneumoscan.validation.gate_proposal import scope_lines
+    from pneumoscan.validation.scope_cost import check_words
 
-    lines = cost_lines(report.scope)
+    lines = scope_lines(report.scope)
     if not lines:
         return ""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)

@@ -88,7 +88,7 @@ def gate_cost(
     }
 
 
-def _pct(rate: dict[str, Any]) -> str:
+def pct(rate: dict[str, Any]) -> str:
     lo, hi = rate["ci95"]
     return f"{rate['k']} of {rate['n']} ({100 * rate['value']:.1f}%; 95% CI {100 * lo:.1f}-{100 * hi:.1f})"
 
@@ -127,15 +127,6 @@ def cost_lines(cost: dict[str, Any]) -> list[str]:
         if s and s["n"]:
             lines.append(
                 f"Counting refused pneumonia films as not flagged, the {s['name']} ({s['threshold']:.3f}) "
-                f"flags {_pct(s)}."
+                f"flags {pct(s)}."
             )
-    from pneumoscan.validation.gate_proposal import proposal_lines  # it builds on this module
-
-    site = cost.get("site_gate") or {}
-    lines += proposal_lines(site)
-    if site.get("sensitivity"):
-        s = site["sensitivity"]
-        lines.append(
-            f"With the site gate, the proposed site threshold ({s['threshold']:.3f}) flags {_pct(s)}."
-        )
     return lines

@@ -40,7 +40,7 @@ def test_the_limit_is_measured_and_keeps_the_issues_adult_bar(screener):
     for cls, n in limit["images"].items():  # every other never-trained image still refused there
         if cls != "adult_cxr":
             assert at[cls] == rows[0.0][cls] == n
-    assert "training.site_gate_limit" in limit["command"]
+    assert "convert.site_gate_limit" in limit["command"]
 
 
 def test_a_hand_edited_limit_is_refused(tmp_path):

@@ -12,7 +12,6 @@ from tests.assets.test_site_gate_limit import REFUSED
 from tests.core.validation.helpers import PROFILE_FIELDS
 from tests.shared import data_dir
 
-
 REFUSED_NAMES = [p.split("/")[1] for p in REFUSED]
 
 

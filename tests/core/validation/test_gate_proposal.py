@@ -13,8 +13,12 @@ from pneumoscan.model.profiles import ProfileError, SiteProfile
 from pneumoscan.scope.result import REFUSE, CheckResult
 from pneumoscan.scope.site_gate import shifted
 from pneumoscan.validation.adoption import adopt
-from pneumoscan.validation.gate_proposal import proposal_lines, propose_gate, sensitivity_with_site_gate
-from pneumoscan.validation.scope_cost import cost_lines
+from pneumoscan.validation.gate_proposal import (
+    proposal_lines,
+    propose_gate,
+    scope_lines,
+    sensitivity_with_site_gate,
+)
 from tests.core.test_results_site_gate import screened
 from tests.core.validation.helpers import PROFILE_FIELDS
 
@@ -170,4 +174,6 @@ def test_the_cost_lines_carry_the_proposal():
             "refused_before": {"k": 3},
         },
     }
-    assert cost_lines(cost)[-1] == "No site gate proposed: every refusal is a tag, pixel or distance check's."
+    assert (
+        scope_lines(cost)[-1] == "No site gate proposed: every refusal is a tag, pixel or distance check's."
+    )

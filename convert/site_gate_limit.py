@@ -1,4 +1,4 @@
-"""``python -m training.site_gate_limit [--write]``: how far a site may loosen the learned gates.
+"""``python -m convert.site_gate_limit [--write]``: how far a site may loosen the learned gates.
 
 A site adopts its own learned-gate thresholds from its read films (``pneumoscan.scope.site_gate``):
 both gates move down by one shift on the log-odds scale. What that costs is measured here, with
@@ -30,7 +30,7 @@ from training import scope_data
 ADULT_BAR = 0.85
 #: Fine where the limit falls, coarse beyond (the curve says what a looser gate would cost).
 SHIFTS = tuple(round(float(s), 2) for s in np.r_[np.arange(0.0, 1.0, 0.05), np.arange(1.0, 4.01, 0.25)])
-COMMAND = "python -m training.site_gate_limit --write"
+COMMAND = "python -m convert.site_gate_limit --write"
 
 
 def never_trained(scope_dir: Path) -> list[scope_data.ScopeItem]:
