@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from pneumoscan.scope.result import CheckResult, first_refusal
-from pneumoscan.scope.site_gate import loosen
+from pneumoscan.scope.site_gate import SITE_NOTE, loosen
 
 POSITIVE, NEGATIVE = "PNEUMONIA", "NORMAL"
 
@@ -137,6 +137,8 @@ class ScreenResult:
                 return
             self.shipped_checks = list(self.checks)
         self.checks = loosen(self.shipped_checks, gate) if gate else list(self.shipped_checks)
+        self.notes = [n for n in self.notes if not n.startswith(SITE_NOTE)]
+        self.notes += [c.reason for c in self.checks if c.reason.startswith(SITE_NOTE)]
         refusal = first_refusal(self.checks)
         if refusal is not None:
             if self.status == Status.OK:

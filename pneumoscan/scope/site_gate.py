@@ -21,6 +21,8 @@ from pneumoscan.scope.classifier import NAME as CLASSIFIER
 from pneumoscan.scope.result import NOTE, REFUSE, CheckResult
 
 LEARNED = (CLASSIFIER, HOSPITALS_NAME)
+#: How a note from a site's gate begins (a result's notes drop it when the shipped gate is back).
+SITE_NOTE = "passes this site's gate"
 
 
 def shifted(threshold: float, shift: float) -> float:
@@ -66,7 +68,7 @@ def loosen(checks: Sequence[CheckResult], thresholds: Mapping[str, float]) -> li
     for c in checks:
         t = thresholds.get(c.check)
         if c.verdict == REFUSE and t is not None and c.score is not None and c.score >= t:
-            why = f"passes this site's gate (score {c.score:.2f} >= {t:.2f}); shipped gate: {c.reason}"
+            why = f"{SITE_NOTE} (score {c.score:.2f} >= {t:.2f}); shipped gate: {c.reason}"
             c = replace(c, verdict=NOTE, reason=why)
         out.append(c)
     return out

@@ -91,27 +91,33 @@ REFUSED = {
 }
 
 
-def test_validate_proposes_adopts_and_screens_with_a_site_gate(screener, tmp_path, monkeypatch):
+@pytest.fixture
+def site_labels(tmp_path) -> tuple[Path, list[Path]]:
+    """A labels CSV: the four refused films and 40 of each class the gates pass (real films)."""
+    train = data_dir() / "chest_xray" / "train"
+    if not all((train / rel).exists() for rel in REFUSED):
+        pytest.skip("the refused validation films are not in the shared data")
+    films = dict(REFUSED)
+    for label, pattern in (("NORMAL", "IM-01*.jpeg"), ("PNEUMONIA", "person1*.jpeg")):
+        for path in sorted((train / label).glob(pattern))[:40]:
+            films[f"{label}/{path.name}"] = label
+    labels = tmp_path / "labels.csv"
+    labels.write_text("path,label\n" + "".join(f"{train / k},{v}\n" for k, v in films.items()))
+    return labels, [train / k for k in films]
+
+
+def test_validate_proposes_adopts_and_screens_with_a_site_gate(screener, site_labels, monkeypatch):
     """End to end with the shipped model on real films. The shipped limit (0.35) reaches none of
     these refusals, so the limit is widened here for the screener that validates; a screener with the
     shipped limit then refuses the adopted profile, as a site's would."""
     from pneumoscan.validation import adopt, validate
 
+    labels, paths = site_labels
     train = data_dir() / "chest_xray" / "train"
-    if not all((train / rel).exists() for rel in REFUSED):
-        pytest.skip("the refused validation films are not in the shared data")
-    films = dict(REFUSED)
-    for label in ("NORMAL", "PNEUMONIA"):
-        for path in sorted((train / label).glob("person1*.jpeg" if label == "PNEUMONIA" else "IM-01*.jpeg"))[
-            :40
-        ]:
-            films[f"{label}/{path.name}"] = label
-    labels = tmp_path / "labels.csv"
-    labels.write_text("path,label\n" + "".join(f"{train / k},{v}\n" for k, v in films.items()))
     monkeypatch.setitem(
         screener.gate.config, "site_limit", {**screener.gate.config["site_limit"], "max_shift": 5.0}
     )
-    report = validate([train / k for k in films], screener, labels, n_boot=100)
+    report = validate(paths, screener, labels, n_boot=100)
     proposal = report.scope["site_gate"]
     assert proposal["refused_before"]["k"] >= 4 and 3.4 < proposal["shift"] < 5.0
     assert {f["path"] for f in proposal["let_through"]} >= {str(train / k) for k in list(REFUSED)[2:]}
@@ -126,3 +132,23 @@ def test_validate_proposes_adopts_and_screens_with_a_site_gate(screener, tmp_pat
     results = {r.path.name: r for r in site.screen([train / k for k in REFUSED])}
     through = {Path(f["path"]).name for f in proposal["let_through"]}
     assert {n for n, r in results.items() if r.ok} == through  # screening agrees with the proposal
+
+
+def test_the_cli_says_why_no_site_gate_is_proposed_and_adopts_the_shipped_one(site_labels, tmp_path, capsys):
+    """With the shipped limit, none of these refusals is within reach: said, and nothing loosened."""
+    from pneumoscan import cli
+    from pneumoscan.model.profiles import load_profile
+
+    labels, paths = site_labels
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for p in paths:
+        (folder / p.name).symlink_to(p)
+    labels.write_text("path,label\n" + "".join(f"{folder / p.name},{p.parent.name}\n" for p in paths))
+    out = tmp_path / "v.html"
+    args = ["validate", str(folder), "--labels", str(labels), "-o", str(out), "--bootstrap", "100"]
+    assert cli.main([*args, "--adopt", "here", "--shipped-gate"]) == 0
+    printed = capsys.readouterr().out
+    assert "No site gate proposed: no refused film comes within the shipped limit (shift 0.35)." in printed
+    assert load_profile("here").gate is None
+    assert "What the scope gate cost here" in out.read_text()

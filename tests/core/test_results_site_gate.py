@@ -32,8 +32,12 @@ def test_a_learned_refusal_within_the_site_gate_is_assessed_and_comes_back():
     r.with_threshold("site:a", 0.4, SITE)
     assert r.ok and r.probability == 0.8 and r.flagged and r.cam is not None
     assert any("passes this site's gate" in c.reason for c in r.checks)
+    (note,) = [n for n in r.notes if "site's gate" in n]  # the report's notes column says so, once
+    r.with_threshold("site:a", 0.4, SITE)
+    assert r.notes.count(note) == 1
     r.with_threshold("screening", 0.5, None)  # back to a shipped operating point: the shipped verdict
     assert r.out_of_scope and r.probability is None and r.cam is None
+    assert not any("site's gate" in n for n in r.notes)
     assert r.reason.startswith("Not assessed: looks adult")
 
 
