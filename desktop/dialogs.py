@@ -72,7 +72,9 @@ def profiles_html(profiles: list) -> str:
         return ""
     items = "".join(
         f"<li>{html.escape(p.name)}: threshold {p.threshold:.3f}, measured on {p.counts.get('films', '?')} local films "
-        f"({html.escape(p.created)})</li>"
+        f"({html.escape(p.created)})"
+        + (f"; its own scope gate (learned gates loosened by {p.gate_shift:.2f})" if p.gate else "")
+        + "</li>"
         for p in profiles
     )
     return f"<p><b>Site operating points</b> (adopted from local validation):</p><ul>{items}</ul>"

@@ -67,6 +67,10 @@ def test_switching_to_a_site_gate_relabels_the_refused_rows(shipped_window, site
     text = w.metadata.toPlainText()  # the selected row is shown again, as the site gate judges it
     assert "passes this site's gate" in text and "site:wide" in text
     w.grab().save(str(tmp_path / "site-gate-selected.png"))
+    from desktop.dialogs import about_html
+
+    about = about_html(m, w.site_profiles, w.screener.operating_point)
+    assert "its own scope gate (learned gates loosened by 4.60)" in about
     now = {r.path.name: r for r in w.model.results}
     assert all(now[p.split("/")[1]].ok for p in REFUSED)
     assert f"Not assessed {len(refused) - len(REFUSED)} " in w.summary_label.text()
