@@ -33,3 +33,25 @@ def scope_smoke_args(out: Path) -> list[str]:
         "1",
         "--no-folds",
     ]
+
+
+#: Guangzhou validation films the shipped learned gates refuse, and the shift each needs (stop 59).
+REFUSED_BY_GATES = {
+    "NORMAL/NORMAL2-IM-0587-0001-0001.jpeg": "NORMAL",  # 4.5
+    "NORMAL/NORMAL2-IM-0587-0001-0002.jpeg": "NORMAL",  # 4.5
+    "PNEUMONIA/person1590_bacteria_4174.jpeg": "PNEUMONIA",  # 2.0
+    "PNEUMONIA/person1590_bacteria_4176.jpeg": "PNEUMONIA",  # 3.4
+}
+
+
+def gated_site(per_class: int) -> tuple[Path, dict[str, str]]:
+    """A site's labelled films for the site-gate tests: the films the gates refuse, and
+    ``per_class`` of each class they pass (path under ``chest_xray/train`` -> label); skips without them."""
+    train = data_dir() / "chest_xray" / "train"
+    if not all((train / rel).exists() for rel in REFUSED_BY_GATES):
+        pytest.skip("the films the shipped gates refuse are not in the shared data")
+    films = dict(REFUSED_BY_GATES)
+    for label, pattern in (("NORMAL", "IM-01*.jpeg"), ("PNEUMONIA", "person1*.jpeg")):
+        for path in sorted((train / label).glob(pattern))[:per_class]:
+            films[f"{label}/{path.name}"] = label
+    return train, films

@@ -49,8 +49,15 @@ def test_the_card_states_the_shipped_distance_threshold():
     assert f"refuses above {config['distance']['threshold']:.1f} (" in card
 
 
-def test_the_second_gates_threshold_is_pinned(tmp_path):
-    """Lowering the multi-hospital gate's threshold (to let adults through) breaks the pinned digest."""
+@pytest.mark.parametrize(
+    ("part", "key", "value"),
+    [
+        ("classifier_hospitals", "threshold", 0.0),  # the multi-hospital gate, lowered to let adults through
+        ("site_limit", "max_shift", 10.0),  # how far a site may loosen both gates (scope.site_gate)
+    ],
+)
+def test_the_gates_loosening_fields_are_pinned(tmp_path, part, key, value):
+    """A hand edit that would let more through breaks the digest pinned inside the model."""
     import shutil
 
     from pneumoscan.errors import ModelError
@@ -58,9 +65,9 @@ def test_the_second_gates_threshold_is_pinned(tmp_path):
     copy = tmp_path / "assets"
     shutil.copytree(ASSETS, copy)
     gate = json.loads((copy / "scope_gate.json").read_text())
-    gate["classifier_hospitals"]["threshold"] = 0.0
+    gate[part][key] = value
     (copy / "scope_gate.json").write_text(json.dumps(gate))
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="differ from those this model was shipped with"):
         Screener(copy / "model.json")
 
 

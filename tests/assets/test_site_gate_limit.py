@@ -3,8 +3,6 @@ and applied when films are screened under a profile that carries a site gate."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,8 @@ from pneumoscan.model.profiles import SiteProfile
 from pneumoscan.scope.site_gate import max_shift, site_thresholds
 from pneumoscan.screener import Screener
 from tests.core.validation.helpers import PROFILE_FIELDS
-from tests.shared import data_dir
+from tests.shared import REFUSED_BY_GATES as REFUSED
+from tests.shared import data_dir, gated_site
 
 ASSETS = default_assets_dir()
 
@@ -41,16 +40,6 @@ def test_the_limit_is_measured_and_keeps_the_issues_adult_bar(screener):
         if cls != "adult_cxr":
             assert at[cls] == rows[0.0][cls] == n
     assert "convert.site_gate_limit" in limit["command"]
-
-
-def test_a_hand_edited_limit_is_refused(tmp_path):
-    copy = tmp_path / "assets"
-    shutil.copytree(ASSETS, copy)
-    gate = json.loads((copy / "scope_gate.json").read_text())
-    gate["site_limit"]["max_shift"] = 10.0
-    (copy / "scope_gate.json").write_text(json.dumps(gate))
-    with pytest.raises(ModelError, match="differ from those this model was shipped with"):
-        Screener(copy / "model.json")
 
 
 def test_a_profiles_gate_within_the_limit_is_loaded(screener):
@@ -82,25 +71,10 @@ def test_screening_under_a_site_gate_assesses_what_the_shipped_gate_refused(scre
     assert site.out_of_scope and site.reason == shipped.reason
 
 
-#: Guangzhou validation films the learned gates refuse, and the shift each needs (measured in stop 59).
-REFUSED = {
-    "NORMAL/NORMAL2-IM-0587-0001-0001.jpeg": "NORMAL",  # 4.5
-    "NORMAL/NORMAL2-IM-0587-0001-0002.jpeg": "NORMAL",  # 4.5
-    "PNEUMONIA/person1590_bacteria_4174.jpeg": "PNEUMONIA",  # 2.0
-    "PNEUMONIA/person1590_bacteria_4176.jpeg": "PNEUMONIA",  # 3.4
-}
-
-
 @pytest.fixture
 def site_labels(tmp_path) -> tuple[Path, list[Path]]:
     """A labels CSV: the four refused films and 40 of each class the gates pass (real films)."""
-    train = data_dir() / "chest_xray" / "train"
-    if not all((train / rel).exists() for rel in REFUSED):
-        pytest.skip("the refused validation films are not in the shared data")
-    films = dict(REFUSED)
-    for label, pattern in (("NORMAL", "IM-01*.jpeg"), ("PNEUMONIA", "person1*.jpeg")):
-        for path in sorted((train / label).glob(pattern))[:40]:
-            films[f"{label}/{path.name}"] = label
+    train, films = gated_site(40)
     labels = tmp_path / "labels.csv"
     labels.write_text("path,label\n" + "".join(f"{train / k},{v}\n" for k, v in films.items()))
     return labels, [train / k for k in films]

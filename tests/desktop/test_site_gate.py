@@ -8,9 +8,9 @@ import pytest
 from desktop.validation_dialog import ValidationDialog
 from pneumoscan.model.manifest import default_assets_dir
 from pneumoscan.model.profiles import SiteProfile, list_profiles
-from tests.assets.test_site_gate_limit import REFUSED
 from tests.core.validation.helpers import PROFILE_FIELDS
-from tests.shared import data_dir
+from tests.shared import REFUSED_BY_GATES as REFUSED
+from tests.shared import gated_site
 
 REFUSED_NAMES = [p.split("/")[1] for p in REFUSED]
 
@@ -34,14 +34,8 @@ def shipped_window(qtbot, settings):
 @pytest.fixture
 def site_folder(tmp_path):
     """Links to the validation films the learned gates refuse, and to 30 of each class they pass."""
-    train = data_dir() / "chest_xray" / "train"
-    if not all((train / rel).exists() for rel in REFUSED):
-        pytest.skip("the refused validation films are not in the shared data")
-    links = dict(REFUSED)
-    for label, pattern in (("NORMAL", "IM-01*.jpeg"), ("PNEUMONIA", "person1*.jpeg")):
-        for path in sorted((train / label).glob(pattern))[:30]:
-            links[f"{label}/{path.name}"] = label
-    for rel in links:
+    train, films = gated_site(30)
+    for rel in films:
         (tmp_path / "site" / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "site" / rel).symlink_to(train / rel)
     return tmp_path / "site"
