@@ -147,7 +147,10 @@ def run(args: argparse.Namespace) -> int:
         with stop_signals_interrupt():
             for result in stream(files, cancel):
                 if args.threshold is not None and result.ok:
-                    result.with_threshold("custom", args.threshold)
+                    # a custom threshold keeps a profile's own gate (its films were judged by it)
+                    result.with_threshold(
+                        "custom", args.threshold, screener.site_gates.get(screener.operating_point)
+                    )
                 results.append(result)
                 bar.update(1)
                 if time.monotonic() - last_save > CHECKPOINT_SECONDS:

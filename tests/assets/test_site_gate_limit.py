@@ -126,3 +126,30 @@ def test_the_cli_says_why_no_site_gate_is_proposed_and_adopts_the_shipped_one(si
     assert "No site gate proposed: no refused film comes within the shipped limit (shift 0.35)." in printed
     assert load_profile("here").gate is None
     assert "What the scope gate cost here" in out.read_text()
+
+
+@pytest.mark.parametrize("threshold", [None, "0.9"])
+def test_screen_with_a_profiles_gate_assesses_and_says_so_in_the_report(
+    screener, tmp_path, monkeypatch, threshold
+):
+    """``screen --profile`` (and a custom ``--threshold`` beside it) keeps the profile's gate; the
+    report's notes say which films only the site's gate let through. The limit is widened in this
+    process only (none of these films is within the shipped one)."""
+    import csv
+
+    from pneumoscan import cli
+    from pneumoscan import screener as screener_module
+    from pneumoscan.scope import site_gate
+    from pneumoscan.validation.adoption import save_profile
+
+    train, _films = gated_site(0)
+    for module in (screener_module, site_gate):
+        monkeypatch.setattr(module, "max_shift", lambda config: 5.0)
+    save_profile(profile(screener, 4.6, "wide"))
+    out = tmp_path / "r.csv"
+    args = ["screen", *(str(train / k) for k in REFUSED), "-o", str(out), "--profile", "wide"]
+    assert cli.main(args + (["--threshold", threshold] if threshold else [])) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["status"] for r in rows] == ["ok"] * len(REFUSED)
+    assert all("passes this site's gate" in r["notes"] for r in rows)
+    assert {r["operating_point"] for r in rows} == {"custom" if threshold else "site:wide"}
