@@ -201,6 +201,10 @@ def validate(
                 progress(i + 1, len(files))
     finally:
         screener.keep_features = False
+    m = screener.manifest
+    shipped_op = m.default_operating_point
+    for r in results:  # measured as shipped, whatever site profile the screener is on (head, gate, threshold)
+        r.with_threshold(shipped_op, m.thresholds[shipped_op], None)
     used, not_used, refused = collect(results, labels, [Path(p) for p in paths])
     not_used["unreadable"] += [f"{p}: {why}" for p, why in problems]
     if labels is not None:
@@ -223,11 +227,8 @@ def validate(
         "method": f"{n_boot} patient-level bootstrap resamples",
     }
     prop = proposals(y, p, groups, target, n_boot, seed)
-    m = screener.manifest
     points = [
-        OperatingPoint.measure(
-            "shipped", "shipped default", m.default_operating_point, y, p, screener.threshold
-        )
+        OperatingPoint.measure("shipped", "shipped default", shipped_op, y, p, m.thresholds[shipped_op])
     ]
     for name, t in m.thresholds.items():
         if name != m.default_operating_point:

@@ -90,6 +90,27 @@ def test_screen_with_a_profile_records_it_in_every_row(tiny_manifest, tmp_path):
     assert all(float(r["threshold"]) == pytest.approx(expected, abs=1e-6) for r in rows)
 
 
+def test_validation_measures_the_shipped_model_whatever_profile_the_screener_is_on(tiny_manifest, tmp_path):
+    """The workstation validates with its own screener, which may be on a site profile: the report's
+    shipped figures must still be the shipped threshold's, on the shipped head's probabilities."""
+    root = labelled_folder(tmp_path / "site")
+    plain = validate([root], Screener(tiny_manifest), n_boot=100)
+    screener = Screener(tiny_manifest)
+    m = screener.manifest
+    fields = {
+        **PROFILE_FIELDS,
+        "threshold": 0.99,
+        "model_version": m.version,
+        "model_sha256": m.data["sha256"],
+    }
+    screener.add_profile(SiteProfile(**fields))
+    screener.operating_point = "site:p"
+    on_site = validate([root], screener, n_boot=100)
+    shipped = next(op for op in on_site.operating_points if op.key == "shipped")
+    assert shipped.threshold == m.thresholds[m.default_operating_point]
+    assert on_site.scores == plain.scores and on_site.summary == plain.summary
+
+
 def test_profile_for_another_model_is_refused(tiny_manifest, tmp_path):
     bad = SiteProfile(
         name="old",
