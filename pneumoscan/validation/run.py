@@ -141,8 +141,8 @@ def summarize(
         site_gate = scope.get("site_gate") or {}
         if site_gate.get("shift"):
             text += (
-                f" A site gate is proposed that would refuse {site_gate['refused_after']['k']} "
-                "(see what it lets through and what it costs)."
+                f" A site gate is proposed that would refuse {site_gate['refused_after']['k']} of them "
+                "(below: what it lets through and what it costs)."
             )
     return text
 
