@@ -67,14 +67,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"thresholds at the shipped rules: first {t[0]:.4f}, second {t[1]:.4f}")
     print(f"| shift | thresholds | unseen batch refused (of {n}) | adult frontal films refused (of {m}) |")
     print("| --- | --- | --- | --- |")
-    for s in sorted({*SHIFTS, round(proposed(need_batch), 3)}):
+    rule = proposed(need_batch)
+    for s in sorted({*SHIFTS, rule + 1e-9 if rule else 0.0}):  # a hair past the need, as validate does
         k, a = int((need_batch > s).sum()), int((need_adults > s).sum())
         lo, hi = clopper_pearson(k, n)
         print(
             f"| {s:.2f} | {shifted(t[0], s):.3f} / {shifted(t[1], s):.3f} | {k} ({k / n:.2%}; "
             f"{lo:.1%}-{hi:.1%}) | {a} ({a / m:.1%}) |"
         )
-    print(f"the 1% rule on the batch proposes shift {proposed(need_batch):.2f} (before any limit)")
+    print(f"the 1% rule on the batch proposes shift {rule:.2f} (before any limit)")
 
 
 if __name__ == "__main__":
