@@ -87,3 +87,14 @@ def test_an_adapted_heads_probability_follows_the_site_gate():
     assert r.out_of_scope and r.probability is None
     r.with_threshold("balanced", 0.7, None)
     assert r.probability is None  # a refused film shows no probability at any operating point
+
+
+def test_every_output_says_a_film_was_assessed_under_the_sites_gate():
+    from pneumoscan.outputs.dicom.wording import verdict
+
+    r = screened(CheckResult("classifier", REFUSE, "looks adult", 0.55))
+    assert verdict(r).startswith("NOT ASSESSED: looks adult")
+    r.with_threshold("site:a", 0.4, SITE)
+    assert verdict(r) == "PNEUMONIA suspected, p=0.80, site profile a, assessed under this site's scope gate"
+    r.with_threshold("site:b", 0.4, None)
+    assert verdict(r).startswith("NOT ASSESSED")

@@ -51,7 +51,8 @@ def test_details_panel_lists_every_check(window, scope_folder):
     assert "Check body_part" in text and "HIP in BodyPartExamined" in text and "Check colour" in text
 
 
-def test_operating_point_never_changes_a_gate_verdict(window, scope_folder):
+def test_a_shipped_operating_point_never_changes_a_gate_verdict(window, scope_folder):
+    """Only a site profile with its own gate re-judges refusals (tests/desktop/test_site_gate.py)."""
     window.open_paths([scope_folder])
     before = {r.path.name: r.status for r in rows(window)}
     window.op_box.setCurrentIndex(1)

@@ -7,6 +7,7 @@ a ward nurse who reads the PDF see the same statement.
 from __future__ import annotations
 
 from pneumoscan.results import ScreenResult
+from pneumoscan.scope.site_gate import SITE_NOTE
 
 DISCLAIMER = "not a diagnosis"
 
@@ -29,6 +30,8 @@ def verdict(result: ScreenResult) -> str:
         return f"no result ({result.reason or result.status})"
     head = "PNEUMONIA suspected" if result.flagged else "no pneumonia flagged"
     text = f"{head}, p={result.probability:.2f}, {operating_label(result)}"
+    if any(n.startswith(SITE_NOTE) for n in result.notes):  # the shipped gate would not have assessed it
+        text += ", assessed under this site's scope gate"
     subtype = result.subtype_words
     return f"{text}; {subtype}" if subtype else text
 
