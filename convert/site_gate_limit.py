@@ -43,7 +43,7 @@ def refused_by_shift(results: list, config: dict, shifts=SHIFTS) -> dict[float, 
     out = {}
     for s in shifts:
         gate = site_thresholds(wide, s) if s > 0 else None
-        out[s] = [r.with_threshold(r.operating_point, r.threshold or 0.5, gate).out_of_scope for r in results]
+        out[s] = [r.with_threshold(r.operating_point, r.threshold, gate).out_of_scope for r in results]
     return out
 
 

@@ -312,9 +312,8 @@ class MainWindow(QMainWindow):
         self.proxy.invalidate()
         self._update_summary()
         selected = self.selected_result()
-        if (
-            selected is not None
-        ):  # its threshold, label and (with a site gate) status and map may have changed
+        # the selected row's threshold, label and (with a site gate) status and map may have changed
+        if selected is not None:
             shown = getattr(self, "_shown", None)  # (result, image) the viewer shows now
             if shown is not None and shown[0] is selected:
                 self._image_loaded(selected, shown[1])

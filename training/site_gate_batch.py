@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pneumoscan.scope.site_gate import shifted
+from pneumoscan.scope.site_gate import logit, shifted
 from pneumoscan.validation.stats import clopper_pearson
 from training import scope_age_eval, scope_batch
 
@@ -26,14 +26,10 @@ SHIFTS = (0.0, 0.1, 0.2, 0.35, 0.5, 1.0, 1.25, 2.0, 3.0)
 
 
 def needed_shift(p_first: np.ndarray, p_second: np.ndarray, t1: float, t2: float) -> np.ndarray:
-    """Each film's smallest shift that passes both gates (0 for a film neither refuses)."""
-
-    def logit(p: np.ndarray) -> np.ndarray:
-        p = np.clip(p, 1e-9, 1 - 1e-9)
-        return np.log(p / (1 - p))
-
-    need1 = np.maximum(logit(np.array([t1]))[0] - logit(p_first), 0.0)
-    need2 = np.maximum(logit(np.array([t2]))[0] - logit(p_second), 0.0)
+    """Each film's smallest shift that passes both gates (0 for a film neither refuses), as
+    ``site_gate.shift_needed`` gives it for one film."""
+    need1 = np.maximum(logit(t1) - logit(p_first), 0.0)
+    need2 = np.maximum(logit(t2) - logit(p_second), 0.0)
     return np.maximum(need1, need2)
 
 

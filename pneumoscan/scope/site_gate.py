@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from pneumoscan.scope.classifier import HOSPITALS_NAME
 from pneumoscan.scope.classifier import NAME as CLASSIFIER
 from pneumoscan.scope.result import NOTE, REFUSE, CheckResult
@@ -25,12 +28,17 @@ LEARNED = (CLASSIFIER, HOSPITALS_NAME)
 SITE_NOTE = "passes this site's gate"
 
 
+def logit(p: ArrayLike) -> np.ndarray:
+    """Log-odds, with probabilities kept off 0 and 1 (a gate can say exactly 0)."""
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
+    return np.log(q / (1 - q))
+
+
 def shifted(threshold: float, shift: float) -> float:
     """``threshold`` moved down by ``shift`` on the log-odds scale (0: unchanged)."""
     if shift <= 0:
         return float(threshold)
-    t = min(max(float(threshold), 1e-9), 1 - 1e-9)
-    return 1.0 / (1.0 + math.exp(-(math.log(t / (1 - t)) - float(shift))))
+    return float(1.0 / (1.0 + np.exp(-(logit(threshold) - float(shift)))))
 
 
 def shipped_thresholds(config: Mapping[str, Any]) -> dict[str, float]:
@@ -90,7 +98,5 @@ def shift_needed(checks: Sequence[CheckResult], thresholds: Mapping[str, float])
         if c.refused:
             if c.score is None or c.check not in thresholds:
                 return None
-            p = min(max(c.score, 1e-9), 1 - 1e-9)
-            t = min(max(thresholds[c.check], 1e-9), 1 - 1e-9)
-            need = max(need, math.log(t / (1 - t)) - math.log(p / (1 - p)))
+            need = max(need, float(logit(thresholds[c.check]) - logit(c.score)))
     return need
