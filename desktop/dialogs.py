@@ -27,7 +27,12 @@ def ask_export_path(parent: QWidget, start_dir: str) -> tuple[Path, bool] | None
     return (Path(files[0]), no_phi.isChecked()) if files else None
 
 
-def about_html(manifest: Manifest | None, profiles: list | None = None, operating_point: str = "") -> str:
+def about_html(
+    manifest: Manifest | None,
+    profiles: list | None = None,
+    operating_point: str = "",
+    left_out: list | None = None,
+) -> str:
     if manifest is None:
         return "<p>PneumoScan: no model is loaded.</p>"
     from pneumoscan.outputs.dicom.wording import site_words
@@ -62,7 +67,7 @@ def about_html(manifest: Manifest | None, profiles: list | None = None, operatin
         f"<h3>PneumoScan</h3><p>Model {html.escape(manifest.version)} ({html.escape(str(m.get('precision', '')))})</p>"
         f"{auc}{table}{in_use}<p><b>Intended use.</b> {html.escape(str(m.get('intended_use', '')))}</p>"
         "<p><b>The output is not a diagnosis.</b> Every image must be read by a qualified clinician.</p>"
-        f"{profiles_html(profiles or [])}"
+        f"{profiles_html(profiles or [])}{left_out_html(left_out or [])}"
         "<p>PneumoScan runs entirely on this computer and sends nothing over the network.</p>"
     )
 
@@ -80,7 +85,20 @@ def profiles_html(profiles: list) -> str:
     return f"<p><b>Site operating points</b> (adopted from local validation):</p><ul>{items}</ul>"
 
 
+def left_out_html(left_out: list[str]) -> str:
+    if not left_out:
+        return ""
+    items = "".join(f"<li>{html.escape(why)}</li>" for why in left_out)
+    return (
+        f"<p><b>Site profiles not used</b> (validate again to adopt one for this model):</p><ul>{items}</ul>"
+    )
+
+
 def show_about(
-    parent: QWidget, manifest: Manifest | None, profiles: list | None = None, operating_point: str = ""
+    parent: QWidget,
+    manifest: Manifest | None,
+    profiles: list | None = None,
+    operating_point: str = "",
+    left_out: list | None = None,
 ) -> None:
-    QMessageBox.about(parent, "About PneumoScan", about_html(manifest, profiles, operating_point))
+    QMessageBox.about(parent, "About PneumoScan", about_html(manifest, profiles, operating_point, left_out))

@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
 
         from desktop.menus import build_menus_and_toolbar
 
-        self.site_profiles = site_profiles.load(self.screener)
+        self.site_profiles, self.profiles_left_out = site_profiles.load(self.screener)
 
         build_menus_and_toolbar(self)
 
@@ -134,6 +134,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.node.state_label)
         self.statusBar().addPermanentWidget(self.rate_label)
         self.statusBar().addPermanentWidget(self.progress)
+        if self.profiles_left_out:  # until the first screening; listed in Help > About too
+            names = ", ".join(why.split(": ", 1)[0] for why in self.profiles_left_out)
+            self.summary_label.setText(f"Ready. Site profiles not used (why: Help > About): {names}")
+            self.summary_label.setToolTip("\n".join(self.profiles_left_out))
 
     def _restore(self) -> None:
         s = self.settings

@@ -29,6 +29,7 @@ def build_menus_and_toolbar(w) -> None:
             w.screener.manifest if w.screener else None,
             w.site_profiles,
             w.screener.operating_point if w.screener else "",
+            w.profiles_left_out,
         )
     )
     w.act_quit.triggered.connect(w.close)

@@ -15,20 +15,23 @@ if TYPE_CHECKING:
     from pneumoscan.screener import Screener
 
 
-def load(screener: Screener | None) -> list[SiteProfile]:
-    """Profiles measured with another model are left out: their threshold means nothing for this one."""
-    from pneumoscan.model.profiles import list_profiles
+def load(screener: Screener | None) -> tuple[list[SiteProfile], list[str]]:
+    """The profiles this model can use, and one sentence for each left out: a profile measured with
+    another model (its threshold means nothing for this one), one looser than this model's scope
+    gate allows, or an unreadable file. Said, so that a site's profile never vanishes unexplained."""
+    from pneumoscan.model.profiles import list_profiles, profile_problems
 
     if screener is None:
-        return []
-    loaded = []
+        return [], []
+    loaded, left_out = [], profile_problems()
     for profile in list_profiles():
         try:
             screener.add_profile(profile)
-        except ModelError:
+        except ModelError as exc:
+            left_out.append(f"{profile.name}: {exc}")
             continue
         loaded.append(profile)
-    return loaded
+    return loaded, left_out
 
 
 def open_validation(window: MainWindow) -> None:

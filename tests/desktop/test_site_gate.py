@@ -91,3 +91,32 @@ def test_the_dialog_offers_the_proposed_gate_and_adopts_without_it_when_unticked
     dialog.take_gate.setChecked(True)
     assert dialog.adopt("gated").gate_shift == dialog.report.scope["site_gate"]["shift"]
     assert {p.name for p in list_profiles()} == {"plain", "gated"}
+
+
+def test_profiles_this_model_cannot_use_are_said_not_dropped(qtbot, tiny_manifest, settings):
+    """After a model change (this stop's pinned limit changed the model file) a site's profile no
+    longer applies: the window says which and why, in the status bar and in the About box."""
+    from desktop.dialogs import about_html
+    from desktop.main_window import MainWindow
+    from pneumoscan.model.manifest import Manifest
+    from pneumoscan.model.profiles import profiles_dir
+    from pneumoscan.validation.adoption import save_profile
+
+    m = Manifest.load(tiny_manifest)
+    ours = {**PROFILE_FIELDS, "model_version": m.version, "model_sha256": m.data["sha256"]}
+    save_profile(SiteProfile(**{**ours, "name": "fine"}))
+    save_profile(SiteProfile(**{**PROFILE_FIELDS, "name": "old-model", "model_sha256": "f" * 64}))
+    save_profile(
+        SiteProfile(**{**ours, "name": "too-loose"}, gate={"shift": 1.0})
+    )  # this model ships no limit
+    (profiles_dir() / "broken.json").write_text("{", encoding="utf-8")
+    w = MainWindow(tiny_manifest, sync=True, settings=settings)
+    qtbot.addWidget(w)
+    assert [p.name for p in w.site_profiles] == ["fine"]
+    w.show()
+    w.grab().save(str(settings.fileName()).replace("settings.ini", "left-out.png"))
+    said = w.summary_label.text()
+    for name in ("old-model", "too-loose", "broken.json"):
+        assert name in said
+    about = about_html(w.screener.manifest, w.site_profiles, w.screener.operating_point, w.profiles_left_out)
+    assert "Site profiles not used" in about and "further than this model allows" in about
