@@ -186,3 +186,16 @@ def test_a_report_that_cannot_be_written_at_the_end_is_a_message(
     )
     err = capsys.readouterr().err
     assert code == 1 and "could not be written (No space left on device)" in err and "Traceback" not in err
+
+
+def test_the_profile_list_marks_those_for_another_model(tiny_manifest, capsys):
+    m = Screener(tiny_manifest).manifest
+    save_profile(SiteProfile(**{**PROFILE_FIELDS, "name": "ours", "model_sha256": m.data["sha256"]}))
+    save_profile(
+        SiteProfile(**{**PROFILE_FIELDS, "name": "theirs", "model_sha256": "f" * 64}, gate={"shift": 0.2})
+    )
+    assert cli.main(["profiles", "--model", str(tiny_manifest)]) == 0
+    lines = {line.split(":")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "another model" not in lines["ours"]
+    assert "measured with another model: not used; validate again" in lines["theirs"]
+    assert "site gate (shift 0.20)" in lines["theirs"]
