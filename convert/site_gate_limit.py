@@ -4,10 +4,11 @@ A site adopts its own learned-gate thresholds from its read films (``pneumoscan.
 both gates move down by one shift on the log-odds scale. What that costs is measured here, with
 the shipped pipeline (every check, as a user runs it) on the scope set's images that no gate was
 ever trained on (licence-restricted sources: adult frontal films from many hospitals, laterals,
-other radiographs, other medical images, pictures). The limit is the largest shift at which
+other radiographs, other medical images, pictures) and on 400 validation films inverted or turned
+(copies in a temporary folder, never kept). The limit is the largest shift at which
 
 - the pipeline still refuses at least 85% of those adult frontal films (issue 18's bar), and
-- every other never-trained image the shipped gate refuses is still refused.
+- every other image the shipped gate refuses (never-trained or turned) is still refused.
 
 ``--write`` records the limit and the curve in ``assets/scope_gate.json`` (``site_limit``) and pins
 the limit inside the model (``convert.pin``), as the gates' own thresholds are: a hand-edited limit
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -33,8 +35,36 @@ SHIFTS = tuple(round(float(s), 2) for s in np.r_[np.arange(0.0, 1.0, 0.05), np.a
 COMMAND = "python -m convert.site_gate_limit --write"
 
 
+TURNED = ("inverted", "rot90", "rot180", "rot270")
+
+
 def never_trained(scope_dir: Path) -> list[scope_data.ScopeItem]:
     return [it for it in scope_data.scope_items(scope_dir) if not it.train_ok]
+
+
+def turned_films(train_dir: Path, out_dir: Path, n: int = 400, seed: int = 0) -> list[tuple[Path, str]]:
+    """Validation films (no gate trains on them) inverted or turned, written as PNG to ``out_dir``:
+    the issue's "inverted films still refused" at every shift the limit allows."""
+    import random
+
+    from PIL import Image
+
+    from pneumoscan.reading.loader import load_image
+    from training import split
+
+    _train, val = split.split_items(split.list_images(train_dir), split.load_split())
+    out = []
+    for i, (path, _y) in enumerate(random.Random(seed).sample(val, n)):
+        px, kind = load_image(path).pixels, TURNED[i % len(TURNED)]
+        if kind == "inverted":
+            top = np.iinfo(px.dtype).max if np.issubdtype(px.dtype, np.integer) else float(px.max())
+            px = (top - px).astype(px.dtype)
+        else:
+            px = np.ascontiguousarray(np.rot90(px, TURNED.index(kind)))
+        target = out_dir / f"{kind}_{path.stem}.png"
+        Image.fromarray(px).save(target)
+        out.append((target, f"turned_{kind}"))
+    return out
 
 
 def refused_by_shift(results: list, config: dict, shifts=SHIFTS) -> dict[float, list[bool]]:
@@ -80,10 +110,12 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     from pneumoscan.screener import Screener
 
-    items = never_trained(args.data / "scope")
+    items = [(it.path, it.scope_class) for it in never_trained(args.data / "scope")]
     screener = Screener(args.assets / "model.json")
-    results = list(screener.screen([it.path for it in items]))
-    classes = [it.scope_class for it in items]
+    with tempfile.TemporaryDirectory() as tmp:  # the turned copies are never kept
+        items += turned_films(args.data / "chest_xray" / "train", Path(tmp))
+        results = list(screener.screen([path for path, _cls in items]))
+    classes = [cls for _path, cls in items]
     counts = dict(sorted(Counter(classes).items()))
     refused = refused_by_shift(results, screener.gate.config)
     rows = curve(classes, refused)
@@ -100,9 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         config["site_limit"] = {
             "max_shift": best,
             "rule": f"the largest shift at which the whole pipeline still refuses >= {ADULT_BAR:.0%} of the "
-            "adult frontal films no gate was trained on, and every other never-trained image the "
-            "shipped gate refuses",
-            "measured_on": "the scope set's images from sources no gate trains on (licence-restricted)",
+            "adult frontal films no gate was trained on, and every other image the shipped gate refuses",
+            "measured_on": "the scope set's images from sources no gate trains on (licence-restricted), and "
+            "400 validation films inverted or turned by 90, 180 or 270 degrees (100 each)",
             "command": COMMAND,
             "images": counts,
             "refused_by_shift": rows,
