@@ -50,6 +50,17 @@ def test_a_profiles_gate_within_the_limit_is_loaded(screener):
     assert p.operating_point not in screener.site_gates
 
 
+def test_a_profiles_recorded_thresholds_are_a_record_not_the_rule(screener):
+    """Only the shift counts: thresholds written into a profile (by hand, or by another model's
+    gate) are recomputed from the installed gate, so they cannot loosen it further."""
+    p = profile(screener, 0.2, "edited")
+    edited = SiteProfile(**{**p.__dict__, "gate": {"shift": 0.2, "thresholds": {"classifier": 0.0}}})
+    screener.add_profile(edited)
+    assert screener.site_gates[edited.operating_point] == pytest.approx(
+        site_thresholds(screener.gate.config, 0.2)
+    )
+
+
 def test_a_profile_looser_than_the_limit_is_refused(screener):
     with pytest.raises(ModelError, match="further than this model allows"):
         screener.add_profile(profile(screener, max_shift(screener.gate.config) + 0.5, "loose"))
