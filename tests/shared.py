@@ -55,3 +55,21 @@ def gated_site(per_class: int) -> tuple[Path, dict[str, str]]:
         for path in sorted((train / label).glob(pattern))[:per_class]:
             films[f"{label}/{path.name}"] = label
     return train, films
+
+
+def screened(*checks, probability: float = 0.8, gate_on: bool = True):
+    """A film as the screener leaves it: scored by the model, then judged by the shipped gate
+    (``checks``: the model-stage ``CheckResult``s after a passed size check)."""
+    import numpy as np
+
+    from pneumoscan.prepare import apply_refusal
+    from pneumoscan.results import ScreenResult, Status
+    from pneumoscan.scope.result import PASS, CheckResult
+
+    r = ScreenResult(path=Path("film.png"), status=Status.OK, operating_point="screening", threshold=0.5)
+    r.scope_gate = gate_on
+    r.probability = r.base_probability = probability
+    r.cam = np.ones((14, 14), np.float32)
+    r.checks = [CheckResult("size", PASS), *checks]
+    apply_refusal(r, gate_on, final=True)
+    return r

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pneumoscan.prepare import apply_refusal
 from pneumoscan.results import ScreenResult, Status
 from pneumoscan.scope.result import PASS, REFUSE, CheckResult
+from tests.shared import screened
 
 SITE = {"classifier": 0.5, "classifier_hospitals": 0.2}
-
-
-def screened(*checks: CheckResult, probability: float = 0.8, gate_on: bool = True) -> ScreenResult:
-    """A film as the screener leaves it: scored by the model, then judged by the shipped gate."""
-    r = ScreenResult(path=Path("film.png"), status=Status.OK, operating_point="screening", threshold=0.5)
-    r.scope_gate = gate_on
-    r.probability = r.base_probability = probability
-    r.cam = np.ones((14, 14), np.float32)
-    r.checks = [CheckResult("size", PASS), *checks]
-    apply_refusal(r, gate_on, final=True)
-    return r
 
 
 def test_a_learned_refusal_within_the_site_gate_is_assessed_and_comes_back():

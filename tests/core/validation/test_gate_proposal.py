@@ -19,14 +19,15 @@ from pneumoscan.validation.gate_proposal import (
     scope_lines,
     sensitivity_with_site_gate,
 )
-from tests.core.test_results_site_gate import screened
 from tests.core.validation.helpers import PROFILE_FIELDS
+from tests.shared import screened
 
 CONFIG = {
     "classifier": {"threshold": 0.6},
     "classifier_hospitals": {"threshold": 0.25},
     "site_limit": {
         "max_shift": 1.0,
+        "images": {"adult_cxr": 193},
         "refused_by_shift": [
             {"shift": 0.0, "adult_cxr": 180},
             {"shift": 0.5, "adult_cxr": 173},
@@ -34,7 +35,6 @@ CONFIG = {
         ],
     },
 }
-CONFIG["site_limit"]["images"] = {"adult_cxr": 193}
 
 
 def refused_film(score: float, label: int, probability: float = 0.7, check: str = "classifier"):
