@@ -108,10 +108,13 @@ def test_an_age_weighted_gate_trains_and_is_measured(tmp_path: Path, capsys) -> 
             "0",
             "--match-batch",
             "0",
+            "--mean",
+            "0,0",
         ]
     )
     table = capsys.readouterr().out
     assert "age-weighted" in table and "either of" in table and "0 of the batch" in table
+    assert f"mean of {run_dir.name} and {run_dir.name}" in table
     assert "Montgomery (adults mostly) refused" in table
 
 
@@ -125,7 +128,10 @@ def test_a_matched_threshold_refuses_exactly_k_of_the_batch(k: int) -> None:
 @pytest.mark.parametrize(
     "extra,message",
     [
-        (["--union", "0", "1"], "runs are numbered 0 to 0"),
+        (["--union", "0", "1"], "numbered 0 to 0"),
+        (["--mean", "0"], "at least two run numbers"),
+        (["--mean", "0,1"], "each from 0 to 0"),
+        (["--mean", "a,b"], "comma-separated run numbers"),
         (["--match-batch", "2"], "between 0 and 1"),
         (["--match-batch", "seven"], "comma-separated counts"),
     ],
@@ -141,3 +147,14 @@ def test_options_out_of_range_are_clear_messages(tmp_path: Path, extra: list[str
 @pytest.mark.parametrize(("cfg", "pool"), [({"pool": 4}, 4), ({"pool": 2}, 2), ({}, 2)])
 def test_the_nlm_films_are_pooled_as_the_run_was_trained(cfg: dict, pool: int) -> None:
     assert scope_age_eval.pool_of({"cfg": cfg}) == pool
+
+
+def test_a_mean_averages_the_gates_on_the_log_odds_scale() -> None:
+    a = {"batch": np.array([0.9, 0.2, 0.5]), "val": np.array([0.7])}
+    b = {"batch": np.array([0.1, 0.2, 0.99]), "val": np.array([0.7])}
+    m = scope_age_eval.mean_of([a, b])
+    # 0.9 and 0.1 are opposite log-odds; a gate averaged with itself is unchanged
+    np.testing.assert_allclose(m["batch"][:2], [0.5, 0.2], atol=1e-6)
+    np.testing.assert_allclose(m["val"], [0.7], atol=1e-6)
+    z = (np.log(0.5 / 0.5) + np.log(0.99 / 0.01)) / 2
+    assert m["batch"][2] == pytest.approx(1 / (1 + np.exp(-z)))
