@@ -97,17 +97,40 @@ def validation_counts(
     }
 
 
+FIT_ON = ("guangzhou", "trained")
+
+
+def other_trained_films(assets: Path, data: Path) -> list[Path]:
+    """The other hospitals' films the main model in ``assets`` trained on (its manifest's config)."""
+    from training import sources
+
+    config = json.loads((assets / "model.json").read_text()).get("training", {}).get("config", {})
+    return [f.path for f in sources.other_hospitals(data.parent.parent, sources.trained_on(config))]
+
+
 def refit(
-    assets: Path, data: Path, reject: float = 0.002, shifted_reject: float = 0.005, smoke: bool = False
+    assets: Path,
+    data: Path,
+    reject: float = 0.002,
+    shifted_reject: float = 0.005,
+    smoke: bool = False,
+    fit_on: str = "guangzhou",
 ) -> dict:
-    """Refit the backstop for the main model now in ``assets`` and pin; the learned gates stay."""
+    """Refit the backstop for the main model now in ``assets`` and pin; the learned gates stay.
+
+    ``fit_on="trained"`` fits on every film the model trained on, its other hospitals' too: fitted
+    on Guangzhou's films alone, "unlike the training films" also says "not from Guangzhou"
+    (``training.distance_unseen``)."""
     from convert.pin import pin
     from training import split
     from training.model_inputs import shifted_tensors, tensors
 
+    if fit_on not in FIT_ON:
+        raise ValueError(f"fit_on must be one of {FIT_ON}, not {fit_on!r}")
     train, val = split.split_items(split.list_images(data), split.load_split())
+    fit_paths = [p for p, _ in train] + (other_trained_films(assets, data) if fit_on == "trained" else [])
     if smoke:
-        train, val = train[:: max(1, len(train) // 40)], val[:: max(1, len(val) // 40)]
+        fit_paths, val = fit_paths[:: max(1, len(fit_paths) // 40)], val[:: max(1, len(val) // 40)]
     gate_path = assets / "scope_gate.json"
     gate = json.loads(gate_path.read_text())
     main = json.loads((assets / "model.json").read_text())
@@ -116,8 +139,14 @@ def refit(
         (assets / "model.json").write_text(json.dumps(main, indent=2) + "\n")
     x_val, x_shift = tensors([p for p, _ in val]), shifted_tensors(val)
     section, d_val, d_shift = fit_distance_check(
-        assets, tensors([p for p, _ in train]), x_val, x_shift, reject, shifted_reject
+        assets, tensors(fit_paths), x_val, x_shift, reject, shifted_reject
     )
+    if fit_on == "trained":
+        section["fitted_on"] = (
+            f"{len(fit_paths)} films the model trained on: Guangzhou's training films (validation "
+            "patients excluded) and its other hospitals' films"
+        )
+    section["fit_on"] = fit_on
     gate["distance"] = section
     from training.onnx_session import run_onnx
 
@@ -146,8 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reject", type=float, default=0.002)
     ap.add_argument("--shifted-reject", type=float, default=0.005)
     ap.add_argument("--smoke", action="store_true", help="a fortieth of the films (tests)")
+    ap.add_argument(
+        "--fit-on",
+        choices=FIT_ON,
+        default="guangzhou",
+        help="the films the statistics describe: Guangzhou's training films, or every film the model trained on",
+    )
     args = ap.parse_args(argv)
-    out = refit(args.assets, args.data, args.reject, args.shifted_reject, args.smoke)
+    out = refit(args.assets, args.data, args.reject, args.shifted_reject, args.smoke, args.fit_on)
     print(json.dumps(out, indent=2))
 
 

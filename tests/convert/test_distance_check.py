@@ -56,3 +56,39 @@ def test_refit_for_a_freshly_converted_model_links_the_gate_and_pins(tmp_path):
     films = sorted((data_dir() / "fullres" / "NORMAL").iterdir())[:2]
     results = list(Screener(assets / "model.json").screen(films))  # loads every pin
     assert all(r.scope_distance is not None for r in results)
+
+
+@pytest.mark.parametrize(
+    ("fit_on", "words"), [("guangzhou", "training films"), ("trained", "other hospitals")]
+)
+def test_the_statistics_say_which_films_they_describe(tmp_path, fit_on, words):
+    """Fitted on every film the model trained on, the other hospitals' films join Guangzhou's."""
+    data = data_dir() / "chest_xray" / "train"
+    if not data.is_dir():
+        pytest.skip("the chest_xray data set is not beside the repo")
+    assets = tmp_path / "assets"
+    shutil.copytree(ASSETS, assets)
+    refit(assets, data, smoke=True, fit_on=fit_on)
+    distance = json.loads((assets / "scope_gate.json").read_text())["distance"]
+    assert distance["fit_on"] == fit_on and words in distance["fitted_on"]
+    Manifest.load(assets / "model.json").verify()
+
+
+def test_the_other_hospitals_are_the_ones_the_manifest_trained_on(tmp_path):
+    from convert.distance_check import other_trained_films
+
+    data = data_dir() / "chest_xray" / "train"
+    if not (data.parent.parent / "other_hospitals").is_dir():
+        pytest.skip("the other hospitals' films are not beside the repo")
+    manifest = json.loads((ASSETS / "model.json").read_text())
+    paths = other_trained_films(ASSETS, data)
+    assert len(paths) == manifest["training"]["other_hospital_images"]
+    manifest["training"]["config"]["hold_out_hospital"] = "montgomery"
+    (tmp_path / "model.json").write_text(json.dumps(manifest))
+    fewer = other_trained_films(tmp_path, data)
+    assert 0 < len(fewer) < len(paths) and not any("MCUCXR" in p.name for p in fewer)
+
+
+def test_an_unknown_fit_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="fit_on"):
+        refit(tmp_path, tmp_path, fit_on="everything")
