@@ -75,7 +75,12 @@ def _cell(k: int, n: int) -> str:
 
 def label(run: dict) -> str:
     recipe = "age-weighted" if run["cfg"].get("age_weight") else "shipped recipe"
-    return f"{run['run'].name} ({'second' if run['hospitals'] else 'first'} gate, {recipe})"
+    gate = (
+        "first and second gates"
+        if run.get("mixed")
+        else ("second" if run["hospitals"] else "first") + " gate"
+    )
+    return f"{run['run'].name} ({gate}, {recipe})"
 
 
 def probabilities(run: dict, u8_hosp: np.ndarray) -> dict[str, np.ndarray]:
@@ -176,7 +181,8 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="I,J[,K...]",
-        help="also report runs I, J... (0-based, one gate's recipe) averaged on the log-odds scale",
+        help="also report runs I, J... (0-based) averaged on the log-odds scale; a mean of the first and the "
+        "second gate's recipes is read at the second gate's rule (one threshold instead of either gate refusing)",
     )
     args = ap.parse_args(argv)
     runs = [load(r) for r in args.runs]
@@ -186,8 +192,6 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("--mean: comma-separated run numbers, e.g. 0,2") from None
     if any(len(m) < 2 or not all(0 <= i < len(runs) for i in m) for m in means):
         raise SystemExit(f"--mean: at least two run numbers, each from 0 to {len(runs) - 1}")
-    if any(len({runs[i]["hospitals"] for i in m}) > 1 for m in means):
-        raise SystemExit("--mean: average runs of one gate's recipe (first or second), not both")
     paths = runs[0]["scores"]["held_out_batch"]["paths"]
     if any(r["scores"]["held_out_batch"]["paths"] != paths for r in runs):
         raise SystemExit("the runs held out different films")
@@ -221,9 +225,11 @@ def main(argv: list[str] | None = None) -> None:
         name = f"{label(r)}, its rule ({t:.4f})"
         lines.append("| " + " | ".join(rows(name, masks[-1], paths, ages, films)) + " |")
     for m in means:
+        kinds = {runs[i]["hospitals"] for i in m}
         r = {
             "run": Path("mean of " + " and ".join(runs[i]["run"].name for i in m)),
-            "hospitals": runs[m[0]]["hospitals"],
+            "hospitals": any(kinds),  # a mixed mean takes the second gate's rule
+            "mixed": len(kinds) > 1,
             "cfg": runs[m[0]]["cfg"],
         }
         runs.append(r)

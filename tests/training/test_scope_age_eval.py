@@ -158,3 +158,15 @@ def test_a_mean_averages_the_gates_on_the_log_odds_scale() -> None:
     np.testing.assert_allclose(m["val"], [0.7], atol=1e-6)
     z = (np.log(0.5 / 0.5) + np.log(0.99 / 0.01)) / 2
     assert m["batch"][2] == pytest.approx(1 / (1 + np.exp(-z)))
+
+
+@pytest.mark.parametrize(
+    ("run", "words"),
+    [
+        ({"hospitals": False}, "first gate"),
+        ({"hospitals": True}, "second gate"),
+        ({"hospitals": True, "mixed": True}, "first and second gates"),
+    ],
+)
+def test_a_label_says_which_gates_it_reads(run: dict, words: str) -> None:
+    assert f"x ({words}, shipped recipe)" == scope_age_eval.label({"run": Path("x"), "cfg": {}, **run})
