@@ -36,6 +36,8 @@ COMMAND = "python -m convert.site_gate_limit --write"
 
 
 TURNED = ("inverted", "rot90", "rot180", "rot270")
+#: Reported beside the curve (``--montgomery``), never part of the limit's rule.
+MONTGOMERY = "montgomery (reported only)"
 
 
 def never_trained(scope_dir: Path) -> list[scope_data.ScopeItem]:
@@ -81,7 +83,7 @@ def limit(classes: list[str], refused: dict[float, list[bool]], bar: float = ADU
     """The largest shift meeting both rules (module docstring); 0 when the shipped gate misses them."""
     base = refused[min(refused)]
     adults = [i for i, c in enumerate(classes) if c == "adult_cxr"]
-    others = [i for i, c in enumerate(classes) if c != "adult_cxr" and base[i]]
+    others = [i for i, c in enumerate(classes) if c not in ("adult_cxr", MONTGOMERY) and base[i]]
     best = 0.0
     for s in sorted(refused):
         r = refused[s]
@@ -102,18 +104,35 @@ def curve(classes: list[str], refused: dict[float, list[bool]]) -> list[dict]:
     return out
 
 
+def montgomery_films(data: Path) -> list[tuple[Path, str]]:
+    """Montgomery's films: no gate trains on them, and the source gives no ages (mostly adults), so
+    they are a second never-trained adult source to report beside the rule, not part of it."""
+    from training.scope_hospitals import hospital_films
+
+    return [(Path(f["path"]), MONTGOMERY) for f in hospital_films(data) if f["hospital"] == "montgomery"]
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--assets", type=Path, default=Path("assets"))
     ap.add_argument("--write", action="store_true", help="record the limit in ASSETS/scope_gate.json")
+    ap.add_argument(
+        "--montgomery",
+        action="store_true",
+        help="also report Montgomery's films (never trained on by a gate; no ages given) at each shift; "
+        "they take no part in the limit and are not written",
+    )
     args = ap.parse_args(argv)
+    if args.write and args.montgomery:
+        ap.error("--montgomery reports only; the written limit and curve are the scope set's")
     from pneumoscan.screener import Screener
 
     items = [(it.path, it.scope_class) for it in never_trained(args.data / "scope")]
     screener = Screener(args.assets / "model.json")
     with tempfile.TemporaryDirectory() as tmp:  # the turned copies are never kept
         items += turned_films(args.data / "chest_xray" / "train", Path(tmp))
+        items += montgomery_films(args.data) if args.montgomery else []
         results = list(screener.screen([path for path, _cls in items]))
     classes = [cls for _path, cls in items]
     counts = dict(sorted(Counter(classes).items()))

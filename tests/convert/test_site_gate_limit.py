@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from convert.site_gate_limit import curve, limit
+from convert.site_gate_limit import MONTGOMERY, curve, limit, main
 
 CLASSES = ["adult_cxr"] * 10 + ["other_medical"] * 2 + ["non_medical"]
 
@@ -34,3 +34,16 @@ def test_the_curve_counts_each_class_at_each_shift():
         {"shift": 0.0, "adult_cxr": 10, "non_medical": 1, "other_medical": 2},
         {"shift": 0.5, "adult_cxr": 9, "non_medical": 1, "other_medical": 1},
     ]
+
+
+def test_montgomery_is_reported_beside_the_rule_never_part_of_it():
+    classes = [*CLASSES, MONTGOMERY, MONTGOMERY]
+    # two Montgomery films refused by the shipped gate pass at 0.5: the limit does not stop there
+    by_shift = {0.0: [*_refused(10, 2), True, True], 0.5: [*_refused(9, 2), False, True]}
+    assert limit(classes, by_shift) == 0.5
+    assert curve(classes, by_shift)[1][MONTGOMERY] == 1
+
+
+def test_montgomery_is_never_written_into_the_shipped_limit(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["--write", "--montgomery", "--assets", str(tmp_path)])
