@@ -17,6 +17,7 @@ import numpy as np
 
 from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.distance import FeatureDistance
+from training.feature_distance import fit_distance
 
 STATS_FILE = "scope_stats.npz"
 
@@ -29,13 +30,6 @@ def main_features(manifest: Path, x: np.ndarray, batch: int = 64) -> np.ndarray:
     sess = session(manifest.parent / data["model_file"], 2)
     name, out = sess.get_inputs()[0].name, data["outputs"]["features"]
     return np.concatenate([sess.run([out], {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)])
-
-
-def fit_distance(f_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    from sklearn.covariance import LedoitWolf
-
-    lw = LedoitWolf().fit(f_train.astype(np.float64))
-    return lw.location_, lw.precision_, float(lw.shrinkage_)
 
 
 def fit_distance_check(

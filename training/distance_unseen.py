@@ -86,8 +86,8 @@ def shifted_features(run: Path, val) -> np.ndarray:
 
 def fitted_check(fit: np.ndarray, val: np.ndarray, shifted: np.ndarray):
     """The check as ``convert.distance_check`` fits it: (FeatureDistance, threshold)."""
-    from convert.distance_check import fit_distance
     from pneumoscan.scope.distance import FeatureDistance
+    from training.feature_distance import fit_distance
 
     mean, precision, _shrinkage = fit_distance(fit)
     check = FeatureDistance(mean, precision, float("inf"))

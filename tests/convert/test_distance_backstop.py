@@ -1,4 +1,4 @@
-"""The distance check alone on the scope set, per assets folder (``training.distance_backstop``)."""
+"""The distance check alone on the scope set, per assets folder (``convert.distance_backstop``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from convert.distance_backstop import main
 from tests.shared import data_dir
-from training.distance_backstop import main
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 

@@ -1,4 +1,4 @@
-"""``python -m training.distance_backstop ASSETS...``: what the distance check alone refuses of the
+"""``python -m convert.distance_backstop ASSETS...``: what the distance check alone refuses of the
 scope set, class by class, with each ``assets/`` given (stop 60).
 
 Why: the learned gates refuse every picture, other body part and CT or MRI image in the scope set,
