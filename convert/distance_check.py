@@ -17,7 +17,7 @@ import numpy as np
 
 from pneumoscan.model.manifest import sha256_file
 from pneumoscan.scope.distance import FeatureDistance
-from training.feature_distance import fit_distance
+from training.feature_distance import REJECT, SHIFTED_REJECT, distance_threshold, fit_distance
 
 STATS_FILE = "scope_stats.npz"
 
@@ -54,9 +54,7 @@ def fit_distance_check(
     stored = FeatureDistance.from_file(assets / STATS_FILE, threshold=float("inf"))
     d_val = stored.distances(main_features(manifest, x_val))
     d_shift = stored.distances(main_features(manifest, x_shift))
-    threshold = max(
-        float(np.quantile(d_val, 1.0 - reject)), float(np.quantile(d_shift, 1.0 - shifted_reject))
-    )
+    threshold = distance_threshold(d_val, d_shift, reject, shifted_reject)
     section = {
         "stats_file": STATS_FILE,
         "sha256": sha256_file(assets / STATS_FILE),
@@ -105,8 +103,8 @@ def other_trained_films(assets: Path, data: Path) -> list[Path]:
 def refit(
     assets: Path,
     data: Path,
-    reject: float = 0.002,
-    shifted_reject: float = 0.005,
+    reject: float = REJECT,
+    shifted_reject: float = SHIFTED_REJECT,
     smoke: bool = False,
     fit_on: str = "guangzhou",
 ) -> dict:
@@ -166,8 +164,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("assets", type=Path, nargs="?", default=Path("assets"))
     ap.add_argument("--data", type=Path, default=Path("../shared/data/chest_xray/train"))
-    ap.add_argument("--reject", type=float, default=0.002)
-    ap.add_argument("--shifted-reject", type=float, default=0.005)
+    ap.add_argument("--reject", type=float, default=REJECT)
+    ap.add_argument("--shifted-reject", type=float, default=SHIFTED_REJECT)
     ap.add_argument("--smoke", action="store_true", help="a fortieth of the films (tests)")
     ap.add_argument(
         "--fit-on",

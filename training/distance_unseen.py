@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 CACHE = "distance_features.npz"
-REJECT, SHIFTED_REJECT = 0.002, 0.005  # convert.distance_check's rule
 
 
 def films(run: Path, data: Path) -> list[tuple[Path, str, float]]:
@@ -87,15 +86,11 @@ def shifted_features(run: Path, val) -> np.ndarray:
 def fitted_check(fit: np.ndarray, val: np.ndarray, shifted: np.ndarray):
     """The check as ``convert.distance_check`` fits it: (FeatureDistance, threshold)."""
     from pneumoscan.scope.distance import FeatureDistance
-    from training.feature_distance import fit_distance
+    from training.feature_distance import REJECT, SHIFTED_REJECT, distance_threshold, fit_distance
 
     mean, precision, _shrinkage = fit_distance(fit)
     check = FeatureDistance(mean, precision, float("inf"))
-    t = max(
-        float(np.quantile(check.distances(val), 1 - REJECT)),
-        float(np.quantile(check.distances(shifted), 1 - SHIFTED_REJECT)),
-    )
-    return check, t
+    return check, distance_threshold(check.distances(val), check.distances(shifted), REJECT, SHIFTED_REJECT)
 
 
 def groups(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

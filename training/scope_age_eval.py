@@ -114,18 +114,16 @@ def never_trained_adults(scores: dict) -> np.ndarray:
 
 
 def mean_of(members: list[dict]) -> dict[str, np.ndarray]:
-    """Several gates' in-scope probabilities averaged on the log-odds scale (a seed ensemble).
+    """Several gates' in-scope probabilities averaged on the log-odds scale.
 
     Why: two seeds of one recipe differ by up to 20 of Montgomery's 138 films at the same cost to
-    the batch (stop 58), more than any recipe change did; averaging is the usual cure for that
-    spread, and is measured here before a second gate file is shipped for it.
+    the batch (stop 58), more than any recipe change did, and averaging is the usual cure for that
+    spread; the first and the second gate averaged are one score in place of "either refuses".
+    Both are measured here before a gate file would be shipped for them.
     """
-    eps = 1e-7
-    out = {}
-    for k in members[0]:
-        z = [np.log(np.clip(m[k], eps, 1 - eps)) - np.log(np.clip(1 - m[k], eps, 1 - eps)) for m in members]
-        out[k] = 1.0 / (1.0 + np.exp(-np.mean(z, axis=0)))
-    return out
+    from pneumoscan.scope.site_gate import logit
+
+    return {k: 1.0 / (1.0 + np.exp(-np.mean([logit(m[k]) for m in members], axis=0))) for k in members[0]}
 
 
 def refused_below(probs: dict[str, np.ndarray], t: float) -> dict[str, np.ndarray]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.distance_unseen import REJECT, SHIFTED_REJECT, fitted_check, groups, main, table
+from training.distance_unseen import fitted_check, groups, main, table
+from training.feature_distance import REJECT, SHIFTED_REJECT
 
 
 def _features(seed: int = 0) -> dict[str, np.ndarray]:
