@@ -195,3 +195,33 @@ def test_a_childs_tags_outweigh_the_gates_guess_but_not_orientation(
         assert all(r.ok for r in children) and on_word, [r.reason for r in children if not r.ok]
     else:
         assert not on_word and any(r.out_of_scope for r in children)
+
+
+@pytest.mark.parametrize("syntax", ["jpeg2000", "rle", "explicit"])
+def test_a_six_year_olds_cr_film_as_a_pacs_sends_it_is_read_as_the_film_itself(
+    screener, validation_films, tmp_path, syntax
+):
+    """Issue 18's 6-year-old: a CR chest film of a child of 6 with pneumonia, 12 bits, MONOCHROME1
+    (white is 0), windowed, compressed. The pipeline must judge it as it judges the same film as a
+    JPEG: assessed with the same probability and the same verdict, whatever the encoding."""
+    films = [p for p in validation_films if "PNEUMONIA" in p.parts][::97][:6]
+    tags = {
+        "Modality": "CR",
+        "PatientAge": "006Y",
+        "ViewPosition": "PA",
+        "BodyPartExamined": "CHEST",
+    }
+    paths = []
+    for i, film in enumerate(films):
+        px = np.asarray(Image.open(film).convert("L")).astype(np.uint16) * 16  # 12 bits, 0-4080
+        ds = make_dataset(
+            4095 - px, photometric="MONOCHROME1", bits_stored=12, window=(2048, 4096), tags=tags
+        )
+        paths.append(save(ds, tmp_path / f"child6_{i}.dcm", SYNTAXES[syntax]))
+    as_jpeg = [screen(screener, [f])[f.name] for f in films]
+    as_dicom = [screen(screener, [p])[p.name] for p in paths]
+    assert all(r.ok for r in as_dicom), [r.reason for r in as_dicom if not r.ok]
+    for jpeg, dicom in zip(as_jpeg, as_dicom):
+        assert dicom.probability == pytest.approx(jpeg.probability, abs=0.02)
+        assert dicom.flagged == jpeg.flagged
+    assert sum(r.flagged for r in as_dicom) >= 5  # validation pneumonia: 98% flagged at the default
