@@ -23,8 +23,11 @@ def distances(assets: Path, x: np.ndarray) -> tuple[np.ndarray, float]:
     from convert.distance_check import main_features
     from pneumoscan.scope.distance import FeatureDistance
 
-    section = json.loads((assets / "scope_gate.json").read_text())["distance"]
-    check = FeatureDistance.from_file(assets / section["stats_file"], threshold=section["threshold"])
+    try:
+        section = json.loads((assets / "scope_gate.json").read_text())["distance"]
+        check = FeatureDistance.from_file(assets / section["stats_file"], threshold=section["threshold"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f"{assets}: no readable distance check here ({exc})") from exc
     return check.distances(main_features(assets / "model.json", x)), check.threshold
 
 

@@ -34,7 +34,10 @@ def films(run: Path, data: Path) -> list[tuple[Path, str, float]]:
     if not cfg.hold_out_batch or not cfg.hold_out_hospital:
         raise SystemExit(f"{run}: train with --hold-out-hospital and --hold-out-batch (the unseen films)")
     _train, val, held = split_for(cfg)
-    trained = [Path(line) for line in (run / "train_files.txt").read_text().splitlines() if line]
+    try:
+        trained = [Path(line) for line in (run / "train_files.txt").read_text().splitlines() if line]
+    except OSError as exc:
+        raise SystemExit(f"{run}: no list of the films it trained on ({exc}); train it again") from exc
     out = [(p, "trained", np.nan) for p in trained]
     out += [(p, "gz_val", np.nan) for p, _ in val] + [(p, "batch", np.nan) for p, _ in held]
     out += [

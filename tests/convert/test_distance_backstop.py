@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from convert.distance_backstop import main
@@ -33,3 +34,10 @@ def test_each_assets_folder_is_read_at_its_own_threshold(tmp_path, capsys):
         n = int(cells[1])
         assert cells[3].strip(" |").startswith(f"{n} (100.0%)")  # the strict copy refuses all
         assert int(cells[2].split(" ")[0]) <= n
+
+
+def test_an_assets_folder_without_a_distance_check_is_a_clear_message(tmp_path):
+    from convert.distance_backstop import distances
+
+    with pytest.raises(SystemExit, match="no readable distance check"):
+        distances(tmp_path, np.zeros((1, 224, 224, 1), np.float32))

@@ -91,3 +91,23 @@ def test_a_run_without_a_held_out_hospital_is_refused(tmp_path):
     (tmp_path / "best.keras").write_text("")
     with pytest.raises(SystemExit, match="--hold-out-hospital"):
         main([str(tmp_path), "--data", str(data)])
+
+
+def test_a_run_without_its_training_list_is_a_clear_message(tmp_path):
+    from tests.shared import data_dir
+    from training.distance_unseen import films
+    from training.train import TrainConfig
+
+    data = data_dir()
+    if not (data / "chest_xray" / "train").is_dir():
+        pytest.skip("the chest_xray data set is not beside the repo")
+    cfg = TrainConfig(
+        data=str(data / "chest_xray" / "train"),
+        out=str(tmp_path),
+        hold_out_batch="NORMAL2",
+        hold_out_hospital="montgomery",
+    )
+    (tmp_path / "config.json").write_text(json.dumps(asdict(cfg)))
+    (tmp_path / "best.keras").write_text("")
+    with pytest.raises(SystemExit, match="no list of the films it trained on"):
+        films(tmp_path, data)
