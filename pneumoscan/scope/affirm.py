@@ -66,16 +66,18 @@ def check_affirmed(meta: dict[str, Any]) -> CheckResult:
     return CheckResult(NAME, PASS, f"tags say a child's frontal chest radiograph ({modality}, {min(view)})")
 
 
+def contradicted(c: CheckResult) -> bool:
+    """A learned "adult" or "not a radiograph", or a finite feature distance: what affirming tags outweigh."""
+    return c.label in CONTRADICTED or (c.check == DISTANCE and c.score is not None and np.isfinite(c.score))
+
+
 def defer_to_tags(cheap: list[CheckResult], learned: list[CheckResult]) -> list[CheckResult]:
     """``learned`` with the refusals the affirming tags contradict turned into notes."""
     if not any(c.check == NAME and c.verdict == PASS for c in cheap):
         return learned
     out = []
     for c in learned:
-        contradicted = c.label in CONTRADICTED or (
-            c.check == DISTANCE and c.score is not None and np.isfinite(c.score)
-        )
-        if c.verdict == REFUSE and contradicted:
+        if c.verdict == REFUSE and contradicted(c):
             c = CheckResult(c.check, NOTE, f"{c.reason}: {CAVEAT}", c.score, c.label)
         out.append(c)
     return out

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from pneumoscan.scope.result import first_refusal
+from pneumoscan.scope.affirm import contradicted
+from pneumoscan.scope.result import REFUSE, first_refusal
 from pneumoscan.validation.stats import clopper_pearson
 
 
@@ -41,6 +42,13 @@ WORDS = {
 def check_words(name: str) -> str:
     """``classifier_hospitals: adult_chest`` -> ``looks adult`` (either learned gate); others as named."""
     return WORDS.get(name.rpartition(": ")[2] or name, name)
+
+
+def tags_would_assess(result: Any) -> bool:
+    """Every refusal of this film is one a DICOM's own tags turn into a note (``pneumoscan.scope.affirm``):
+    a learned "looks adult" or "not a radiograph", or the distance check."""
+    refusals = [c for c in getattr(result, "checks", []) or [] if c.verdict == REFUSE]
+    return bool(refusals) and all(contradicted(c) for c in refusals)
 
 
 def rate(k: int, n: int) -> dict[str, Any]:
@@ -80,6 +88,7 @@ def gate_cost(
         "refused": rate(len(refused), len(refused) + len(y)),
         "by_class": by_class,
         "by_check": dict(Counter(refusal_check(r) for r, _lab in refused).most_common()),
+        "tags_would_assess": sum(tags_would_assess(r) for r, _lab in refused),
         "sensitivity_with_gate": sens,
         "films": [
             {"path": str(r.path), "label": "pneumonia" if lab else "normal", "check": refusal_check(r)}
@@ -122,6 +131,14 @@ def cost_lines(cost: dict[str, Any]) -> list[str]:
         + ", ".join(f"{w} {k}" for w, k in words.most_common())
         + "); each is listed under 'out of scope' with its reason.",
     ]
+    by_tags = cost.get("tags_would_assess", 0)
+    if by_tags:
+        lines.append(
+            f"{by_tags} of these refusals are of the kind a DICOM's own tags outweigh: sent as DICOM with a "
+            "radiograph modality (CR/DX), chest, a frontal view (PA/AP) and a child's age, such a film is "
+            "assessed whatever the learned gates or the distance check doubt, the doubt kept as a note "
+            "(an adult's age is still refused)."
+        )
     for key in SAID:
         s = cost["sensitivity_with_gate"].get(key)
         if s and s["n"]:

@@ -157,3 +157,30 @@ def test_cli_prints_and_writes_the_gate_cost(tiny_manifest, tmp_path, capsys, mo
     assert (
         "refused labelled films: 4" in page and f"pneumonia: {root / 'PNEUMONIA' / 'tiny.png'} (size)" in page
     )
+
+
+def _refused_by(*refusals: tuple[str, str]) -> SimpleNamespace:
+    checks = [CheckResult("size", PASS)] + [CheckResult(c, REFUSE, "why", 0.1, lab) for c, lab in refusals]
+    return SimpleNamespace(path="film.png", checks=checks)
+
+
+@pytest.mark.parametrize(
+    ("films", "said"),
+    [
+        (
+            [[("classifier", "adult_chest")], [("distance", "")]],
+            "2 of these refusals are of the kind a DICOM's own tags outweigh",
+        ),
+        (
+            [[("classifier_hospitals", "not_radiograph"), ("distance", "")]],
+            "1 of these refusals are of the kind",
+        ),
+        ([[("classifier", "other_radiograph")], [("inverted", "")]], None),  # tags never overrule these
+        ([[("distance", ""), ("inverted", "")]], None),  # one refusal the tags overrule, one they do not
+    ],
+)
+def test_the_report_says_which_refusals_a_childs_dicom_tags_would_assess(films, said):
+    refused = [(_refused_by(*checks), 1) for checks in films]
+    cost = gate_cost(refused, np.array([1, 0]), np.array([0.9, 0.1]), {})
+    hint = [line for line in cost_lines(cost) if "DICOM's own tags" in line]
+    assert hint[0].startswith(said) if said else hint == [], cost_lines(cost)
