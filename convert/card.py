@@ -37,6 +37,18 @@ def _other(m: dict) -> str:
     return f" ({m['training']['train_images'] - n} from Guangzhou, {n} from other hospitals)" if n else ""
 
 
+def gate_text(m: dict) -> str:
+    """The default's sensitivity as the product runs, the scope gate's refusals counted as missed."""
+    g = m.get("screening_gate")
+    if not g:
+        return ""
+    n, k, r = g["films"]["pneumonia"], g["flagged_with_gate"], g["refused"]["pneumonia"]
+    return (
+        f"\nWith the scope gate in, as the product runs: {k} of {n} validation pneumonia films flagged "
+        f"at `screening` ({_pct(k / n)}); the gate refuses {r} of them, and the rule counts those as missed."
+    )
+
+
 def write_card(path: Path, m: dict) -> None:
     shipped = m["metrics"]["shipped"]
     val, sh = shipped["validation"], shipped["validation_shifted"]
@@ -118,13 +130,13 @@ training, standing in for other machines) AUC {sh["auc"]:.4f} (95% CI {shipped["
 {chr(10).join(rows)}
 
 The default is **`{default}`** ({m.get("operating_points", {}).get(default, "")}).
-Confusion matrix at `{default}`: TP {cm["tp"]}, FN {cm["fn"]}, TN {cm["tn"]}, FP {cm["fp"]}.
+Confusion matrix at `{default}`: TP {cm["tp"]}, FN {cm["fn"]}, TN {cm["tn"]}, FP {cm["fp"]}.{gate_text(m)}
 Intervals: 2000 patient-level bootstrap resamples of the validation split.
 {check_text}
 ## Verification
 FP32 ONNX vs Keras max |difference| {v["fp32_vs_keras_max_abs_diff"]:.1e} on 64 images. INT8 vs FP32 on the whole
-validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, decisions unchanged
-{", ".join(f"{k} {_pct(x)}" for k, x in v["int8_vs_fp32"]["decisions_unchanged"].items())}. INT8 throughput
+validation split: AUC difference {v["int8_vs_fp32"]["auc_difference"]:.4f}, decisions unchanged at the thresholds
+chosen at conversion: {", ".join(f"{k} {_pct(x)}" for k, x in v["int8_vs_fp32"]["decisions_unchanged"].items())}. INT8 throughput
 {m["speed"]["speedup"]:.2f}x FP32 at batch 16 on 2 threads; size {m["speed"]["int8_to_fp32_size"]:.2f} of FP32.
 
 ## Known limitations and failure modes

@@ -32,6 +32,9 @@ SCREENING_RULE = (
     "sensitivity at least 0.98 on validation (bootstrap median threshold); the default: the rule "
     "whose sensitivity held at a hospital the model never trained on (training.operating_point)"
 )
+SCREENING_RULE_WITH_GATE = SCREENING_RULE.replace(
+    "on validation", "on validation, the films the scope gate refuses counted as missed"
+)
 
 
 def _metrics(chosen: dict) -> dict:

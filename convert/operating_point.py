@@ -3,15 +3,18 @@
 The default operating point is ``screening``: sensitivity at least 0.98 on validation, chosen as
 ``convert`` chooses every threshold (bootstrap median over patient-level resamples). Why that
 rule and not 0.99: ``python -m training.operating_point`` carries each rule's threshold to
-hospitals the model never trained on (docs/hospitals.md). This module
+hospitals the model never trained on (docs/hospitals.md). A pneumonia film the scope gate refuses
+is never flagged, so once the gate is in the assets folder the rule counts such films as missed:
+the 0.98 is then what the product keeps, not what the model alone keeps. This module
 
 - records the check in the manifest (``operating_point_check``): the sensitivity each shipped
   threshold keeps on pneumonia films of a hospital the model did not train on (Hannover's
   licensed adult films, unless the model trained on them), with exact 95% intervals; ``convert``
   calls it for every new model;
-- as a command, adds the screening point to assets converted before it existed (the shipped
-  model of run 20261129-220527), scored on the shipped INT8 model's own probability, makes it
-  the default, rewrites the model card and pins the manifest again.
+- as a command, sets the screening point on converted assets (the last step of shipping a model,
+  after its gate and distance check), scored on the shipped INT8 model's own probability with the
+  gate's refusals counted as missed, makes it the default, rewrites the model card and pins the
+  manifest again.
 """
 
 from __future__ import annotations
@@ -75,14 +78,22 @@ def unseen_check(assets: Path, data: Path) -> dict | None:
     }
 
 
+def refused_by_gate(screener, paths: list[str]) -> np.ndarray:
+    """Which films the product's scope gate refuses, screened as the product screens them
+    (all False when the assets carry no gate)."""
+    if not screener.gate.enabled or not screener.gate.config:
+        return np.zeros(len(paths), dtype=bool)
+    return np.array([bool(r.out_of_scope) for r in screener.screen(paths)])
+
+
 def add_screening(assets: Path, data: Path) -> dict:
-    """Add (or re-measure) the screening point on converted assets, make it the default, re-pin."""
+    """Set (or re-measure) the screening point on converted assets, make it the default, re-pin."""
     from convert.card import write_card
-    from convert.manifest_writer import SCREENING_RULE
+    from convert.manifest_writer import SCREENING_RULE, SCREENING_RULE_WITH_GATE
     from convert.pin import pin
     from training import metrics as M
     from training import split
-    from training.evaluate import BOOTSTRAPS, SCREENING_TARGET, patient_bootstrap, spread_at, summarize
+    from training.evaluate import SCREENING_TARGET, sensitivity_spread, spread_at
 
     path = assets / "model.json"
     m = json.loads(path.read_text())
@@ -92,29 +103,39 @@ def add_screening(assets: Path, data: Path) -> dict:
     y = np.array([int(v) for _, v in val])
     seed = int(m.get("training", {}).get("config", {}).get("seed", 42))
     p, ps = _probabilities(screener, val), _probabilities(screener, val, shifted_seed=seed)
-
-    boot = [
-        M.threshold_for_sensitivity(y[i], p[i], SCREENING_TARGET)
-        for i in patient_bootstrap(paths, BOOTSTRAPS)
-    ]
-    t = summarize(boot)["median"]
+    refused = refused_by_gate(screener, paths)
+    counted = np.where(refused, -np.inf, p)  # a refused film is never flagged
+    spread = sensitivity_spread(y, p, paths, SCREENING_TARGET, refused)
+    if not np.isfinite([spread["median"], *spread["ci95"]]).all():
+        raise ValueError(
+            f"The scope gate refuses {int(refused[y == 1].sum())} of {int((y == 1).sum())} validation "
+            f"pneumonia films: too many for sensitivity {SCREENING_TARGET} counting them as missed"
+        )
+    t = spread["median"]
     m["thresholds"] = {"screening": t, **{k: v for k, v in m["thresholds"].items() if k != "screening"}}
     m["default_operating_point"] = "screening"
     m["operating_points"] = {
-        "screening": SCREENING_RULE,
+        "screening": SCREENING_RULE_WITH_GATE if refused.any() else SCREENING_RULE,
         **{k: v for k, v in m["operating_points"].items() if k != "screening"},
     }
     unc = m["threshold_uncertainty"]
-    unc["bootstrap"]["screening"] = summarize(boot)
-    unc["point_estimate"]["screening"] = M.threshold_for_sensitivity(y, p, SCREENING_TARGET)
+    unc["bootstrap"]["screening"] = spread
+    unc["point_estimate"]["screening"] = M.threshold_for_sensitivity(y, counted, SCREENING_TARGET)
     shipped = m["metrics"]["shipped"]
     shipped["validation"]["operating_points"]["screening"] = M.at_threshold(y, p, t)
     shipped["validation_shifted"]["operating_points"]["screening"] = M.at_threshold(y, ps, t)
     shipped["bootstrap_at_threshold"]["screening"] = spread_at(y, p, paths, t)
+    pos = y == 1
     m["screening_added"] = (
-        "added after conversion by convert.operating_point on the shipped model's own probability "
-        "(the other points were chosen on FP32 at conversion)"
+        "set after conversion by convert.operating_point on the shipped model's own probability, "
+        "the scope gate's refusals counted as missed (the other points were chosen on FP32 at "
+        "conversion, without the gate)"
     )
+    m["screening_gate"] = {
+        "refused": {"pneumonia": int(refused[pos].sum()), "normal": int(refused[~pos].sum())},
+        "films": {"pneumonia": int(pos.sum()), "normal": int((~pos).sum())},
+        "flagged_with_gate": int((counted[pos] >= t).sum()),
+    }
     path.write_text(json.dumps(m, indent=2) + "\n")
     pin(assets)
     m = json.loads(path.read_text())
@@ -141,6 +162,11 @@ def main(argv: list[str] | None = None) -> None:
         f"(95% CI {m['threshold_uncertainty']['bootstrap']['screening']['ci95'][0]:.4f}-"
         f"{m['threshold_uncertainty']['bootstrap']['screening']['ci95'][1]:.4f}): validation sensitivity "
         f"{op['sensitivity']:.3f}, specificity {op['specificity']:.3f}; default = screening"
+    )
+    g = m["screening_gate"]
+    print(
+        f"with the scope gate: {g['flagged_with_gate']} of {g['films']['pneumonia']} validation pneumonia "
+        f"films flagged ({g['refused']['pneumonia']} refused, counted as missed)"
     )
     if "operating_point_check" in m:
         print(json.dumps(m["operating_point_check"], indent=2))

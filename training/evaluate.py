@@ -57,6 +57,25 @@ def summarize(values: list[float]) -> dict:
     }
 
 
+def sensitivity_spread(
+    y: np.ndarray, p: np.ndarray, paths: list[str], target: float, refused: np.ndarray | None = None
+) -> dict:
+    """Bootstrap median and interval of the highest threshold keeping sensitivity >= ``target`` over
+    patient resamples. A film in ``refused`` (the scope gate's) is never flagged, so it counts as
+    missed: the target is then what the product keeps, not what the model alone keeps. Where the
+    refusals alone exceed the misses allowed, a resample's threshold flags every film it assessed."""
+    s = np.asarray(p, dtype=np.float64)
+    if refused is not None:
+        s = np.where(refused, -np.inf, s)
+
+    def one(idx: np.ndarray) -> float:
+        t = M.threshold_for_sensitivity(y[idx], s[idx], target)
+        assessed = s[idx][(y[idx] == 1) & np.isfinite(s[idx])]
+        return t if np.isfinite(t) or not assessed.size else float(assessed.min())
+
+    return summarize([one(i) for i in patient_bootstrap(paths, BOOTSTRAPS)])
+
+
 def evaluate_scores(y, p, thresholds: dict[str, float]) -> dict:
     return {
         "n": int(len(y)),

@@ -42,7 +42,17 @@ def test_screening_is_added_as_the_pinned_default_and_checked_at_an_unseen_hospi
     assert t["high_sensitivity"] <= t["screening"] <= t["balanced"]
     val = out["metrics"]["shipped"]["validation"]["operating_points"]["screening"]
     assert val["sensitivity"] >= 0.98 and val["threshold"] == t["screening"]
+    # the gate's refusals count as missed: the product, gate in, keeps the 0.98 on every pneumonia film
+    gate = out["screening_gate"]
+    assert (
+        gate["refused"]["pneumonia"] > 0
+        and "refuses counted as missed" in out["operating_points"]["screening"]
+    )
+    assert gate["flagged_with_gate"] >= 0.98 * gate["films"]["pneumonia"]
+    tp = val["confusion"]["tp"]  # every pneumonia film at or above the threshold, refused ones too
+    assert tp - gate["refused"]["pneumonia"] <= gate["flagged_with_gate"] <= tp
     check = out["operating_point_check"]
     # the shipped model trained on Hannover: the check moves to the public collection's films
     assert check["hospital"] == "collection" and set(check["sensitivity"]) == set(t)
-    assert "Confusion matrix at `screening`" in (assets / "MODEL_CARD.md").read_text()
+    card = (assets / "MODEL_CARD.md").read_text()
+    assert "Confusion matrix at `screening`" in card and "With the scope gate in, as the product runs" in card

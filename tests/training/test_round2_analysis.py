@@ -70,6 +70,10 @@ def test_batch_transfer_sees_a_shifted_batch(tmp_path):
     shown = table(moved).splitlines()
     assert len(shown) == 4 + len(moved["rules"])  # a row per rule under the header
     assert f"{100 * b:.1f}%" in next(r for r in shown if r.startswith(f"| {rule} "))
+    gate = transfer(tmp_path / "same", refused={f"person{i}_bacteria_{i}.jpeg" for i in (1, 3, 5, 7)})
+    counted = gate["rules"]["clean validation, the gate's refusals counted as missed (shipped since stop 61)"]
+    assert counted["threshold"] <= gate["rules"][rule]["threshold"]  # refused films count as missed
+    assert counted["validation_sensitivity"] >= gate["rules"][rule]["validation_sensitivity"]
     both = transfer([tmp_path / "same", tmp_path / "moved"])
     assert both["run"] == "same+moved" and (tmp_path / "ensemble-same+moved" / "batch_transfer.json").exists()
 
