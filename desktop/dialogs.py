@@ -63,6 +63,13 @@ def about_html(
         if "auc" in val
         else ""
     )
+    gate = m.get("screening_gate")
+    if gate:  # what the default keeps as PneumoScan runs, the films the scope gate refuses counted as missed
+        k, n = gate["flagged_with_gate"], gate["films"]["pneumonia"]
+        table += (
+            f"<p>With the scope gate, as PneumoScan runs: {k} of {n} validation pneumonia films flagged at "
+            f"screening ({100 * k / n:.1f}%); the {gate['refused']['pneumonia']} it refuses count as missed.</p>"
+        )
     return (
         f"<h3>PneumoScan</h3><p>Model {html.escape(manifest.version)} ({html.escape(str(m.get('precision', '')))})</p>"
         f"{auc}{table}{in_use}<p><b>Intended use.</b> {html.escape(str(m.get('intended_use', '')))}</p>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -189,6 +191,17 @@ def test_only_a_chosen_operating_point_is_remembered(qtbot, tiny_manifest, setti
 def test_about_box_states_intended_use(window):
     text = about_html(window.screener.manifest)
     assert "not a diagnosis" in text and "test model" in text
+
+
+def test_about_box_says_what_the_default_keeps_with_the_scope_gate():
+    from pneumoscan.model.manifest import Manifest
+
+    manifest = Manifest.load(Path(__file__).resolve().parents[2] / "assets" / "model.json")
+    gate = manifest.data["screening_gate"]
+    text = about_html(manifest)
+    k, n = gate["flagged_with_gate"], gate["films"]["pneumonia"]
+    assert f"{k} of {n} validation pneumonia films flagged at screening" in text
+    assert f"the {gate['refused']['pneumonia']} it refuses count as missed" in text
 
 
 def test_thumbnail_cache_is_bounded(qtbot, tiny_manifest, settings, mixed_folder):
