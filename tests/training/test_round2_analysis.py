@@ -87,3 +87,14 @@ def test_subtype_figures_only_use_labelled_films():
     assert out["validation"]["films"] == 100 and 0.7 < out["auc"] <= 1.0
     c = out["validation"]["confusion"]
     assert sum(c.values()) == 100 and out["auc_ci95"][0] <= out["auc"] <= out["auc_ci95"][1]
+
+
+@pytest.mark.parametrize("content", [None, "not json"])
+def test_batch_transfer_says_when_the_validation_report_cannot_be_read(tmp_path, content):
+    from training.batch_transfer import main
+
+    report = tmp_path / "validation.json"
+    if content is not None:
+        report.write_text(content)
+    with pytest.raises(SystemExit, match="cannot read the validation report"):
+        main([str(tmp_path / "run"), "--refused", str(report)])
